@@ -1,0 +1,68 @@
+"""创业齐鲁 platform backend: create_app() wires settings, extensions, blueprints and CLI."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from backend import config as settings
+from backend.extensions import api, db, jwt, limiter, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None, static_folder=None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.config.update(settings.load(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    from backend.core import auth, pii
+    from backend.core.db import configure_sqlite, render_item
+
+    pii.init_app(app)
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True,
+                     render_item=render_item)
+    jwt.init_app(app)
+    auth.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    _register_blueprints(app)
+    _register_request_commit(app)
+
+    from backend import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from backend import web
+    from backend.accounts.routes import auth_blp, me_blp, users_blp
+    from backend.core.routes import audit_blp, meta_blp
+    from backend.places.routes import blp as places_blp
+
+    for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp):
+        api.register_blueprint(blp)
+    app.register_blueprint(web.bp)
+
+
+def _register_request_commit(app: Flask) -> None:
+    """Services flush; the request commits once at the end, or rolls back on any failure."""
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response

@@ -1,0 +1,252 @@
+"""Accounts: users and roles, phone-code and WeChat login, tokens, profiles."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+
+from backend.accounts import sms, wechat
+from backend.accounts.enums import Role, WechatApp
+from backend.accounts.models import EntrepreneurProfile, RevokedToken, RoleGrant, SmsCode, User, WechatIdentity
+from backend.core import audit
+from backend.core.db import utcnow
+from backend.core.errors import DomainError, NotFound
+from backend.core.pii import blind_index
+from backend.extensions import db
+
+# Demo accounts created by `flask seed-demo`, one per role (phones in a range no carrier issues).
+DEMO_PHONES = {
+    Role.entrepreneur: ("19900000001", "张创业"),
+    Role.provider_staff: ("19900000002", "李服务"),
+    Role.station_staff: ("19900000003", "王驿站"),
+    Role.organiser: ("19900000004", "赵组织"),
+    Role.admin: ("19900000005", "刘管理"),
+}
+
+
+# --- users and roles -------------------------------------------------------------------------
+
+def get_or_raise(*, id: int) -> User:
+    user = db.session.get(User, id)
+    if user is None:
+        raise NotFound("用户不存在", code="user_not_found")
+    return user
+
+
+def find_by_phone(*, phone: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.phone_hash == blind_index(phone)))
+
+
+def create_user(*, phone: str | None, name: str = "", roles=(Role.entrepreneur,)) -> User:
+    user = User(phone=phone, phone_hash=blind_index(phone) if phone else None, name=name)
+    user.grants = [RoleGrant(role=Role(role)) for role in roles]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None) -> RoleGrant:
+    for grant in user.grants:
+        if grant.role == role and grant.place_id == place_id:
+            return grant
+    grant = RoleGrant(role=role, place_id=place_id)
+    user.grants.append(grant)
+    db.session.flush()
+    audit.record(actor=actor, action="role.grant", target_type="user", target_id=user.id,
+                 after={"role": role.value, "place_id": place_id})
+    return grant
+
+
+def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = None) -> None:
+    grants = [g for g in user.grants if g.role == role and (place_id is None or g.place_id == place_id)]
+    if not grants:
+        raise NotFound("该用户没有这个角色", code="role_not_found")
+    if role == Role.admin and user.id == actor.id:
+        raise DomainError("不能撤销自己的管理员角色", code="cannot_revoke_self")
+    for grant in grants:
+        user.grants.remove(grant)
+    db.session.flush()
+    audit.record(actor=actor, action="role.revoke", target_type="user", target_id=user.id,
+                 before={"role": role.value, "place_ids": [g.place_id for g in grants]})
+
+
+# --- phone + one-time code ---------------------------------------------------------------------
+
+def _code_digest(phone_hash: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phone_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_login_code(*, phone: str) -> SmsCode:
+    cfg = current_app.config
+    phone_hash = blind_index(phone)
+    now = utcnow()
+    latest = db.session.scalar(
+        sa.select(SmsCode).where(SmsCode.phone_hash == phone_hash).order_by(SmsCode.id.desc()).limit(1)
+    )
+    if latest and latest.used_at is None and now - latest.created_at < timedelta(seconds=cfg["SMS_RESEND_SECONDS"]):
+        wait = cfg["SMS_RESEND_SECONDS"] - int((now - latest.created_at).total_seconds())
+        raise DomainError(f"验证码已发送，请 {wait} 秒后再试", code="resend_too_soon", status=429,
+                          details={"retry_after": wait})
+    code = f"{secrets.randbelow(10**6):06d}"
+    entry = SmsCode(
+        phone_hash=phone_hash,
+        code_hash=_code_digest(phone_hash, code),
+        expires_at=now + timedelta(seconds=cfg["SMS_CODE_TTL_SECONDS"]),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    sms.sender().send_login_code(phone=phone, code=code, ttl_seconds=cfg["SMS_CODE_TTL_SECONDS"])
+    return entry
+
+
+def login_with_code(*, phone: str, code: str) -> User:
+    """Check the latest code for the phone; a wrong guess is counted even though the request fails."""
+    cfg = current_app.config
+    phone_hash = blind_index(phone)
+    entry = db.session.scalar(
+        sa.select(SmsCode).where(SmsCode.phone_hash == phone_hash).order_by(SmsCode.id.desc()).limit(1)
+    )
+    if entry is None or entry.used_at is not None:
+        raise DomainError("验证码错误，请重新获取", code="code_invalid")
+    if entry.expires_at <= utcnow():
+        raise DomainError("验证码已过期，请重新获取", code="code_expired")
+    if entry.attempts >= cfg["SMS_CODE_MAX_ATTEMPTS"]:
+        raise DomainError("错误次数过多，请重新获取验证码", code="too_many_attempts", status=429)
+    if not hmac.compare_digest(entry.code_hash, _code_digest(phone_hash, code)):
+        # guarded increment, committed now so that the failed attempt is not rolled back
+        db.session.execute(
+            sa.update(SmsCode)
+            .where(SmsCode.id == entry.id, SmsCode.attempts < cfg["SMS_CODE_MAX_ATTEMPTS"])
+            .values(attempts=SmsCode.attempts + 1)
+        )
+        db.session.commit()
+        left = max(cfg["SMS_CODE_MAX_ATTEMPTS"] - entry.attempts, 0)
+        raise DomainError("验证码错误", code="code_invalid", details={"attempts_left": left})
+    claimed = db.session.execute(
+        sa.update(SmsCode).where(SmsCode.id == entry.id, SmsCode.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:  # the same code used by a concurrent request
+        raise DomainError("验证码已使用，请重新获取", code="code_invalid")
+    user = find_by_phone(phone=phone) or create_user(phone=phone)
+    _ensure_active(user)
+    return user
+
+
+def _ensure_active(user: User) -> None:
+    if not user.is_active:
+        raise DomainError("账号已停用，请联系管理员", code="account_disabled", status=403)
+
+
+def demo_login(*, role: Role) -> User:
+    if not current_app.config["DEMO_LOGIN"]:
+        raise NotFound("演示登录未开启", code="demo_disabled")
+    phone, _ = DEMO_PHONES[role]
+    user = find_by_phone(phone=phone)
+    if user is None:
+        raise NotFound("演示账号不存在，请先运行 flask seed-demo", code="demo_account_missing")
+    return user
+
+
+def demo_accounts() -> list[dict]:
+    if not current_app.config["DEMO_LOGIN"]:
+        raise NotFound("演示登录未开启", code="demo_disabled")
+    accounts = []
+    for role, (phone, _) in DEMO_PHONES.items():
+        user = find_by_phone(phone=phone)
+        if user is not None:
+            accounts.append({"role": role.value, "name": user.name, "phone_masked": phone[:3] + "****" + phone[-4:]})
+    return accounts
+
+
+# --- WeChat --------------------------------------------------------------------------------
+
+def login_with_wechat(*, app: WechatApp, code: str) -> User:
+    ident = wechat.exchange_code(app=app, code=code)
+    identity = db.session.scalar(
+        sa.select(WechatIdentity).where(WechatIdentity.appid == ident["appid"], WechatIdentity.openid == ident["openid"])
+    )
+    if identity is None and ident["unionid"]:
+        # the same person through another WeChat app of ours: same unionid, same account
+        sibling = db.session.scalar(
+            sa.select(WechatIdentity).where(WechatIdentity.unionid == ident["unionid"]).limit(1)
+        )
+        user = sibling.user_id if sibling else None
+        identity = WechatIdentity(app=app, appid=ident["appid"], openid=ident["openid"], unionid=ident["unionid"],
+                                  user_id=user or create_user(phone=None).id)
+        db.session.add(identity)
+    elif identity is None:
+        identity = WechatIdentity(app=app, appid=ident["appid"], openid=ident["openid"],
+                                  user_id=create_user(phone=None).id)
+        db.session.add(identity)
+    elif ident["unionid"] and not identity.unionid:
+        identity.unionid = ident["unionid"]
+    db.session.flush()
+    user = get_or_raise(id=identity.user_id)
+    _ensure_active(user)
+    return user
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+def issue_tokens(*, user: User) -> dict:
+    identity = str(user.id)
+    return {
+        "access_token": create_access_token(identity=identity),
+        "refresh_token": create_refresh_token(identity=identity),
+        "user": user,
+    }
+
+
+def is_revoked(*, jti: str) -> bool:
+    return db.session.get(RevokedToken, jti) is not None
+
+
+def revoke_token(*, user: User, jti: str, expires_at: datetime) -> None:
+    if db.session.get(RevokedToken, jti) is None:
+        db.session.add(RevokedToken(jti=jti, user_id=user.id, expires_at=expires_at))
+        db.session.flush()
+
+
+def logout(*, user: User, access_claims: dict, refresh_token: str | None) -> None:
+    revoke_token(user=user, jti=access_claims["jti"], expires_at=_exp(access_claims))
+    if refresh_token:
+        try:
+            claims = decode_token(refresh_token, allow_expired=True)
+        except Exception as exc:  # noqa: BLE001 - any undecodable token is simply not ours
+            raise DomainError("刷新令牌无效", code="token_invalid", status=400) from exc
+        if claims.get("type") != "refresh" or claims.get("sub") != str(user.id):
+            raise DomainError("刷新令牌无效", code="token_invalid", status=400)
+        revoke_token(user=user, jti=claims["jti"], expires_at=_exp(claims))
+
+
+def _exp(claims: dict) -> datetime:
+    return datetime.fromtimestamp(claims["exp"], tz=timezone.utc)
+
+
+# --- profile -------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("subject_type", "org_name", "credit_code", "founded_on", "district")
+
+
+def update_me(*, user: User, data: dict) -> User:
+    if "name" in data:
+        user.name = data["name"]
+    profile_data = data.get("profile")
+    if profile_data:
+        profile = user.profile or EntrepreneurProfile()
+        user.profile = profile
+        for key in PROFILE_FIELDS:
+            if key in profile_data:
+                setattr(profile, key, profile_data[key])
+        if "id_number" in profile_data:
+            value = profile_data["id_number"]
+            profile.id_number = value
+            profile.id_number_hash = blind_index(value) if value else None
+    db.session.flush()
+    return user

@@ -1,0 +1,50 @@
+"""Flask CLI: flask seed-demo, flask create-admin."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from backend.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Jining demo data: a 喵小创 space, a startup street, three 创贷之家 stations, one user per role."""
+        from backend import demo
+
+        demo.seed()
+        db.session.commit()
+        click.echo("演示数据已就绪 / demo data ready. Demo logins (phone; SMS code printed in the log):")
+        for role, phone, name in demo.logins():
+            click.echo(f"  {role:<15} {name}  {phone}")
+
+    @app.cli.command("create-admin")
+    @click.option("--phone", prompt="手机号 phone", help="the administrator's mobile number")
+    @click.option("--name", prompt="姓名 name", help="the administrator's name")
+    def create_admin(phone: str, name: str):
+        """Create an administrator (or give an existing user the admin role)."""
+        from backend.accounts import service
+        from backend.accounts.enums import Role
+        from backend.core.validators import is_phone
+
+        if not is_phone(phone):
+            raise click.BadParameter("请输入正确的 11 位手机号", param_hint="--phone")
+        user = service.find_by_phone(phone=phone)
+        if user is None:
+            user = service.create_user(phone=phone, name=name, roles=(Role.admin,))
+            from backend.core import audit
+
+            audit.record(actor=None, action="role.grant", target_type="user", target_id=user.id,
+                         after={"role": "admin", "place_id": None})
+        else:
+            service.grant_role(actor=None, user=user, role=Role.admin)
+        db.session.commit()
+        click.echo(f"管理员已就绪 / admin ready: user {user.id}")
+
+    @app.cli.command("db-check")
+    def db_check():
+        """Print which database the app uses."""
+        click.echo(db.engine.url.render_as_string(hide_password=True))
+        db.session.execute(sa.text("SELECT 1"))

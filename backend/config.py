@@ -1,0 +1,106 @@
+"""Settings, read from the environment.
+
+The embedded default is a SQLite file under ``instance/``; ``DATABASE_URL`` switches to
+PostgreSQL (psycopg 3).  In development missing secrets are generated once, kept in
+``instance/`` and a warning is printed; in production they must be given.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+log = logging.getLogger(__name__)
+
+SECRET_NAMES = {
+    # setting name -> how to make a development value
+    "SECRET_KEY": lambda: secrets.token_urlsafe(48),
+    "JWT_SECRET_KEY": lambda: secrets.token_urlsafe(48),
+    "PII_KEY": lambda: Fernet.generate_key().decode(),
+    "PII_HASH_KEY": lambda: secrets.token_urlsafe(32),
+}
+
+
+def normalise_db_url(url: str) -> str:
+    """postgres:// and postgresql:// both mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(instance_path: str) -> dict:
+    env = os.environ.get("APP_ENV", "development")
+    production = env == "production"
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'app.db'}"
+    config = {
+        "APP_ENV": env,
+        "SQLALCHEMY_DATABASE_URI": normalise_db_url(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # REST API (flask-smorest); docs served from local files, no CDN
+        "API_TITLE": "创业齐鲁 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        },
+        # Auth
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30"))),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "SMS_CODE_TTL_SECONDS": 300,
+        "SMS_CODE_MAX_ATTEMPTS": 5,
+        "SMS_RESEND_SECONDS": 60,
+        "SMS_SENDER": os.environ.get("SMS_SENDER", "backend.accounts.sms:LogSender"),
+        "DEMO_LOGIN": _bool("DEMO_LOGIN", not production),
+        # WeChat: mini-program code2session and official-account web OAuth
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "WECHAT_MINI_APPID": os.environ.get("WECHAT_MINI_APPID", ""),
+        "WECHAT_MINI_SECRET": os.environ.get("WECHAT_MINI_SECRET", ""),
+        "WECHAT_OA_APPID": os.environ.get("WECHAT_OA_APPID", ""),
+        "WECHAT_OA_SECRET": os.environ.get("WECHAT_OA_SECRET", ""),
+        "WECHAT_TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        # Rate limits (Flask-Limiter); memory by default, redis://… in production
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "STATIC_DIR": os.environ.get("STATIC_DIR", str(Path(__file__).resolve().parent.parent / "static")),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    for name, make in SECRET_NAMES.items():
+        value = os.environ.get(name)
+        if not value:
+            if production:
+                raise RuntimeError(f"{name} must be set when APP_ENV=production")
+            value = _development_secret(instance_path, name, make)
+        config[name] = value
+    return config
+
+
+def _development_secret(instance_path: str, name: str, make) -> str:
+    path = Path(instance_path) / "dev-secrets" / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    log.warning("%s is not set: generated a development value in %s (never use this in production)", name, path)
+    return value

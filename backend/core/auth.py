@@ -1,0 +1,77 @@
+"""JWT wiring and the role checks routes use.
+
+Roles are read from the database on every request (not from token claims), so a revoked role
+or a disabled account takes effect at once."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask_jwt_extended import current_user, verify_jwt_in_request
+
+from backend.core.errors import Forbidden, error_response
+from backend.extensions import db, jwt
+
+BEARER = [{"bearer": []}]
+
+
+def init_app(app) -> None:
+    from backend.accounts import service as accounts
+    from backend.accounts.models import User
+
+    @jwt.user_lookup_loader
+    def _load_user(_header, payload):
+        user = db.session.get(User, int(payload["sub"]))
+        return user if user is not None and user.is_active else None
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header, payload):
+        return accounts.is_revoked(jti=payload["jti"])
+
+    @jwt.user_lookup_error_loader
+    def _lookup_error(_header, _payload):
+        return error_response("account_disabled", "账号不存在或已停用", 401)
+
+    @jwt.expired_token_loader
+    def _expired(_header, _payload):
+        return error_response("token_expired", "登录已过期，请重新登录", 401)
+
+    @jwt.revoked_token_loader
+    def _revoked_response(_header, _payload):
+        return error_response("token_revoked", "登录已失效，请重新登录", 401)
+
+    @jwt.invalid_token_loader
+    def _invalid(reason):
+        return error_response("token_invalid", "登录凭证无效，请重新登录", 401)
+
+    @jwt.unauthorized_loader
+    def _missing(reason):
+        return error_response("unauthorized", "请先登录", 401)
+
+    @jwt.needs_fresh_token_loader
+    def _not_fresh(_header, _payload):
+        return error_response("fresh_login_required", "请重新登录后再操作", 401)
+
+
+def login_required(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request()
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles: str):
+    """Let the request through only for a logged-in user holding one of ``roles``."""
+
+    def decorator(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request()
+            if not current_user.has_role(*roles):
+                raise Forbidden("没有权限执行此操作", code="forbidden", details={"required_roles": list(roles)})
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

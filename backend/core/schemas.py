@@ -1,0 +1,41 @@
+"""Marshmallow base schema: unknown input fields are excluded and messages are Chinese."""
+from __future__ import annotations
+
+import inspect
+
+import marshmallow as ma
+from marshmallow import fields
+
+FIELD_MESSAGES = {
+    "required": "必填",
+    "null": "不能为空",
+    "validator_failed": "取值无效",
+    "invalid": "格式不正确",
+    "invalid_utf8": "不是有效的 UTF-8 文本",
+    "too_large": "数值过大",
+    "special": "不是有效的数值",
+    "format": "格式不正确",
+    "invalid_awareness": "时间格式不正确",
+    "empty": "不能为空",
+    "not_a_number": "必须是数字",
+}
+
+
+def _localise_fields() -> None:
+    """Replace marshmallow's English default field messages with Chinese ones, once."""
+    for _, cls in inspect.getmembers(fields, inspect.isclass):
+        if issubclass(cls, fields.Field):
+            own = cls.__dict__.get("default_error_messages")
+            if own:
+                cls.default_error_messages = {key: FIELD_MESSAGES.get(key, "格式不正确") for key in own}
+
+
+_localise_fields()
+
+
+class Schema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    error_messages = {"type": "数据格式不正确", "unknown": "未知字段"}
+

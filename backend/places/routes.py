@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+
+from backend.accounts.enums import Role
+from backend.core.api import blueprint
+from backend.core.auth import BEARER, roles_required
+from backend.core.pagination import SelectPage
+from backend.places import schemas, service
+
+blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、创业街区、创业市场、创贷之家")
+
+
+@blp.route("")
+class Places(MethodView):
+    @blp.arguments(schemas.PlaceQueryIn, location="query")
+    @blp.response(200, schemas.PlaceOut(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Places anyone can list: filter by kind and district, search by name, nearest first."""
+        if "lat" in args:
+            g.origin = (args["lat"], args["lng"])
+        return service.list_query(**args)
+
+    @roles_required(Role.admin)
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.PlaceIn)
+    @blp.response(201, schemas.PlaceDetailOut)
+    def post(self, data):
+        """Register a place (admin)."""
+        return service.create(actor=current_user, data=data)
+
+
+@blp.route("/<int:place_id>")
+class PlaceDetail(MethodView):
+    @blp.response(200, schemas.PlaceDetailOut)
+    def get(self, place_id):
+        """One place."""
+        return service.get_or_raise(id=place_id)
+
+    @roles_required(Role.admin)
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.PlacePatchIn(partial=True))
+    @blp.response(200, schemas.PlaceDetailOut)
+    def patch(self, data, place_id):
+        """Edit a place, or close it with is_active=false (admin)."""
+        place = service.get_or_raise(id=place_id, include_inactive=True)
+        return service.update(actor=current_user, place=place, data=data)

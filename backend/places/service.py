@@ -1,0 +1,90 @@
+"""Places registry: 喵小创 spaces, startup streets, markets and 创贷之家 stations."""
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+
+from backend.core import audit
+from backend.core.errors import NotFound
+from backend.extensions import db
+from backend.places.models import Place
+
+EDITABLE = ("kind", "name", "district", "address", "lat", "lng", "opening_hours", "services", "operator", "phone",
+            "is_active")
+
+
+def get_or_raise(*, id: int, include_inactive: bool = False) -> Place:
+    place = db.session.get(Place, id)
+    if place is None or (not place.is_active and not include_inactive):
+        raise NotFound("场所不存在", code="place_not_found")
+    return place
+
+
+def list_query(*, kind=None, district=None, q=None, lat=None, lng=None, include_inactive=False) -> sa.Select:
+    """A Select of places; nearest first when a location is given, else by kind and name."""
+    query = sa.select(Place)
+    if not include_inactive:
+        query = query.where(Place.is_active.is_(True))
+    if kind:
+        query = query.where(Place.kind == kind)
+    if district:
+        query = query.where(Place.district == district)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(sa.or_(Place.name.ilike(f"%{escaped}%", escape="\\"),
+                                   Place.address.ilike(f"%{escaped}%", escape="\\")))
+    if lat is not None and lng is not None:
+        # equirectangular approximation: good for ordering within a province, portable SQL
+        scale = math.cos(math.radians(lat))
+        dist2 = (Place.lat - lat) * (Place.lat - lat) + (Place.lng - lng) * scale * (Place.lng - lng) * scale
+        query = query.order_by(Place.lat.is_(None), dist2, Place.id)
+    else:
+        query = query.order_by(Place.kind, Place.name, Place.id)
+    return query
+
+
+def distance_m(place: Place, lat: float | None, lng: float | None) -> int | None:
+    """Great-circle distance in metres (haversine)."""
+    if None in (lat, lng, place.lat, place.lng):
+        return None
+    p1, p2 = math.radians(lat), math.radians(place.lat)
+    dp, dl = p2 - p1, math.radians(place.lng - lng)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * 6_371_000 * math.asin(math.sqrt(h)))
+
+
+def _snapshot(place: Place) -> dict:
+    data = {key: getattr(place, key) for key in EDITABLE}
+    data["kind"] = place.kind.value if place.kind else None
+    return data
+
+
+def create(*, actor, data: dict) -> Place:
+    place = Place(**{k: v for k, v in data.items() if k in EDITABLE})
+    db.session.add(place)
+    db.session.flush()
+    audit.record(actor=actor, action="place.create", target_type="place", target_id=place.id, after=_snapshot(place))
+    return place
+
+
+def update(*, actor, place: Place, data: dict) -> Place:
+    before = _snapshot(place)
+    for key, value in data.items():
+        if key in EDITABLE:
+            setattr(place, key, value)
+    db.session.flush()
+    after = _snapshot(place)
+    changed = {k for k in after if after[k] != before[k]}
+    if changed:
+        audit.record(actor=actor, action="place.update", target_type="place", target_id=place.id,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    return place
+
+
+def staff_count(*, place: Place) -> int:
+    from backend.accounts.models import RoleGrant
+
+    return db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(RoleGrant.user_id))).where(RoleGrant.place_id == place.id)
+    )

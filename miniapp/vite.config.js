@@ -1,0 +1,53 @@
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import { VitePWA } from 'vite-plugin-pwa'
+
+// The built shell lands in ../static, which Flask serves at the site root:
+// /index.html, /sw.js, /manifest.webmanifest, /assets/*, /icons/*.
+export default defineConfig({
+  root: __dirname,
+  base: '/',
+  plugins: [
+    vue(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'sw',
+      filename: 'sw.js',
+      registerType: 'autoUpdate',
+      injectRegister: false, // registered from lib/sw-bridge.js
+      manifestFilename: 'manifest.webmanifest',
+      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      manifest: {
+        name: '创业齐鲁',
+        short_name: '创业齐鲁',
+        description: '创业券申领使用、喵小创活动报名、创业街区与创贷之家扫码签到',
+        lang: 'zh-CN',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#ededed',
+        theme_color: '#07c160',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+        ],
+      },
+      injectManifest: {
+        globPatterns: ['**/*.{html,js,css,svg,png,webmanifest}'],
+        globIgnores: ['sw.js'],
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
+  build: {
+    outDir: '../static',
+    emptyOutDir: true,
+    target: 'es2020',
+  },
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:5000',
+    },
+  },
+})

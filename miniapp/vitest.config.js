@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  root: __dirname,
+  test: {
+    include: ['tests/**/*.test.js'],
+    environment: 'node',
+    setupFiles: ['tests/setup.js'],
+    restoreMocks: true,
+  },
+})
