@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app.config.update(settings.load(app.instance_path))
+    app.config.update(settings.load(app.instance_path, config))
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False

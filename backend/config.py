@@ -40,7 +40,7 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load(instance_path: str) -> dict:
+def load(instance_path: str, given: dict | None = None) -> dict:
     env = os.environ.get("APP_ENV", "development")
     production = env == "production"
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'app.db'}"
@@ -84,23 +84,29 @@ def load(instance_path: str) -> dict:
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(Path(__file__).resolve().parent.parent / "static")),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+    generated = []
     for name, make in SECRET_NAMES.items():
-        value = os.environ.get(name)
+        value = (given or {}).get(name) or os.environ.get(name)
         if not value:
             if production:
                 raise RuntimeError(f"{name} must be set when APP_ENV=production")
-            value = _development_secret(instance_path, name, make)
+            value = _development_secret(instance_path, name, make, generated)
         config[name] = value
+    if generated:
+        log.warning("using generated development secrets from %s for %s: never use them in production "
+                    "(set them in the environment, APP_ENV=production refuses to start without them)",
+                    Path(instance_path) / "dev-secrets", ", ".join(generated))
     return config
 
 
-def _development_secret(instance_path: str, name: str, make) -> str:
+def _development_secret(instance_path: str, name: str, make, generated: list) -> str:
+    """A per-checkout development secret, made once and kept so tokens survive restarts."""
     path = Path(instance_path) / "dev-secrets" / name
+    generated.append(name)
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
     path.write_text(value)
     path.chmod(0o600)
-    log.warning("%s is not set: generated a development value in %s (never use this in production)", name, path)
     return value

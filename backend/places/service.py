@@ -56,7 +56,7 @@ def distance_m(place: Place, lat: float | None, lng: float | None) -> int | None
 
 def _snapshot(place: Place) -> dict:
     data = {key: getattr(place, key) for key in EDITABLE}
-    data["kind"] = place.kind.value if place.kind else None
+    data["kind"] = str(place.kind)
     return data
 
 

@@ -89,7 +89,8 @@ export function refreshAccessToken() {
 /**
  * Call the API. Resolves `{status, headers, data}` for 2xx (data is null for 204);
  * throws ApiError otherwise (status 0 = no network).
- * Options: method, body (sent as JSON), headers, auth (default true), signal.
+ * Options: method, body (sent as JSON), headers, auth (default true), signal,
+ * authRedirect (default true: when the session is gone, tell the shell so it can go to login).
  */
 export async function apiRequest(path, options = {}) {
   const { method = 'GET', body, headers = {}, auth = true, signal } = options
@@ -111,7 +112,7 @@ export async function apiRequest(path, options = {}) {
       return apiRequest(path, { ...options, retried: true })
     }
     endSession()
-    onAuthFailure(error)
+    if (options.authRedirect !== false) onAuthFailure(error)
     throw error
   }
   if (!response.ok) throw await errorFrom(response)

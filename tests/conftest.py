@@ -1,0 +1,132 @@
+"""Test harness: the whole backend suite runs on a real SQLite file and on a real PostgreSQL
+database (created fresh for the run, dropped after).  Each test runs inside a transaction that
+is rolled back, so tests never see each other's rows.
+
+    pytest                      both databases (PostgreSQL from TEST_PG_URL, default
+                                postgresql://postgres@127.0.0.1:5432/postgres)
+    pytest --db sqlite          only SQLite
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import flask_migrate
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask_jwt_extended import create_access_token
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from backend import create_app
+from backend.extensions import db, limiter
+from tests.fakes.wechat import FakeWechat
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+    "JWT_SECRET_KEY": "test-jwt-key-0123456789abcdef0123456789abcd",
+    "PII_KEY": "l5bq9m0v4Yq8dH3iZbT1cX2wN7eR6sA0uK4oP9jG5fE=",
+    "PII_HASH_KEY": "test-pii-hash-key",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default="both", choices=["both", "sqlite", "postgresql"],
+                     help="which database(s) the backend suite runs on")
+
+
+def pytest_generate_tests(metafunc):
+    if "database_kind" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--db")
+        kinds = ["sqlite", "postgresql"] if choice == "both" else [choice]
+        metafunc.parametrize("database_kind", kinds, scope="session")
+
+
+@pytest.fixture(scope="session")
+def database_url(database_kind, tmp_path_factory):
+    if database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
+    name = f"cyql_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def wechat_fake():
+    fake = FakeWechat()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, wechat_fake, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["INSTANCE_PATH"] = str(instance)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WECHAT_API_BASE": wechat_fake.url,
+        "WECHAT_MINI_APPID": FakeWechat.MINI_APPID,
+        "WECHAT_MINI_SECRET": FakeWechat.MINI_SECRET,
+        "WECHAT_OA_APPID": FakeWechat.OA_APPID,
+        "WECHAT_OA_SECRET": FakeWechat.OA_SECRET,
+        "WECHAT_TIMEOUT_SECONDS": 2,
+        **TEST_SECRETS,
+    })
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A session bound to one connection whose outer transaction is rolled back after the test."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        limiter.reset()
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(session):
+    from tests.factories import make_user as factory
+
+    return factory
+
+
+@pytest.fixture
+def auth(app, session):
+    """auth(user) -> headers with a Bearer access token for that user."""
+
+    def headers(user) -> dict:
+        return {"Authorization": f"Bearer {create_access_token(identity=str(user.id))}"}
+
+    return headers
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
