@@ -15,6 +15,7 @@ import flask_migrate
 import psycopg
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -106,8 +107,18 @@ def session(app):
             connection.close()
 
 
+class CommittingClient(FlaskClient):
+    """Rows a test made before a request are committed first (to the test's savepoint), as they
+    would be in real life; otherwise a request that fails and rolls back would take them along."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, session):
+    app.test_client_class = CommittingClient
     return app.test_client()
 
 
