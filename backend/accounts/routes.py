@@ -152,7 +152,7 @@ class Users(MethodView):
         return query
 
 
-@users_blp.route("/<int:user_id>/roles")
+@users_blp.route("/<int(max=2147483647):user_id>/roles")
 class UserRoles(MethodView):
     @roles_required(Role.admin)
     @users_blp.doc(security=BEARER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
 FIELD_MESSAGES = {
     "required": "必填",
@@ -31,6 +31,26 @@ def _localise_fields() -> None:
 
 
 _localise_fields()
+
+
+def _localise_validators() -> None:
+    validate.Range.message_min = "应{min_op} {{min}}"
+    validate.Range.message_max = "应{max_op} {{max}}"
+    validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"
+    validate.Range.message_gte = "大于或等于"
+    validate.Range.message_gt = "大于"
+    validate.Range.message_lte = "小于或等于"
+    validate.Range.message_lt = "小于"
+    validate.Length.message_min = "长度不能少于 {min}"
+    validate.Length.message_max = "长度不能超过 {max}"
+    validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
+    validate.Length.message_equal = "长度应为 {equal}"
+    validate.OneOf.default_message = "取值无效，可选：{choices}"
+    validate.Regexp.default_message = "格式不正确"
+    validate.Email.default_message = "邮箱格式不正确"
+
+
+_localise_validators()
 
 
 class Schema(ma.Schema):

@@ -33,7 +33,7 @@ class Places(MethodView):
         return service.create(actor=current_user, data=data)
 
 
-@blp.route("/<int:place_id>")
+@blp.route("/<int(max=2147483647):place_id>")
 class PlaceDetail(MethodView):
     @blp.response(200, schemas.PlaceDetailOut)
     def get(self, place_id):

@@ -100,3 +100,9 @@ def test_non_api_paths_serve_the_miniapp_not_json(client):
     response = client.get("/some/page")
     assert response.status_code in (200, 503)
     assert response.content_type.startswith("text/html")
+
+
+@pytest.mark.parametrize("query,field", [("page=0", "page"), ("page=1000000", "page"), ("page_size=1000", "page_size")])
+def test_paging_arguments_are_bounded_with_chinese_messages(client, query, field):
+    body = assert_error_shape(client.get(f"/api/places?{query}"), 422, "validation_error")
+    assert CHINESE.search(body["details"]["query"][field][0])

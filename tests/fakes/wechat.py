@@ -16,8 +16,13 @@ import threading
 import time
 from collections import defaultdict
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 class FakeWechat:
@@ -31,7 +36,7 @@ class FakeWechat:
         self.calls: list[dict] = []
         self._window: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
