@@ -1,0 +1,120 @@
+"""Browser tests: the real app (flask, SQLite file, demo data) in a subprocess, driven through
+Playwright in Debian's Chromium.  Screenshots of every page go to test-artifacts/screenshots/."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, tmp: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / "server.log"
+        self.env = {**os.environ, "FLASK_APP": "backend", "INSTANCE_PATH": str(tmp / "instance"),
+                    "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "PYTHONUNBUFFERED": "1"}
+        self.env.pop("APP_ENV", None)
+
+    def flask(self, *args):
+        subprocess.run([sys.executable, "-m", "flask", *args], env=self.env, check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self):
+        assert (ROOT / "static" / "index.html").is_file(), "build the miniapp first (./dev.sh test does)"
+        self.flask("db", "upgrade")
+        self.flask("seed-demo")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(self.port)],
+                                     env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                if requests.get(self.url + "/api/meta", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start: " + self.log_path.read_text())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+    def last_sms_code(self, masked_phone: str) -> str:
+        """The development SMS sender writes the code to the server log."""
+        for _ in range(50):
+            codes = re.findall(rf"SMS login code for {re.escape(masked_phone)}: (\d{{6}})", self.log_path.read_text())
+            if codes:
+                return codes[-1]
+            time.sleep(0.1)
+        raise AssertionError("no SMS code in the server log")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser, live_server):
+    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  base_url=live_server.url, device_scale_factor=2)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def shot():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str):
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    return take
