@@ -23,10 +23,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from backend.core import auth, pii
+    from backend.core import auth, keys, pii
     from backend.core.db import configure_sqlite, render_item
 
     pii.init_app(app)
+    keys.init_app(app)
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)

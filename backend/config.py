@@ -81,6 +81,13 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Signed codes: server keys, personal-code window and clock-skew tolerance (seconds)
+        "SIGNING_KEYS_DIR": os.environ.get("SIGNING_KEYS_DIR", ""),
+        "PERSONAL_CODE_WINDOW": int(os.environ.get("PERSONAL_CODE_WINDOW", "30")),
+        "PERSONAL_CODE_SKEW": int(os.environ.get("PERSONAL_CODE_SKEW", "20")),
+        "CREDENTIAL_DAYS": int(os.environ.get("CREDENTIAL_DAYS", "7")),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "POSTER_FONT": os.environ.get("POSTER_FONT", ""),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(Path(__file__).resolve().parent.parent / "static")),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
