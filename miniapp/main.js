@@ -1,4 +1,4 @@
-import { createApp } from 'vue'
+import { createApp, watch } from 'vue'
 import 'weui/dist/style/weui.min.css'
 import './styles/app.css'
 import App from './App.vue'
@@ -6,11 +6,12 @@ import { setAuthFailureHandler } from './lib/api.js'
 import { pruneCache } from './lib/cache.js'
 import { LOGIN_PAGE, redirectTo, startRouter } from './lib/router.js'
 import { showToast } from './lib/toast.js'
-import { startOutboxSync } from './lib/sync.js'
+import { session } from './lib/session.js'
+import { replayNow, startOutboxSync } from './lib/sync.js'
 import { startServiceWorker } from './lib/sw-bridge.js'
 
 setAuthFailureHandler((error) => {
-  showToast(error.code === 'token_revoked' ? '已在其他地方退出，请重新登录' : '登录已过期，请重新登录')
+  showToast(error.message || '登录已失效，请重新登录')
   redirectTo(LOGIN_PAGE)
 })
 
@@ -18,4 +19,6 @@ startRouter()
 createApp(App).mount('#app')
 startServiceWorker()
 startOutboxSync()
+// Signing in (again) sends whatever this user left in the outbox.
+watch(() => session.user?.id, (id, before) => id != null && id !== before && replayNow())
 pruneCache().catch(() => {})

@@ -5,7 +5,7 @@ import { VitePWA } from 'vite-plugin-pwa'
 // The built shell lands in ../static, which Flask serves at the site root:
 // /index.html, /sw.js, /manifest.webmanifest, /assets/*, /icons/*.
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   base: '/',
   plugins: [
     vue(),
@@ -16,7 +16,6 @@ export default defineConfig({
       registerType: 'autoUpdate',
       injectRegister: false, // registered from lib/sw-bridge.js
       manifestFilename: 'manifest.webmanifest',
-      includeAssets: ['icons/*.svg', 'icons/*.png'],
       manifest: {
         name: '创业齐鲁',
         short_name: '创业齐鲁',
@@ -34,7 +33,8 @@ export default defineConfig({
         ],
       },
       injectManifest: {
-        globPatterns: ['**/*.{html,js,css,svg,png,webmanifest}'],
+        // manifest.webmanifest and the manifest's icons are added by the plugin itself.
+        globPatterns: ['**/*.{html,js,css}'],
         globIgnores: ['sw.js'],
       },
       devOptions: { enabled: false },
@@ -44,6 +44,14 @@ export default defineConfig({
     outDir: '../static',
     emptyOutDir: true,
     target: 'es2020',
+    rolldownOptions: {
+      output: {
+        // Vue and the other libraries in one long-cached chunk; app code and pages stay separate.
+        codeSplitting: {
+          groups: [{ name: 'vendor', test: /[\\/]node_modules[\\/]/ }],
+        },
+      },
+    },
   },
   server: {
     proxy: {

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   test: {
     include: ['tests/**/*.test.js'],
     environment: 'node',

@@ -115,6 +115,7 @@ export async function apiRequest(path, options = {}) {
     if (options.authRedirect !== false) onAuthFailure(error)
     throw error
   }
+  if (response.status === 304) return { status: 304, headers: response.headers, data: null }
   if (!response.ok) throw await errorFrom(response)
 
   let data = null
@@ -142,41 +143,30 @@ export function parsePagination(headers) {
 }
 
 /**
- * Cache first, then refresh. Calls `onData(data, meta)` with the stored copy (if any, and if the
- * network has not already answered), then again with the fresh copy.
- * meta = {source: 'cache'|'network', storedAt, pagination}.
+ * Cache first, then refresh. Calls `onData(data, meta)` with the stored copy (if any), then again
+ * with the fresh copy. meta = {source: 'cache'|'network', storedAt, pagination}.
+ * The refresh is conditional (If-None-Match) when the stored copy has an ETag; a 304 re-confirms it.
  * Resolves {stale: false} after a refresh, or {stale: true, storedAt, error} when the network
  * failed but a stored copy was shown. Throws when there is nothing to show.
  */
 export async function cachedGet(url, onData, { signal } = {}) {
   const userId = currentUserId()
-  let settled = false
-  const network = apiRequest(url, { signal })
-  network.then(
-    () => (settled = true),
-    () => (settled = true),
-  )
-
   let cached = null
   try {
     cached = await readCached(userId, url)
   } catch {
     /* no IndexedDB (private mode): network only */
   }
-  let shownCache = false
-  if (cached && !settled) {
+  if (cached) {
     onData(cached.data, { source: 'cache', storedAt: cached.stored_at, pagination: cached.pagination })
-    shownCache = true
   }
 
   let response
   try {
-    response = await network
+    const headers = cached?.etag ? { 'If-None-Match': cached.etag } : {}
+    response = await apiRequest(url, { signal, headers })
   } catch (error) {
     if (error instanceof ApiError && error.transient && cached) {
-      if (!shownCache) {
-        onData(cached.data, { source: 'cache', storedAt: cached.stored_at, pagination: cached.pagination })
-      }
       return { stale: true, storedAt: cached.stored_at, error }
     }
     if (error instanceof ApiError && !error.transient && error.status !== 401 && cached) {
@@ -185,16 +175,20 @@ export async function cachedGet(url, onData, { signal } = {}) {
     throw error
   }
 
-  const pagination = parsePagination(response.headers)
+  const notModified = response.status === 304 && cached
+  const data = notModified ? cached.data : response.data
+  const pagination = notModified ? cached.pagination : parsePagination(response.headers)
+  const etag = response.headers.get('ETag') || (notModified ? cached.etag : null)
   let storedAt = new Date().toISOString()
-  // The write happens after the fetch has finished, in its own transaction.
+  // The write happens after the fetch has finished, in its own transaction — and only if the
+  // same person is still signed in.
   if (currentUserId() === userId) {
     try {
-      storedAt = (await writeCached(userId, url, { data: response.data, pagination })).stored_at
+      storedAt = (await writeCached(userId, url, { data, pagination, etag })).stored_at
     } catch {
       /* storage full or unavailable: still show the fresh data */
     }
   }
-  onData(response.data, { source: 'network', storedAt, pagination })
+  onData(data, { source: 'network', storedAt, pagination })
   return { stale: false, storedAt }
 }

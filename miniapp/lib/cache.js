@@ -42,13 +42,14 @@ export async function readCached(userId, url) {
   return (await db()).get(STORE, cacheKey(userId, url))
 }
 
-export async function writeCached(userId, url, { data, pagination = null }) {
+export async function writeCached(userId, url, { data, pagination = null, etag = null }) {
   const entry = {
     key: cacheKey(userId, url),
     user_id: userId ?? 'anon',
     url,
     data,
     pagination,
+    etag,
     stored_at: new Date().toISOString(),
   }
   await (await db()).put(STORE, entry)

@@ -35,9 +35,10 @@ export function formatShort(iso, now = new Date()) {
   return `${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}`
 }
 
-/** 850 → '850米', 12345 → '12.3公里'. */
+/** 40 → '100米内', 846 → '850米', 12345 → '12公里'. The position sent is rounded to ~100 m. */
 export function formatDistance(meters) {
   if (meters == null) return ''
-  if (meters < 1000) return `${Math.round(meters)}米`
+  if (meters < 100) return '100米内'
+  if (meters < 1000) return `${Math.round(meters / 10) * 10}米`
   return `${(meters / 1000).toFixed(meters < 10_000 ? 1 : 0)}公里`
 }

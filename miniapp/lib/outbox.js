@@ -8,6 +8,7 @@
 // 401 → keep and stop (the user has to sign in again; nothing is lost).
 // No fetch is ever awaited inside an IndexedDB transaction: read, close, send, then write.
 import { openDB } from 'idb'
+import { ApiError, apiRequest } from './api.js'
 
 export const OUTBOX_DB = 'cyql-outbox'
 const VERSION = 1
@@ -160,8 +161,7 @@ export function classify(status) {
  */
 export async function defaultSender(item) {
   const url = OP_ROUTES[item.op]
-  if (!url) return { status: 400, body: { code: 'unknown_op', message: `未知的离线操作：${item.op}` } }
-  const { apiRequest, ApiError } = await import('./api.js')
+  if (!url) return { status: 400, body: { code: 'unknown_op', message: '此类离线操作已不再支持，未能提交' } }
   try {
     const response = await apiRequest(url, {
       method: 'POST',

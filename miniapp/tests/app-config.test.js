@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import appConfig from '../app.json'
+import { PAGES, buildHash, homeFor, pageTitle, parseHash, tabBarFor } from '../lib/router.js'
+
+const root = resolve(import.meta.dirname, '..')
+
+describe('app.json', () => {
+  it('lists pages that exist, each with a Vue file and a page config', () => {
+    for (const path of appConfig.pages) {
+      expect(existsSync(resolve(root, `${path}.vue`)), path).toBe(true)
+      expect(existsSync(resolve(root, `${path}.json`)), path).toBe(true)
+    }
+    expect(Object.keys(PAGES)).toEqual(expect.arrayContaining(['login', 'home', 'places', 'place-detail', 'mine', 'profile-edit']))
+  })
+
+  it('gives each role its tab bar', () => {
+    const texts = (role) => tabBarFor(role).map((t) => t.text)
+    expect(texts('entrepreneur')).toEqual(['首页', '场所', '我的'])
+    expect(texts('provider_staff')).toEqual(['工作台', '我的'])
+    expect(texts('station_staff')).toEqual(['工作台', '场所', '我的'])
+    expect(texts('organiser')).toEqual(['工作台', '场所', '我的'])
+    expect(texts('admin')).toEqual(['管理', '场所', '我的'])
+  })
+
+  it('points every tab at a listed page and lands each role on its first tab', () => {
+    for (const role of Object.keys(appConfig.tabBars)) {
+      for (const tab of tabBarFor(role)) expect(appConfig.pages).toContain(tab.pagePath)
+    }
+    expect(homeFor('entrepreneur')).toBe('home')
+    expect(homeFor('admin')).toBe('admin')
+    expect(homeFor('station_staff')).toBe('workbench')
+  })
+
+  it('titles pages from their page config', () => {
+    expect(pageTitle('places')).toBe('服务场所')
+    expect(pageTitle('nope')).toBe('创业齐鲁')
+  })
+})
+
+describe('hash routes', () => {
+  it('round-trips a page name and query', () => {
+    expect(buildHash('place-detail', { id: 3, empty: '' })).toBe('#/place-detail?id=3')
+    expect(parseHash('#/place-detail?id=3')).toEqual({ name: 'place-detail', query: { id: '3' } })
+    expect(parseHash('')).toEqual({ name: '', query: {} })
+  })
+})
