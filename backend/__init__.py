@@ -50,9 +50,11 @@ def _register_blueprints(app: Flask) -> None:
     from backend import web
     from backend.accounts.routes import auth_blp, me_blp, users_blp
     from backend.core.routes import audit_blp, meta_blp
+    from backend.devices.routes import keys_blp, my_devices_blp, scanners_blp
     from backend.places.routes import blp as places_blp
 
-    for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp):
+    for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp, keys_blp, my_devices_blp,
+                scanners_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)
 

@@ -58,7 +58,10 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "API_SPEC_OPTIONS": {
             "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "deviceToken": {"type": "apiKey", "in": "header", "name": "X-Device-Token"},
+                }
             },
         },
         # Auth

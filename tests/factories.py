@@ -40,3 +40,40 @@ def valid_credit_code(first17: str = "91370800MA3C4D5E6") -> str:
     from backend.core.validators import credit_code_check_char
 
     return first17 + credit_code_check_char(first17)
+
+
+def p256_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def p256_public_b64(key=None) -> str:
+    import base64
+
+    from backend.core import codes
+
+    key = key or p256_key()
+    return base64.urlsafe_b64encode(codes.compress_p256(key.public_key())).rstrip(b"=").decode()
+
+
+def make_device(user, key=None):
+    """A registered personal device; returns the device (its credential text is on .credential)."""
+    from backend.core import codes
+    from backend.devices import service as devices
+
+    key = key or p256_key()
+    device, credential = devices.register_personal(user=user, public_key=codes.compress_p256(key.public_key()),
+                                                   name="测试手机")
+    device.credential, device.key = credential, key
+    return device
+
+
+def make_scanner(place, name="测试扫码枪"):
+    """A provisioned scanner device for a place: (device, token)."""
+    from backend.accounts.enums import Role
+    from backend.devices import service as devices
+
+    admin = make_user(Role.admin)
+    _, setup_code = devices.create_setup(actor=admin, place=place)
+    return devices.provision(setup_code=setup_code, name=name)

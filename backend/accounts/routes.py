@@ -177,3 +177,15 @@ class UserRoles(MethodView):
         user = service.get_or_raise(id=user_id)
         service.revoke_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"])
         return user
+
+
+@users_blp.route("/<int(max=2147483647):user_id>")
+class UserAdmin(MethodView):
+    @roles_required(Role.admin)
+    @users_blp.doc(security=BEARER)
+    @users_blp.arguments(schemas.UserPatchIn)
+    @users_blp.response(200, schemas.UserAdminOut)
+    def patch(self, data, user_id):
+        """Block or restore an account: a blocked person's codes are refused everywhere, offline too."""
+        user = service.get_or_raise(id=user_id)
+        return service.set_active(actor=current_user, user=user, active=data["is_active"])

@@ -133,3 +133,7 @@ class UserQueryIn(Schema):
     role = fields.Enum(Role, error_messages={"unknown": "没有这个角色"})
 
 
+
+
+class UserPatchIn(Schema):
+    is_active = fields.Boolean(required=True)

@@ -75,6 +75,20 @@ def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = N
                  before={"role": role.value, "place_ids": [g.place_id for g in grants]})
 
 
+def set_active(*, actor: User, user: User, active: bool) -> User:
+    from backend.devices import service as devices
+
+    if user.id == actor.id and not active:
+        raise DomainError("不能停用自己的账号", code="cannot_block_self")
+    if user.is_active != active:
+        user.is_active = active
+        devices.block_user(user=user, blocked=not active)
+        audit.record(actor=actor, action="user.block" if not active else "user.restore", target_type="user",
+                     target_id=user.id, before={"is_active": not active}, after={"is_active": active})
+    db.session.flush()
+    return user
+
+
 # --- phone + one-time code ---------------------------------------------------------------------
 
 def _code_digest(phone_hash: str, code: str) -> str:

@@ -57,3 +57,10 @@ def mask_id_number(value: str | None) -> str | None:
     if not value:
         return None
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_name(value: str | None) -> str | None:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***: enough for staff to greet, not to identify."""
+    if not value:
+        return value
+    return value[0] + "*" * (len(value) - 1)
