@@ -15,6 +15,7 @@ ENDPOINTS = [
     ("GET", "/api/meta", None, ANYONE),
     ("GET", "/api/places", None, ANYONE),
     ("GET", "/api/places/{place}", None, ANYONE),
+    ("GET", "/api/places/{place}/poster.png", None, ANYONE),
     ("POST", "/api/places", {"kind": "market", "name": "权限测试市场", "district": "370811"}, ADMIN),
     ("PATCH", "/api/places/{place}", {"opening_hours": "全天"}, ADMIN),
     ("GET", "/api/me", None, LOGGED_IN),

@@ -78,6 +78,12 @@ class BundleQueryIn(Schema):
     since = fields.Integer(validate=validate.Range(min=0, max=2**62))
 
 
+class BundleDevice(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    place_id = fields.Integer(required=True)
+
+
 class BundleOut(Schema):
     full = fields.Boolean(required=True)
     cursor = fields.Integer(required=True)
@@ -87,7 +93,7 @@ class BundleOut(Schema):
     blocked_users = fields.List(fields.Integer(), required=True)
     restored_users = fields.List(fields.Integer(), required=True)
     place = fields.Nested(PlaceOut, required=True)
-    device = fields.Nested(ScannerOut, required=True)
+    device = fields.Nested(BundleDevice, required=True)
     personal_code_window = fields.Integer(required=True)
     personal_code_skew = fields.Integer(required=True)
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from flask import g
+import hashlib
+from io import BytesIO
+
+from flask import g, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
@@ -8,7 +11,7 @@ from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
 from backend.core.pagination import SelectPage
-from backend.places import schemas, service
+from backend.places import poster, schemas, service
 
 blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、创业街区、创业市场、创贷之家")
 
@@ -48,3 +51,18 @@ class PlaceDetail(MethodView):
         """Edit a place, or close it with is_active=false (admin)."""
         place = service.get_or_raise(id=place_id, include_inactive=True)
         return service.update(actor=current_user, place=place, data=data)
+
+
+@blp.route("/<int(max=2147483647):place_id>/poster.png")
+class PlacePoster(MethodView):
+    @blp.arguments(schemas.PosterQueryIn, location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png",
+                  description="海报 PNG：screen 为手机屏幕尺寸（750×1334），print 为 A4 300 dpi（2480×3508）")
+    def get(self, args, place_id):
+        """Printable QR poster of a place (PNG): its signed place code as a URL WeChat's scanner opens."""
+        size = args["size"]
+        png = poster.render(service.get_or_raise(id=place_id), size=size)
+        response = send_file(BytesIO(png), mimetype="image/png", max_age=3600,
+                             etag=hashlib.sha256(png).hexdigest()[:32])
+        response.headers["Content-Disposition"] = f'inline; filename="poster-{place_id}-{size}.png"'
+        return response

@@ -70,3 +70,8 @@ class PlaceIn(Schema):
 
 class PlacePatchIn(PlaceIn):
     is_active = fields.Boolean()
+
+
+class PosterQueryIn(Schema):
+    size = fields.String(load_default="screen",
+                         validate=validate.OneOf(["screen", "print"], error="尺寸只能是 screen 或 print"))
