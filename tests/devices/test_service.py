@@ -1,5 +1,4 @@
 """Personal devices and credentials, scanner provisioning, offline bundles, online verification."""
-import json
 import time
 
 import pytest
@@ -7,6 +6,7 @@ import sqlalchemy as sa
 
 from backend.core import codes, signing
 from backend.core.codes import CodeType, Purpose
+from backend.core.errors import DomainError
 from backend.core.keys import keyring
 from backend.devices.models import Revocation, ScannerSetup
 from tests.factories import make_device, make_place, make_scanner, p256_key, p256_public_b64
@@ -198,28 +198,32 @@ def codes_key(b64):
     return ed25519.Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)))
 
 
-def test_keys_endpoint_lists_active_keys_and_rotation_keeps_old_codes_valid(client, app):
-    ring = keyring()
+@pytest.fixture
+def fresh_keyring(app, tmp_path, monkeypatch):
+    from backend.core.keys import KeyRing
+
+    ring = KeyRing(tmp_path / "keys")
+    ring.rotate()
+    monkeypatch.setitem(app.extensions, "keyring", ring)
+    return ring
+
+
+def test_keys_endpoint_lists_active_keys_and_rotation_keeps_old_codes_valid(client, fresh_keyring):
     old_code = signing.sign_text(CodeType.place, {"place_id": 7})
     before = client.get("/api/keys")
-    new_kid = ring.rotate()
-    try:
-        after = client.get("/api/keys", headers={"If-None-Match": before.headers["ETag"]})
-        assert after.status_code == 200 and new_kid in [k["kid"] for k in after.get_json()]
-        assert signing.verify(old_code, expect="place").fields == {"place_id": 7}
-        new_code = signing.sign_text(CodeType.place, {"place_id": 7})
-        assert codes.parse_signed(codes.from_text(new_code)).kid == new_kid
-        ring.retire(new_kid - 1)
-        with pytest.raises(Exception) as err:
-            signing.verify(old_code, expect="place")
-        assert err.value.code == "unknown_key"
-    finally:
-        for entry in ring.listing():
-            if entry["kid"] < new_kid and entry["status"] == "retired":
-                meta = json.loads(ring._meta_path().read_text())
-                meta[str(entry["kid"])]["status"] = "active"
-                ring._write_meta(meta)
-                ring._cache = None
+    assert [k["kid"] for k in before.get_json()] == [1]
+    assert client.get("/api/keys", headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+    assert fresh_keyring.rotate() == 2
+    after = client.get("/api/keys", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and [k["kid"] for k in after.get_json()] == [1, 2]
+    assert signing.verify(old_code, expect="place").fields == {"place_id": 7}  # old key still verifies
+    new_code = signing.sign_text(CodeType.place, {"place_id": 7})
+    assert codes.parse_signed(codes.from_text(new_code)).kid == 2
+    fresh_keyring.retire(1)
+    with pytest.raises(DomainError) as err:
+        signing.verify(old_code, expect="place")
+    assert err.value.code == "unknown_key"
+    assert [k["kid"] for k in client.get("/api/keys").get_json()] == [2]
 
 
 def test_scanner_verify_online(client, make_user):
