@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from backend.extensions import db
 
@@ -42,6 +43,43 @@ def register(app: Flask) -> None:
             service.grant_role(actor=None, user=user, role=Role.admin)
         db.session.commit()
         click.echo(f"管理员已就绪 / admin ready: user {user.id}")
+
+    keys_group = click.Group("keys", help="Server signing keys (Ed25519) for QR codes.")
+    app.cli.add_command(keys_group)
+
+    @keys_group.command("rotate")
+    @with_appcontext
+    def keys_rotate():
+        """Make a new signing key; it signs from now on, older active keys keep verifying."""
+        from backend.core.keys import keyring
+
+        kid = keyring().rotate()
+        click.echo(f"新签名密钥已启用 / new signing key active: kid {kid}")
+
+    @keys_group.command("list")
+    @with_appcontext
+    def keys_list():
+        """List key ids and their status."""
+        from backend.core.keys import keyring
+
+        for entry in keyring().listing():
+            click.echo(f"kid {entry['kid']:>3}  {entry['status']:<8} {entry['created_at']}")
+
+    @keys_group.command("retire")
+    @click.argument("kid", type=int)
+    @with_appcontext
+    def keys_retire(kid: int):
+        """Stop trusting a key: codes signed with it are refused (unknown_key)."""
+        from backend.core.keys import keyring
+
+        ring = keyring()
+        if kid == ring.signer()[0] and len(ring.public_keys()) == 1:
+            raise click.ClickException("不能停用唯一的签名密钥，请先 flask keys rotate / rotate first")
+        try:
+            ring.retire(kid)
+        except KeyError:
+            raise click.ClickException(f"没有这个密钥 / no key {kid}") from None
+        click.echo(f"密钥 {kid} 已停用 / key {kid} retired")
 
     @app.cli.command("db-check")
     def db_check():

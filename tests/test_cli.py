@@ -26,3 +26,21 @@ def test_create_admin(app, session):
     assert service.find_by_phone(phone="13600000001").roles == ["admin"]
     bad = runner.invoke(args=["create-admin", "--phone", "123", "--name", "x"])
     assert bad.exit_code != 0 and "手机号" in bad.output
+
+
+def test_keys_rotate_list_retire(app, tmp_path, monkeypatch):
+    from backend.core.keys import KeyRing, keyring
+
+    ring = KeyRing(tmp_path / "keys")
+    ring.rotate()
+    monkeypatch.setitem(app.extensions, "keyring", ring)
+    runner = app.test_cli_runner()
+    assert "kid 2" in runner.invoke(args=["keys", "rotate"]).output
+    listing = runner.invoke(args=["keys", "list"]).output
+    assert "kid   1  active" in listing and "kid   2  active" in listing
+    assert runner.invoke(args=["keys", "retire", "1"]).exit_code == 0
+    with app.app_context():
+        assert list(keyring().public_keys()) == [2]
+    refused = runner.invoke(args=["keys", "retire", "2"])
+    assert refused.exit_code != 0 and "唯一" in refused.output
+    assert runner.invoke(args=["keys", "retire", "9"]).exit_code != 0
