@@ -46,9 +46,18 @@ export default defineConfig({
     target: 'es2020',
     rolldownOptions: {
       output: {
-        // Vue and the other libraries in one long-cached chunk; app code and pages stay separate.
+        // Vue and the other libraries the shell needs in one long-cached chunk; app code and pages
+        // stay separate. The curves (code verification) and the QR encoder are only for the pages
+        // that use them: their own chunks, loaded with those pages, never at first load.
         codeSplitting: {
-          groups: [{ name: 'vendor', test: /[\\/]node_modules[\\/]/ }],
+          groups: [
+            // Transpiler helpers (class fields at es2020) in a tiny chunk of their own: otherwise the
+            // first group that uses them takes them, and every other user must load that group.
+            { name: 'helpers', test: /@oxc-project\+runtime/, priority: 3 },
+            { name: 'noble', test: /[\\/]node_modules[\\/]@noble[\\/]/, priority: 2 },
+            { name: 'qr', test: /[\\/]node_modules[\\/]uqr[\\/]/, priority: 2 },
+            { name: 'vendor', test: /[\\/]node_modules[\\/]/, priority: 1 },
+          ],
         },
       },
     },

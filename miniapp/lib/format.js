@@ -42,3 +42,10 @@ export function formatDistance(meters) {
   if (meters < 1000) return `${Math.round(meters / 10) * 10}米`
   return `${(meters / 1000).toFixed(meters < 10_000 ? 1 : 0)}公里`
 }
+
+/** 张三 → 张*, 欧阳娜娜 → 欧***: as the server masks names for staff (backend/core/validators.py). */
+export function maskName(name) {
+  if (!name) return name || ''
+  const chars = [...name]
+  return chars[0] + '*'.repeat(chars.length - 1)
+}

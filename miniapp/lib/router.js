@@ -53,8 +53,17 @@ export function buildHash(name, query = {}) {
 
 export const route = reactive({ name: '', query: {}, fullPath: '' })
 
+/** A page may retitle the navigation bar (wx.setNavigationBarTitle); reset on every route change. */
+export const navigationBar = reactive({ title: '' })
+
+export function setNavigationBarTitle(title) {
+  navigationBar.title = title || ''
+  if (typeof document !== 'undefined') document.title = `${title || pageTitle(route.name)} · 创业齐鲁`
+}
+
 function sync() {
   const { name, query } = parseHash(location.hash)
+  navigationBar.title = ''
   Object.assign(route, { name, query, fullPath: location.hash })
 }
 
