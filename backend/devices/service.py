@@ -22,6 +22,13 @@ from backend.extensions import db
 
 MAX_DEVICES = 10
 SETUP_MINUTES = 10
+SEEN_EVERY = timedelta(minutes=5)  # last-seen stamps are coarse: no write on every scan
+
+
+def _touch(row) -> None:
+    now = utcnow()
+    if row.last_seen_at is None or now - row.last_seen_at > SEEN_EVERY:
+        row.last_seen_at = now
 
 
 def _digest(value: bytes | str) -> str:
@@ -103,12 +110,13 @@ def verify_code(*, text: str, expect: str) -> dict:
     """Verify a scanned code against the live database (the online path)."""
     if expect == "personal":
         personal = signing.verify(text, expect="personal")
-        device = db.session.get(PersonalDevice, personal.device_id)
-        user = db.session.get(User, personal.user_id)
+        row = db.session.execute(sa.select(PersonalDevice, User).join(User, User.id == PersonalDevice.user_id)
+                                 .where(PersonalDevice.id == personal.device_id)).first()
+        device, user = row if row else (None, None)
         if device is None or device.revoked_at is not None or device.user_id != personal.user_id \
-                or user is None or not user.is_active:
+                or not user.is_active:
             raise DomainError(codes.MESSAGES["revoked"], code="revoked", status=422)
-        device.last_seen_at = utcnow()
+        _touch(device)
         return {"type": "personal", "user": user, "purpose": personal.purpose.name, "ts": personal.ts,
                 "device_id": device.id}
     revoked = {"ticket": _revoked_ids(RevocationKind.ticket)} if expect == "ticket" else None
@@ -171,7 +179,7 @@ def authenticate_scanner(token: str | None) -> ScannerDevice:
         raise DomainError("扫码设备未登记", code="device_unauthorized", status=401)
     if device.revoked_at is not None:
         raise DomainError("该扫码设备已停用，请联系管理员重新开通", code="device_revoked", status=401)
-    device.last_seen_at = utcnow()
+    _touch(device)
     return device
 
 

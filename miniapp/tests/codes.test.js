@@ -117,6 +117,7 @@ describe('every single bit flip is caught', () => {
         expect(code, `bit ${i}`).not.toBe('ok')
       }
     },
+    60_000, // ~1,500 P-256 verifications in pure JS: seconds on a busy 2-core machine
   )
 })
 

@@ -1,0 +1,243 @@
+"""Scanner devices in Chromium, two phones: the admin generates a setup code for the demo station
+(扫码设备管理), the station's phone pastes it (开通扫码设备), downloads the offline bundle and
+verifies an entrepreneur's personal code with the network off; the entrepreneur removes that
+device, the scanner refreshes and refuses the same code offline; the admin stops the scanner and
+the scanner's next refresh says so."""
+from __future__ import annotations
+
+import base64
+import re
+import time
+
+import pytest
+import requests
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+
+from backend.core import codes
+from backend.core.codes import Purpose
+from tests.browser.conftest import PHONE_VIEWPORT, SHOTS
+from tests.factories import p256_key
+
+STOPPED = "该设备已停用，请联系管理员重新开通"
+
+
+def demo_token(base_url: str, role: str) -> str:
+    answer = requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def demo_login(page, role: str):
+    page.goto("/")
+    page.get_by_test_id(f"demo-login-{role}").click()
+    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
+
+
+def personal_code(base_url: str, token: str) -> tuple[int, str]:
+    """Register a phone for the entrepreneur (as lib/device.js does) and show a code made now."""
+    key = p256_key()
+    public = base64.urlsafe_b64encode(codes.compress_p256(key.public_key())).rstrip(b"=").decode()
+    answer = requests.post(base_url + "/api/me/devices", json={"public_key": public, "name": "测试手机"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert answer.status_code == 201, answer.text
+    credential = answer.json()["credential"]
+    text = codes.to_text(codes.encode_personal(codes.from_text(credential), device_key=key,
+                                               purpose=Purpose.identify, ts=int(time.time())))
+    return answer.json()["device"]["id"], text
+
+
+def decode_qr(path) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(path)) if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+@pytest.fixture
+def second_phone(browser, live_server):
+    """Another phone: a context of its own (its own localStorage, IndexedDB, service worker)."""
+    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  base_url=live_server.url, device_scale_factor=2)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield context, page
+    context.close()
+    assert not errors, f"JavaScript errors on the scanner phone: {errors}"
+
+
+def snap(shot, page, name: str):
+    """A full-page screenshot without a toast over it, from the top (the nav bar is sticky)."""
+    expect(page.get_by_test_id("toast")).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, name)
+
+
+def verify_manually(scanner, text: str, expected: str):
+    scanner.get_by_test_id("manual-code-input").fill(text)
+    scanner.get_by_test_id("manual-verify").click()
+    expect(scanner.get_by_test_id("verify-result")).to_have_attribute("data-result", expected)
+
+
+def test_provision_scan_offline_revoke_and_stop(page, live_server, shot, second_phone):
+    base = live_server.url
+    staff_me = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {demo_token(base, 'station_staff')}"},
+                            timeout=5).json()
+    place_id = staff_me["place_id"]
+    place = requests.get(f"{base}/api/places/{place_id}", timeout=5).json()
+    assert place["kind"] == "loan_station"
+
+    # --- the admin: 场所 → the station → 扫码设备管理 → 生成开通二维码 ---------------------------
+    admin = page
+    demo_login(admin, "admin")
+    admin.get_by_test_id("tab-places").click()
+    admin.get_by_test_id(f"place-{place_id}").click()
+    expect(admin.get_by_test_id("place-name")).to_have_text(place["name"])
+    admin.get_by_test_id("open-scanner-admin").click()
+    expect(admin.get_by_test_id("scanner-admin-place")).to_have_text(place["name"])
+    expect(admin.get_by_test_id("scanner-empty")).to_contain_text("还没有扫码设备")
+    admin.get_by_test_id("generate-setup").click()
+    qr = admin.get_by_test_id("setup-qr")
+    expect(qr).to_have_attribute("data-code", re.compile(r"^CY:"))
+    setup_code = qr.get_attribute("data-code")
+    expect(admin.get_by_test_id("setup-code-text")).to_have_text(setup_code)
+    expect(admin.get_by_test_id("setup-countdown")).to_contain_text(re.compile(r"(09:[0-5]\d|10:00) 后失效"))
+    expect(admin.get_by_text("一次有效")).to_be_visible()
+    snap(shot, admin, "scanner-admin-qr")
+    assert decode_qr(SHOTS / "scanner-admin-qr.png") == [setup_code], "the QR pixels do not carry the setup code"
+
+    # --- the station's phone: 工作台 → 开通扫码设备, paste, provision -------------------------------
+    context, scanner = second_phone
+    demo_login(scanner, "station_staff")
+    scanner.get_by_test_id("open-scanner").click()
+    expect(scanner.get_by_test_id("provision-submit")).to_be_visible()
+    expect(scanner.locator(".nav-bar__title")).to_have_text("开通扫码设备")
+    expect(scanner.get_by_test_id("device-name-input")).to_have_value(re.compile(r"^前台扫码手机"))
+    snap(shot, scanner, "scanner-provision-form")
+    scanner.get_by_test_id("setup-code-input").fill(setup_code)
+    scanner.get_by_test_id("device-name-input").fill("古槐路驿站前台手机")
+    scanner.get_by_test_id("provision-submit").click()
+
+    status = scanner.get_by_test_id("scanner-status")
+    expect(status).to_be_visible()
+    expect(scanner.locator(".nav-bar__title")).to_have_text("扫码工作台")
+    expect(scanner.get_by_test_id("scanner-place")).to_have_text(place["name"])
+    expect(scanner.get_by_test_id("scanner-device-name")).to_have_text("古槐路驿站前台手机")
+    expect(status).to_have_attribute("data-keys", re.compile(r"^[1-9]\d*$"))
+    expect(scanner.get_by_test_id("bundle-updated")).to_have_text(re.compile(r"^\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"))
+    expect(scanner.get_by_test_id("online-state")).to_have_text("在线")
+    scanner_id = status.get_attribute("data-device-id")
+    revoked_before = int(scanner.get_by_test_id("bundle-revoked-credentials").inner_text())
+    snap(shot, scanner, "scanner-status")
+
+    # A setup code works once.
+    again = requests.post(base + "/api/scanner/provision", json={"setup_code": setup_code, "name": "另一台"}, timeout=5)
+    assert again.status_code == 409 and again.json()["code"] == "setup_used"
+
+    # The admin's page notices the new scanner by itself (the code is used: the QR goes away).
+    row = admin.get_by_test_id(f"scanner-{scanner_id}")
+    expect(row).to_contain_text("古槐路驿站前台手机", timeout=15_000)
+    expect(row).to_contain_text("使用中")
+    expect(admin.get_by_test_id("setup-qr")).to_have_count(0)
+    snap(shot, admin, "scanner-admin-list")
+
+    # --- an entrepreneur's personal code, verified on the scanner with no network ------------------
+    entrepreneur = demo_token(base, "entrepreneur")
+    entrepreneur_id = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {entrepreneur}"}, timeout=5).json()["id"]
+    device_id, text = personal_code(base, entrepreneur)
+    context.set_offline(True)
+    expect(scanner.get_by_test_id("online-state")).to_have_text("离线")
+    expect(scanner.get_by_test_id("online-state")).to_have_attribute("data-online", "false")
+    verify_manually(scanner, text, "ok")
+    result = scanner.get_by_test_id("verify-result")
+    expect(result).to_contain_text("验证通过")
+    expect(scanner.get_by_test_id("verify-user")).to_have_text("***" + str(entrepreneur_id)[-2:])
+    expect(result).to_contain_text("个人码")
+    snap(shot, scanner, "scanner-verify-ok")
+
+    # The entrepreneur removes that phone; the scanner, online again, refreshes and learns of it.
+    gone = requests.delete(f"{base}/api/me/devices/{device_id}", headers={"Authorization": f"Bearer {entrepreneur}"},
+                           timeout=5)
+    assert gone.status_code == 204, gone.text
+    context.set_offline(False)
+    expect(scanner.get_by_test_id("online-state")).to_have_text("在线")
+    scanner.get_by_test_id("bundle-refresh").click()
+    expect(scanner.get_by_test_id("bundle-revoked-credentials")).to_have_text(str(revoked_before + 1))
+    expect(scanner.get_by_test_id("bundle-refresh")).to_have_text("刷新")  # no refresh left in flight
+
+    # The same code, offline again: refused.
+    context.set_offline(True)
+    expect(scanner.get_by_test_id("online-state")).to_have_text("离线")
+    verify_manually(scanner, text, "revoked")
+    expect(scanner.get_by_test_id("verify-message")).to_contain_text("已作废")
+    snap(shot, scanner, "scanner-verify-revoked")
+    # … and a code that is not a personal code at all is refused with its own reason.
+    verify_manually(scanner, setup_code, "wrong_type")
+    verify_manually(scanner, "https://example.com/", "malformed")
+    context.set_offline(False)
+    expect(scanner.get_by_test_id("online-state")).to_have_text("在线")
+
+    # --- the admin stops the scanner; its next refresh says so and forgets the device ------------
+    admin.get_by_test_id(f"revoke-{scanner_id}").click()
+    expect(admin.get_by_test_id("confirm-dialog")).to_contain_text("古槐路驿站前台手机")
+    admin.get_by_test_id("confirm-ok").click()
+    expect(row).to_have_attribute("data-state", "revoked")
+    expect(row).to_contain_text("已停用")
+    expect(admin.get_by_test_id(f"revoke-{scanner_id}")).to_have_count(0)
+    snap(shot, admin, "scanner-admin-revoked")
+
+    scanner.get_by_test_id("bundle-refresh").click()
+    expect(scanner.get_by_test_id("device-stopped")).to_have_text(STOPPED)
+    expect(scanner.get_by_test_id("provision-submit")).to_be_visible()
+    expect(scanner.get_by_test_id("scanner-status")).to_have_count(0)
+    snap(shot, scanner, "scanner-device-stopped")
+    scanner.reload()  # nothing of the stopped device is left on the phone
+    expect(scanner.get_by_test_id("setup-code-input")).to_be_visible()
+    expect(scanner.get_by_test_id("scanner-status")).to_have_count(0)
+
+
+def test_scanner_admin_is_for_managers_only(page, live_server, shot):
+    """A station's staff sees no 扫码设备管理 button, and the page itself refuses them."""
+    base = live_server.url
+    place_id = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {demo_token(base, 'station_staff')}"},
+                            timeout=5).json()["place_id"]
+    demo_login(page, "station_staff")
+    page.goto(f"/#/place-detail?id={place_id}")
+    expect(page.get_by_test_id("place-name")).to_be_visible()
+    expect(page.get_by_test_id("open-scanner-admin")).to_have_count(0)
+    page.goto(f"/#/scanner-admin?place={place_id}")
+    expect(page.get_by_test_id("empty-state")).to_contain_text("没有权限")
+    expect(page.get_by_test_id("generate-setup")).to_have_count(0)
+
+
+def test_a_wrong_setup_code_is_explained(page, shot):
+    demo_login(page, "station_staff")
+    page.get_by_test_id("open-scanner").click()
+    page.get_by_test_id("provision-submit").click()
+    expect(page.get_by_test_id("provision-error")).to_have_text("请粘贴管理员生成的开通码")
+    page.get_by_test_id("setup-code-input").fill("CY:NOTACODE")
+    page.get_by_test_id("provision-submit").click()
+    expect(page.get_by_test_id("provision-error")).to_contain_text("开通码无效")
+    expect(page.get_by_role("alert")).to_contain_text(page.get_by_test_id("provision-error").inner_text())
+    snap(shot, page, "scanner-provision-error")
+
+
+def test_admin_picks_the_place_from_the_admin_page(page, live_server, shot):
+    place = requests.get(live_server.url + "/api/places?kind=space", timeout=5).json()[0]
+    demo_login(page, "admin")
+    expect(page.get_by_test_id("admin-scanners")).to_contain_text("扫码设备管理")
+    snap(shot, page, "admin-scanner-entry")
+    page.get_by_test_id("admin-scanners").click()
+    expect(page.get_by_test_id(f"pick-place-{place['id']}")).to_contain_text(place["name"])
+    snap(shot, page, "scanner-admin-pick")
+    page.get_by_test_id(f"pick-place-{place['id']}").click()
+    expect(page.get_by_test_id("scanner-admin-place")).to_have_text(place["name"])
+    expect(page.get_by_test_id("generate-setup")).to_be_visible()
+
+
+def test_workbench_entries(page, shot):
+    demo_login(page, "organiser")
+    expect(page.get_by_test_id("open-scanner")).to_contain_text("开通扫码设备 / 扫码工作台")
+    expect(page.get_by_test_id("open-scanner-admin")).to_contain_text("扫码设备管理")
+    snap(shot, page, "workbench-organiser-scanner")
+    page.get_by_test_id("open-scanner-admin").click()
+    expect(page.get_by_test_id("generate-setup")).to_be_visible()  # the organiser's own space
