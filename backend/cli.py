@@ -86,3 +86,38 @@ def register(app: Flask) -> None:
         """Print which database the app uses."""
         click.echo(db.engine.url.render_as_string(hide_password=True))
         db.session.execute(sa.text("SELECT 1"))
+
+    vouchers_group = click.Group("vouchers", help="创业券 scheduled work: expiry and reminders.")
+    app.cli.add_command(vouchers_group)
+
+    @vouchers_group.command("expire")
+    @with_appcontext
+    def vouchers_expire():
+        """Expire vouchers past their date; what was left goes back to the batch (run daily)."""
+        from backend.vouchers import expiry
+
+        result = expiry.expire_due()
+        click.echo(f"已过期 {result['expired']} 张，退回批次 {result['returned'] / 100:.2f} 元 / "
+                   f"expired {result['expired']}, returned {result['returned']} fen")
+
+    @vouchers_group.command("remind")
+    @click.option("--days", type=int, default=None, help="remind this many days before expiry (default VOUCHER_REMIND_DAYS)")
+    @with_appcontext
+    def vouchers_remind(days):
+        """Remind holders whose vouchers expire soon (once per voucher; run daily)."""
+        from backend.vouchers import expiry
+
+        click.echo(f"已提醒 {expiry.remind_due(days=days)} 张 / reminded")
+
+    @vouchers_group.command("check")
+    @with_appcontext
+    def vouchers_check():
+        """Check the ledger: every balance equals the sum of its entries, no batch over its caps."""
+        from backend.vouchers import ledger
+
+        problems = ledger.check_invariants()
+        for line in problems:
+            click.echo(line)
+        if problems:
+            raise click.ClickException(f"{len(problems)} problem(s)")
+        click.echo("账目一致 / ledger ok")

@@ -93,6 +93,13 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "POSTER_FONT": os.environ.get("POSTER_FONT", ""),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(Path(__file__).resolve().parent.parent / "static")),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", ""),
+        # Vouchers: how long a provider may reverse a redemption; how long a scan stays good to
+        # confirm a payment; how many days before expiry holders are reminded; provider notice days
+        "VOUCHER_REVERSAL_HOURS": int(os.environ.get("VOUCHER_REVERSAL_HOURS", "72")),
+        "VOUCHER_SCAN_MINUTES": int(os.environ.get("VOUCHER_SCAN_MINUTES", "10")),
+        "VOUCHER_REMIND_DAYS": int(os.environ.get("VOUCHER_REMIND_DAYS", "7")),
+        "PROVIDER_NOTICE_DAYS": int(os.environ.get("PROVIDER_NOTICE_DAYS", "7")),
     }
     generated = []
     for name, make in SECRET_NAMES.items():

@@ -44,6 +44,10 @@ def seed() -> None:
         accounts.grant_role(actor=None, user=user, role=role, place_id=place_id)
     db.session.flush()
 
+    from backend.vouchers import demo as vouchers_demo
+
+    vouchers_demo.seed()
+
 
 def logins() -> list[tuple[str, str, str]]:
     return [(f"{role.value} {ROLE_LABELS[role]}", phone, name) for role, (phone, name) in accounts.DEMO_PHONES.items()]

@@ -60,11 +60,11 @@ def served_app(workers: int = 2, threads: int = 1):
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
                                  "-b", f"127.0.0.1:{port}", "--log-level", "warning", "backend:create_app()"],
                                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(200):
+        for _ in range(600):
             try:
                 if requests.get(app.url + "/api/meta", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or workers still booting
                 time.sleep(0.05)
         else:
             raise RuntimeError("gunicorn did not start: " + (Path(tmp.name) / "gunicorn.log").read_text())

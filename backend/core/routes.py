@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, send_file
 from flask.views import MethodView
+from flask_jwt_extended import current_user
 from marshmallow import fields, validate
 
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS
 from backend.core.api import blueprint
 from backend.core.audit import AuditLog
-from backend.core.auth import BEARER, roles_required
+from backend.core import uploads
+from backend.core.auth import BEARER, login_required, roles_required
 from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
@@ -84,3 +86,46 @@ class AuditLogList(MethodView):
         for key, value in args.items():
             query = query.where(getattr(AuditLog, key) == value)
         return query
+
+
+uploads_blp = blueprint("uploads", __name__, "/api/uploads", "上传材料（图片按内容检查、去除 EXIF 并压缩；PDF）")
+
+
+class UploadIn(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class UploadOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    original_name = fields.String(required=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+@uploads_blp.route("")
+class Uploads(MethodView):
+    @login_required
+    @uploads_blp.doc(security=BEARER)
+    @uploads_blp.arguments(UploadIn, location="files")
+    @uploads_blp.response(201, UploadOut)
+    def post(self, files):
+        """Upload one file (multipart field ``file``): JPG/PNG/WebP images or PDF, at most 10 MB."""
+        storage = files["file"]
+        return uploads.store(owner=current_user, data=storage.read(uploads.MAX_BYTES + 1),
+                             filename=storage.filename or "")
+
+
+@uploads_blp.route("/<int(max=2147483647):upload_id>")
+class UploadFile(MethodView):
+    @login_required
+    @uploads_blp.doc(security=BEARER)
+    @uploads_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    def get(self, upload_id):
+        """The stored file (its owner, or an administrator)."""
+        upload = uploads.get_readable(user=current_user, id=upload_id)
+        return send_file(uploads.path_of(upload), mimetype=upload.content_type, max_age=3600,
+                         download_name=f"upload-{upload.id}.{upload.extension}")

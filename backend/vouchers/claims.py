@@ -1,0 +1,222 @@
+"""Getting a voucher: first-come claiming (exactly the cap under a flash crowd, each controller at
+most their limit) and application with approval. Both issue through ``issue``."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from backend.core import audit, uploads
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, DomainError, NotFound
+from backend.extensions import db
+from backend.notifications import service as notifications
+from backend.vouchers import batches, ledger
+from backend.vouchers.common import end_of_local_day, guarded_increment, local_day, yuan
+from backend.vouchers.enums import ApplicationState, BatchState, LedgerKind
+from backend.vouchers.models import BatchDay, BatchHolding, Voucher, VoucherApplication, VoucherBatch
+
+
+def controllers(user) -> list[str]:
+    """Who counts together for the per-person limit: the same 统一社会信用代码 or the same ID number."""
+    keys = [f"user:{user.id}"]
+    profile = user.profile
+    if profile is not None:
+        if profile.credit_code:
+            keys.append(f"cc:{profile.credit_code}")
+        if profile.id_number_hash:
+            keys.append(f"id:{profile.id_number_hash}")
+    return sorted(keys)  # one global lock order: no deadlocks between claimants sharing a key
+
+
+def held(*, user, batch: VoucherBatch) -> int:
+    keys = controllers(user)
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(BatchHolding.count), 0)).where(
+        BatchHolding.batch_id == batch.id, BatchHolding.controller.in_(keys)))
+
+
+def claim_problem(*, user, batch: VoucherBatch) -> tuple[str, str] | None:
+    """The first reason this person can't claim (or apply for) this batch now, or None."""
+    problem = batches.window_problem(batch=batch) or batches.eligibility_problem(user=user, batch=batch)
+    if problem:
+        return problem
+    if held(user=user, batch=batch) >= batch.per_person_limit:
+        return "claim_limit_reached", f"每人（同一主体）限领 {batch.per_person_limit} 张，已达上限"
+    return None
+
+
+def _raise(problem: tuple[str, str]) -> None:
+    code, message = problem
+    status = 409 if code in {"sold_out", "claim_limit_reached", "daily_cap_reached", "already_applied"} else 422
+    raise DomainError(message, code=code, status=status)
+
+
+def issue(*, batch: VoucherBatch, holder, claim_key: str | None = None, application_id: int | None = None) -> Voucher:
+    """Issue one voucher: the holder's limit, the day's cap, then the batch's caps (its hot row last,
+    so its lock is held for the shortest time). A refusal undoes the counters it already moved."""
+    with db.session.begin_nested():
+        return _issue(batch=batch, holder=holder, claim_key=claim_key, application_id=application_id)
+
+
+def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
+    for key in controllers(holder):
+        if not guarded_increment(BatchHolding, keys={"batch_id": batch.id, "controller": key},
+                                 limit=batch.per_person_limit):
+            _raise(("claim_limit_reached", f"每人（同一主体）限领 {batch.per_person_limit} 张，已达上限"))
+    now = utcnow()
+    if batch.daily_cap is not None and not guarded_increment(
+            BatchDay, keys={"batch_id": batch.id, "day": local_day(now)}, limit=batch.daily_cap):
+        _raise(("daily_cap_reached", "今日名额已领完，请明天再来"))
+    t = VoucherBatch.__table__.c
+    taken = db.session.execute(
+        sa.update(VoucherBatch.__table__)
+        .where(t.id == batch.id, t.state == BatchState.active.value,
+               sa.or_(t.total_count.is_(None), t.issued_count < t.total_count),
+               sa.or_(t.budget.is_(None), t.issued_amount + t.face_value <= t.budget))
+        .values(issued_count=t.issued_count + 1, issued_amount=t.issued_amount + t.face_value)
+    ).rowcount
+    if taken != 1:
+        db.session.refresh(batch)
+        _raise(batches.window_problem(batch=batch) or ("sold_out", "本批次已发放完毕"))
+    if batch.valid_until is not None:
+        valid_until = batch.valid_until
+    else:
+        valid_until = end_of_local_day(local_day(now) + timedelta(days=batch.valid_days - 1))
+    voucher = Voucher(batch_id=batch.id, holder_id=holder.id, face_value=batch.face_value, balance=0,
+                      claim_key=claim_key, application_id=application_id, claimed_at=now, valid_from=now,
+                      valid_until=valid_until)
+    db.session.add(voucher)
+    db.session.flush()
+    ledger.post(voucher=voucher, kind=LedgerKind.issue, amount=batch.face_value)
+    db.session.flush()
+    return voucher
+
+
+def claim(*, user, batch_id: int, key: str | None = None) -> tuple[Voucher, bool]:
+    """Claim a voucher of a first-come batch; the same key again returns the same voucher (created=False)."""
+    if key is not None:
+        earlier = db.session.scalar(sa.select(Voucher).where(Voucher.holder_id == user.id, Voucher.claim_key == key))
+        if earlier is not None:
+            return earlier, False
+    batch = batches.get_public(id=batch_id)
+    if batches.apply_mode(batch):
+        raise DomainError("本批次需提交申请，审核通过后发放", code="apply_required", status=422)
+    problem = claim_problem(user=user, batch=batch)
+    if problem:
+        _raise(problem)
+    return issue(batch=batch, holder=user, claim_key=key), True
+
+
+# --- applications ------------------------------------------------------------------------------
+
+def apply(*, user, batch_id: int, statement: str, upload_ids: list[int]) -> VoucherApplication:
+    batch = batches.get_public(id=batch_id)
+    if not batches.apply_mode(batch):
+        raise DomainError("本批次直接领取，无需申请", code="claim_directly", status=422)
+    problem = claim_problem(user=user, batch=batch)
+    if problem:
+        _raise(problem)
+    pending = db.session.scalar(sa.select(VoucherApplication.id).where(
+        VoucherApplication.batch_id == batch.id, VoucherApplication.applicant_id == user.id,
+        VoucherApplication.state == ApplicationState.pending))
+    if pending is not None:
+        _raise(("already_applied", "已提交过申请，请等待审核结果"))
+    files = uploads.owned(user=user, ids=upload_ids)
+    application = VoucherApplication(batch_id=batch.id, applicant_id=user.id, statement=statement,
+                                     upload_ids=[f.id for f in files])
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+def my_applications(*, user) -> sa.Select:
+    return sa.select(VoucherApplication).where(VoucherApplication.applicant_id == user.id) \
+        .order_by(VoucherApplication.id.desc())
+
+
+def withdraw(*, user, id: int) -> VoucherApplication:
+    application = db.session.get(VoucherApplication, id)
+    if application is None or application.applicant_id != user.id:
+        raise NotFound("申请不存在", code="application_not_found")
+    if application.state != ApplicationState.pending:
+        raise Conflict("申请已有审核结果，不能撤回", code="application_decided")
+    application.state = ApplicationState.withdrawn
+    db.session.flush()
+    return application
+
+
+def admin_applications(*, state=None, batch_id=None) -> sa.Select:
+    query = sa.select(VoucherApplication).order_by(VoucherApplication.id)
+    if state:
+        query = query.where(VoucherApplication.state == state)
+    if batch_id:
+        query = query.where(VoucherApplication.batch_id == batch_id)
+    return query
+
+
+def decide(*, actor, id: int, approve: bool, reason: str) -> VoucherApplication:
+    application = db.session.scalar(sa.select(VoucherApplication).where(VoucherApplication.id == id)
+                                    .with_for_update(of=VoucherApplication))
+    if application is None:
+        raise NotFound("申请不存在", code="application_not_found")
+    if application.state != ApplicationState.pending:
+        raise Conflict("该申请已处理", code="application_decided")
+    from backend.accounts.models import User
+
+    applicant = db.session.get(User, application.applicant_id)
+    batch = application.batch
+    if approve:
+        problem = batches.window_problem(batch=batch)
+        if problem and problem[0] not in {"claim_ended"}:  # approving after the window closes is fine
+            _raise(problem)
+        voucher = issue(batch=batch, holder=applicant, application_id=application.id)
+        application.state = ApplicationState.approved
+        notifications.notify(user_id=applicant.id, kind="voucher_application", title="创业券申请已通过",
+                             body=f"{batch.name}：{yuan(voucher.face_value)} 已放入您的券包",
+                             link=f"voucher-detail?id={voucher.id}")
+    else:
+        if not reason:
+            raise DomainError("请填写不通过的原因", code="reason_required", status=422,
+                              details={"reason": ["必填"]})
+        application.state = ApplicationState.rejected
+        notifications.notify(user_id=applicant.id, kind="voucher_application", title="创业券申请未通过",
+                             body=f"{batch.name}：{reason}", link="voucher-applications")
+    application.decision_reason = reason
+    application.reviewed_by_id = actor.id
+    application.reviewed_at = utcnow()
+    db.session.flush()
+    audit.record(actor=actor, action="voucher_application.decide", target_type="voucher_application",
+                 target_id=application.id, before={"state": "pending"},
+                 after={"state": application.state.value, "reason": reason})
+    return application
+
+
+# --- the wallet ----------------------------------------------------------------------------------
+
+def wallet_query(*, user, usable_only: bool = False) -> sa.Select:
+    query = sa.select(Voucher).where(Voucher.holder_id == user.id)
+    if usable_only:
+        query = query.where(Voucher.balance > 0, Voucher.valid_until > utcnow(), Voucher.expired_at.is_(None))
+    return query.order_by((Voucher.balance > 0).desc(), Voucher.valid_until, Voucher.id)
+
+
+def my_voucher(*, user, id: int) -> Voucher:
+    voucher = db.session.get(Voucher, id)
+    if voucher is None or voucher.holder_id != user.id:
+        raise NotFound("创业券不存在", code="voucher_not_found")
+    return voucher
+
+
+def voucher_state(voucher: Voucher, now=None) -> str:
+    now = now or utcnow()
+    if voucher.expired_at is not None or voucher.valid_until <= now:
+        return "expired"
+    if voucher.balance == 0:
+        return "used_up"
+    return "active"
+
+
+def latest_application_state(*, user, batch: VoucherBatch) -> str | None:
+    return db.session.scalar(sa.select(VoucherApplication.state).where(
+        VoucherApplication.batch_id == batch.id, VoucherApplication.applicant_id == user.id)
+        .order_by(VoucherApplication.id.desc()).limit(1))

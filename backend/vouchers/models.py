@@ -1,0 +1,279 @@
+"""Voucher tables. Amounts are integer fen. A voucher's ``balance`` is a cache of the sum of its
+ledger entries, written in the same transaction as each entry under the voucher's row lock; the
+entries themselves are append-only."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
+from backend.core.errors import DomainError
+from backend.core.pii import EncryptedString
+from backend.extensions import db
+from backend.vouchers.enums import (ApplicationState, BatchMode, BatchState, LedgerKind, ProviderStatus,
+                                    StatementState)
+
+BATCH_TRANSITIONS = {
+    BatchState.draft: {BatchState.active, BatchState.ended},
+    BatchState.active: {BatchState.paused, BatchState.ended},
+    BatchState.paused: {BatchState.active, BatchState.ended},
+    BatchState.ended: set(),
+}
+
+
+class VoucherBatch(TimestampMixin, db.Model):
+    """A funded issue of vouchers: budget, face value, what it pays for, who may claim, when."""
+
+    __tablename__ = "voucher_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    district: Mapped[str] = mapped_column(sa.String(12), index=True)
+    face_value: Mapped[int]
+    total_count: Mapped[int | None]
+    budget: Mapped[int | None]
+    per_person_limit: Mapped[int] = mapped_column(default=1)
+    daily_cap: Mapped[int | None]
+    claim_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claim_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_days: Mapped[int | None]
+    categories: Mapped[list] = mapped_column(sa.JSON, default=list)
+    co_pay_ratio_bp: Mapped[int] = mapped_column(default=10000)  # share of a bill it may cover, 1/10000
+    min_bill: Mapped[int] = mapped_column(default=0)
+    eligibility: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # subject_types, max_firm_age_years, districts
+    mode: Mapped[BatchMode] = mapped_column(str_enum(BatchMode, "batch_mode", 8), default=BatchMode.claim)
+    state: Mapped[BatchState] = mapped_column(str_enum(BatchState, "batch_state", 8), default=BatchState.draft)
+    issued_count: Mapped[int] = mapped_column(default=0)
+    issued_amount: Mapped[int] = mapped_column(default=0)
+    returned_amount: Mapped[int] = mapped_column(default=0)  # unspent value of expired vouchers
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        sa.CheckConstraint("face_value > 0", name="face_value_positive"),
+        sa.CheckConstraint("total_count IS NULL OR issued_count <= total_count", name="count_cap"),
+        sa.CheckConstraint("budget IS NULL OR issued_amount <= budget", name="budget_cap"),
+        sa.CheckConstraint("co_pay_ratio_bp BETWEEN 1 AND 10000", name="ratio_range"),
+        sa.CheckConstraint("per_person_limit >= 1", name="limit_positive"),
+    )
+
+    def transition(self, to: BatchState) -> None:
+        """The one place a batch changes state: draft → active ⇄ paused → ended."""
+        if to == self.state:
+            return
+        if to not in BATCH_TRANSITIONS[self.state]:
+            raise DomainError(f"批次当前状态不能变更为该状态", code="invalid_transition", status=409,
+                              details={"from": self.state.value, "to": to.value})
+        self.state = to
+
+    @property
+    def cap_count(self) -> int | None:
+        """How many vouchers the batch can issue at most (count and budget both bound it)."""
+        by_budget = self.budget // self.face_value if self.budget is not None else None
+        caps = [c for c in (self.total_count, by_budget) if c is not None]
+        return min(caps) if caps else None
+
+
+class BatchHolding(db.Model):
+    """How many vouchers of a batch one controller (credit code, ID number, or account) holds."""
+
+    __tablename__ = "batch_holding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_batch.id", ondelete="CASCADE"))
+    controller: Mapped[str] = mapped_column(sa.String(80))
+    count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("batch_id", "controller"),)
+
+
+class BatchDay(db.Model):
+    """Claims of a batch on one day (Asia/Shanghai), for the daily cap."""
+
+    __tablename__ = "batch_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_batch.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("batch_id", "day"),)
+
+
+class Voucher(db.Model):
+    __tablename__ = "voucher"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_batch.id", ondelete="RESTRICT"), index=True)
+    holder_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    face_value: Mapped[int]
+    balance: Mapped[int]
+    claim_key: Mapped[str | None] = mapped_column(sa.String(64))
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voucher_application.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    batch: Mapped[VoucherBatch] = relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint("balance >= 0 AND balance <= face_value", name="balance_range"),
+        sa.UniqueConstraint("holder_id", "claim_key"),
+    )
+
+
+class LedgerEntry(db.Model):
+    """Append-only: issue (+face), redeem (−), reverse (+), expire (−what was left)."""
+
+    __tablename__ = "voucher_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[LedgerKind] = mapped_column(str_enum(LedgerKind, "ledger_kind", 8))
+    amount: Mapped[int]
+    balance_after: Mapped[int]
+    redemption_id: Mapped[int | None] = mapped_column(sa.ForeignKey("redemption.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),)
+
+
+@event.listens_for(LedgerEntry, "before_update")
+@event.listens_for(LedgerEntry, "before_delete")
+def _append_only(mapper, connection, target):
+    raise RuntimeError("voucher_ledger is append-only")
+
+
+class Provider(TimestampMixin, db.Model):
+    """A 服务机构: landlord/incubator (rent) or service firm, reviewed, on public notice, then listed."""
+
+    __tablename__ = "provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(128), index=True)
+    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    categories: Mapped[list] = mapped_column(sa.JSON, default=list)
+    district: Mapped[str] = mapped_column(sa.String(12), index=True)
+    address: Mapped[str] = mapped_column(sa.String(256), default="")
+    contact_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedString)
+    intro: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[ProviderStatus] = mapped_column(str_enum(ProviderStatus, "provider_status", 12),
+                                                   default=ProviderStatus.pending, index=True)
+    status_reason: Mapped[str] = mapped_column(sa.String(256), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of the public notice
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    def public_status(self, now: datetime) -> str:
+        if self.status == ProviderStatus.approved:
+            return "listed" if self.listed_at is not None and self.listed_at <= now else "notice"
+        return self.status.value
+
+
+class ProviderMember(db.Model):
+    """Provider staff belong to one provider."""
+
+    __tablename__ = "provider_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderObjection(db.Model):
+    """An objection raised during a provider's public notice."""
+
+    __tablename__ = "provider_objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VoucherApplication(TimestampMixin, db.Model):
+    __tablename__ = "voucher_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_batch.id", ondelete="RESTRICT"), index=True)
+    applicant_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    state: Mapped[ApplicationState] = mapped_column(str_enum(ApplicationState, "application_state", 12),
+                                                    default=ApplicationState.pending, index=True)
+    statement: Mapped[str] = mapped_column(sa.Text, default="")
+    upload_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    decision_reason: Mapped[str] = mapped_column(sa.String(256), default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    batch: Mapped[VoucherBatch] = relationship(lazy="joined")
+
+
+class Redemption(db.Model):
+    """One use of a voucher at a provider (核销); reversed in place, settled by a statement."""
+
+    __tablename__ = "redemption"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher.id", ondelete="RESTRICT"), index=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("provider.id", ondelete="RESTRICT"), index=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"))
+    holder_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(16))
+    bill_amount: Mapped[int]
+    amount: Mapped[int]
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"))
+    reverse_reason: Mapped[str] = mapped_column(sa.String(256), default="")
+    statement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("settlement_statement.id", ondelete="RESTRICT"),
+                                                     index=True)
+
+    voucher: Mapped[Voucher] = relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("staff_id", "idempotency_key"),
+        sa.CheckConstraint("amount > 0 AND amount <= bill_amount", name="amount_range"),
+    )
+
+    @property
+    def receipt_no(self) -> str:
+        from backend.vouchers.common import LOCAL
+
+        return f"HX{self.created_at.astimezone(LOCAL).strftime('%Y%m%d')}{self.id:08d}"
+
+
+class SettlementStatement(TimestampMixin, db.Model):
+    """A provider's monthly statement: what it redeemed minus what it reversed, for reimbursement."""
+
+    __tablename__ = "settlement_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("provider.id", ondelete="RESTRICT"))
+    month: Mapped[str] = mapped_column(sa.String(7))  # YYYY-MM, Asia/Shanghai
+    state: Mapped[StatementState] = mapped_column(str_enum(StatementState, "statement_state", 12),
+                                                  default=StatementState.submitted, index=True)
+    redemption_count: Mapped[int] = mapped_column(default=0)
+    redeemed_total: Mapped[int] = mapped_column(default=0)
+    reversed_total: Mapped[int] = mapped_column(default=0)
+    net_total: Mapped[int] = mapped_column(default=0)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(256), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    provider: Mapped[Provider] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("provider_id", "month"),)

@@ -1,0 +1,235 @@
+"""核销: provider staff scan the holder's pay code, see which vouchers can pay here, enter the bill,
+confirm. Each confirmation carries an idempotency key: a retry acts once and returns the same
+receipt. Reversal returns the amount, within a window, never once settled."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from backend.accounts.models import User
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, DomainError, NotFound
+from backend.devices import service as devices
+from backend.extensions import db
+from backend.vouchers import ledger, providers
+from backend.vouchers.common import LOCAL, yuan
+from backend.vouchers.enums import CATEGORY_LABELS, LedgerKind, ProviderStatus
+from backend.vouchers.models import Provider, Redemption, Voucher, VoucherBatch
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="voucher-scan")
+
+
+def _owns(holder: User, provider: Provider) -> bool:
+    if providers.membership(holder) is not None and providers.membership(holder).provider_id == provider.id:
+        return True
+    profile = holder.profile
+    return bool(profile and profile.credit_code and profile.credit_code == provider.credit_code)
+
+
+def usable_problem(*, voucher: Voucher, provider: Provider, owns: bool, category: str | None = None,
+                   now=None) -> tuple[str, str] | None:
+    """Why this voucher can't pay this provider (for this category), or None."""
+    now = now or utcnow()
+    batch = voucher.batch
+    if voucher.expired_at is not None or voucher.valid_until <= now:
+        return "voucher_expired", "该券已过期"
+    if voucher.valid_from > now:
+        return "voucher_not_yet_valid", "该券尚未生效"
+    if voucher.balance <= 0:
+        return "insufficient_balance", "该券余额不足"
+    if provider.status != ProviderStatus.approved or provider.listed_at is None or provider.listed_at > now:
+        return "provider_not_listed", "本机构不在创业券服务机构目录中，不能使用创业券"
+    if owns:
+        return "own_provider", "不能在本人或本企业开办的机构使用创业券"
+    allowed = set(batch.categories) & set(provider.categories)
+    if not allowed:
+        return "category_not_allowed", "该券不能用于本机构提供的服务"
+    if category is not None:
+        if category not in batch.categories:
+            return "category_not_allowed", f"该券不能用于{CATEGORY_LABELS.get(category, category)}"
+        if category not in provider.categories:
+            return "provider_not_listed", f"本机构未入库{CATEGORY_LABELS.get(category, category)}服务"
+    return None
+
+
+def _raise(problem: tuple[str, str]) -> None:
+    code, message = problem
+    raise DomainError(message, code=code, status=422)
+
+
+def scan(*, staff: User, code: str) -> dict:
+    """The holder behind a pay code and what each of their vouchers can do here."""
+    provider = providers.provider_of(staff)
+    if provider.status != ProviderStatus.approved or provider.listed_at is None or provider.listed_at > utcnow():
+        _raise(("provider_not_listed", "本机构尚未入库（审核或公示中、已暂停），暂不能核销创业券"))
+    verified = devices.verify_code(text=code, expect="personal")
+    if verified["purpose"] != "pay":
+        raise DomainError("这是签到用的个人码，请让对方打开“付款码”", code="wrong_purpose", status=422)
+    holder = verified["user"]
+    owns = _owns(holder, provider)
+    vouchers = db.session.scalars(sa.select(Voucher).where(Voucher.holder_id == holder.id, Voucher.balance > 0,
+                                                           Voucher.expired_at.is_(None))
+                                  .order_by(Voucher.valid_until, Voucher.id)).all()
+    options = []
+    for voucher in vouchers:
+        problem = usable_problem(voucher=voucher, provider=provider, owns=owns)
+        options.append({"voucher": voucher, "usable": problem is None,
+                        "reason_code": problem[0] if problem else None, "reason": problem[1] if problem else None,
+                        "categories": sorted(set(voucher.batch.categories) & set(provider.categories))})
+    token = _serializer().dumps({"h": holder.id, "p": provider.id, "s": staff.id, "o": owns})
+    return {"holder": holder, "provider": provider, "vouchers": options, "scan_token": token,
+            "expires_in": current_app.config["VOUCHER_SCAN_MINUTES"] * 60}
+
+
+def _load_token(token: str, staff: User) -> dict:
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["VOUCHER_SCAN_MINUTES"] * 60)
+    except SignatureExpired:
+        raise DomainError("扫码已超时，请重新扫描付款码", code="scan_expired", status=422) from None
+    except BadSignature:
+        raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422) from None
+    if data.get("s") != staff.id:
+        raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422)
+    return data
+
+
+def compute(*, voucher: Voucher, bill: int) -> dict:
+    """min(balance, floor(bill × ratio)), respecting the minimum bill, with the reasoning in words."""
+    batch = voucher.batch
+    if bill < batch.min_bill:
+        raise DomainError(f"本券单笔账单满 {yuan(batch.min_bill)} 才可使用", code="below_minimum_bill", status=422,
+                          details={"min_bill": batch.min_bill})
+    covered = bill * batch.co_pay_ratio_bp // 10000
+    amount = min(voucher.balance, covered)
+    if amount <= 0:
+        raise DomainError("该笔账单可抵扣金额为 0", code="nothing_to_deduct", status=422)
+    ratio = f"{batch.co_pay_ratio_bp / 100:g}%"
+    lines = [f"账单 {yuan(bill)} × 补贴比例 {ratio} = 可抵扣 {yuan(covered)}"]
+    if amount < covered:
+        lines.append(f"券余额 {yuan(voucher.balance)}，按余额抵扣")
+    lines.append(f"本次抵扣 {yuan(amount)}，自付 {yuan(bill - amount)}")
+    return {"amount": amount, "self_pay": bill - amount, "covered": covered, "balance_before": voucher.balance,
+            "balance_after": voucher.balance - amount, "explanation": "；".join(lines)}
+
+
+def _voucher_for(token_data: dict, voucher_id: int, *, lock: bool) -> Voucher:
+    voucher = ledger.lock_voucher(voucher_id) if lock else db.session.get(Voucher, voucher_id)
+    if voucher is None or voucher.holder_id != token_data["h"]:
+        raise NotFound("创业券不存在", code="voucher_not_found")
+    return voucher
+
+
+def quote(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, category: str) -> dict:
+    data = _load_token(scan_token, staff)
+    provider = db.session.get(Provider, data["p"])
+    voucher = _voucher_for(data, voucher_id, lock=False)
+    problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
+    if problem:
+        _raise(problem)
+    return compute(voucher=voucher, bill=bill_amount)
+
+
+def _request_hash(**fields) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, category: str,
+           idempotency_key: str) -> tuple[Redemption, bool]:
+    """Spend part of a voucher. Returns (redemption, created); the same key again returns the first."""
+    data = _load_token(scan_token, staff)
+    digest = _request_hash(voucher=voucher_id, bill=bill_amount, category=category, holder=data["h"],
+                           provider=data["p"])
+    voucher = _voucher_for(data, voucher_id, lock=True)  # every change to this voucher queues here
+    earlier = db.session.scalar(sa.select(Redemption).where(Redemption.staff_id == staff.id,
+                                                            Redemption.idempotency_key == idempotency_key))
+    if earlier is not None:
+        if earlier.request_hash != digest:
+            raise Conflict("该请求编号已用于另一笔核销", code="idempotency_key_reused")
+        return earlier, False
+    provider = db.session.get(Provider, data["p"])
+    problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
+    if problem:
+        _raise(problem)
+    amount = compute(voucher=voucher, bill=bill_amount)["amount"]
+    redemption = Redemption(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id,
+                            holder_id=voucher.holder_id, category=category, bill_amount=bill_amount, amount=amount,
+                            idempotency_key=idempotency_key, request_hash=digest)
+    db.session.add(redemption)
+    db.session.flush()
+    ledger.post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=redemption.id)
+    db.session.flush()
+    return redemption, True
+
+
+def reverse(*, staff: User, redemption_id: int, reason: str) -> Redemption:
+    """Undo a redemption: the amount returns to the voucher (and on to the batch if it has expired)."""
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise NotFound("核销记录不存在", code="redemption_not_found")
+    providers.ensure_member(staff, redemption.provider_id)
+    voucher = ledger.lock_voucher(redemption.voucher_id)
+    db.session.refresh(redemption)
+    if redemption.reversed_at is not None:
+        return redemption
+    window = timedelta(hours=current_app.config["VOUCHER_REVERSAL_HOURS"])
+    if utcnow() - redemption.created_at > window:
+        raise DomainError(f"已超过可撤销时限（核销后 {window.total_seconds() / 3600:g} 小时内）",
+                          code="reversal_window_passed", status=409)
+    # guarded: a settlement statement taking this redemption at the same moment wins or waits
+    done = db.session.execute(sa.update(Redemption).where(
+        Redemption.id == redemption.id, Redemption.reversed_at.is_(None), Redemption.statement_id.is_(None))
+        .values(reversed_at=utcnow(), reversed_by_id=staff.id, reverse_reason=reason)).rowcount
+    if done != 1:
+        raise Conflict("该笔核销已进入结算，不能撤销", code="already_settled")
+    ledger.post(voucher=voucher, kind=LedgerKind.reverse, amount=redemption.amount, redemption_id=redemption.id)
+    if voucher.expired_at is not None:  # value of an expired voucher goes back to its batch
+        _return_to_batch(voucher, voucher.balance)
+    db.session.flush()
+    db.session.refresh(redemption)
+    return redemption
+
+
+def _return_to_batch(voucher: Voucher, amount: int) -> None:
+    if amount <= 0:
+        return
+    ledger.post(voucher=voucher, kind=LedgerKind.expire, amount=amount)
+    t = VoucherBatch.__table__.c
+    db.session.execute(sa.update(VoucherBatch.__table__).where(t.id == voucher.batch_id)
+                       .values(returned_amount=t.returned_amount + amount))
+
+
+def provider_query(*, provider: Provider, day=None, month=None) -> sa.Select:
+    from backend.vouchers.common import month_bounds
+
+    query = sa.select(Redemption).where(Redemption.provider_id == provider.id)
+    if day is not None:
+        from datetime import datetime, time
+
+        start = datetime.combine(day, time.min, LOCAL)
+        query = query.where(Redemption.created_at >= start, Redemption.created_at < start + timedelta(days=1))
+    if month is not None:
+        start, end = month_bounds(month)
+        query = query.where(Redemption.created_at >= start, Redemption.created_at < end)
+    return query.order_by(Redemption.id.desc())
+
+
+def totals(query: sa.Select) -> dict:
+    sub = query.order_by(None).subquery()
+    row = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.amount), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((sub.c.reversed_at.is_not(None), sub.c.amount), else_=0)), 0))).one()
+    return {"count": row[0], "redeemed": row[1], "reversed": row[2], "net": row[1] - row[2]}
+
+
+def receipts_query(*, user, since=None) -> sa.Select:
+    query = sa.select(Redemption).where(Redemption.holder_id == user.id)
+    if since is not None:
+        query = query.where(Redemption.created_at > since)
+    return query.order_by(Redemption.id.desc())

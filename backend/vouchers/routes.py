@@ -1,0 +1,439 @@
+"""Voucher endpoints, thin: entrepreneurs (centre, claim, apply, wallet, receipts), the public
+provider catalogue, provider staff (scan, redeem, reverse, statements) and administrators."""
+from __future__ import annotations
+
+from functools import wraps
+from io import BytesIO
+
+from flask import g, send_file
+from flask.views import MethodView
+from flask_jwt_extended import current_user, verify_jwt_in_request
+
+from backend.accounts.enums import Role
+from backend.core.api import blueprint
+from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.pagination import SelectPage
+from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
+
+centre_blp = blueprint("voucher_centre", __name__, "/api/voucher-batches", "创业券：券中心、领取、申请")
+wallet_blp = blueprint("wallet", __name__, "/api/me", "我的创业券：券包、明细、消费凭证、申请")
+catalogue_blp = blueprint("providers", __name__, "/api/providers", "服务机构：登记、公示、目录、异议")
+desk_blp = blueprint("provider_desk", __name__, "/api/provider", "服务机构工作台：扫码核销、撤销、结算")
+admin_blp = blueprint("voucher_admin", __name__, "/api/admin", "创业券管理：批次、申请审核、机构审核、结算")
+
+ENTREPRENEUR = Role.entrepreneur
+STAFF = Role.provider_staff
+ADMIN = Role.admin
+
+
+def viewer_optional(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request(optional=True)
+        g.viewer = current_user if current_user else None
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+# --- voucher centre -----------------------------------------------------------------------------
+
+@centre_blp.route("")
+class Centre(MethodView):
+    @viewer_optional
+    @centre_blp.arguments(schemas.PublicBatchQueryIn, location="query")
+    @centre_blp.response(200, schemas.BatchForMeOut(many=True))
+    @centre_blp.paginate(SelectPage)
+    def get(self, args):
+        """Batches in the voucher centre, live first; signed in, each says whether I can claim and why not."""
+        return batches.public_query(**args)
+
+
+@centre_blp.route("/<int(max=2147483647):batch_id>")
+class CentreBatch(MethodView):
+    @viewer_optional
+    @centre_blp.response(200, schemas.BatchForMeOut)
+    def get(self, batch_id):
+        """One batch, with my standing."""
+        return batches.get_public(id=batch_id)
+
+
+@centre_blp.route("/<int(max=2147483647):batch_id>/claim")
+class Claim(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @centre_blp.doc(security=BEARER)
+    @centre_blp.arguments(schemas.ClaimIn)
+    @centre_blp.response(201, schemas.VoucherOut)
+    @centre_blp.alt_response(200, schema=schemas.VoucherOut, description="the same idempotency key again")
+    def post(self, data, batch_id):
+        """Claim a voucher (first come, first served). Send an idempotency key so a retry acts once."""
+        voucher, created = claims.claim(user=current_user, batch_id=batch_id, key=data.get("idempotency_key"))
+        return voucher, 201 if created else 200
+
+
+@centre_blp.route("/<int(max=2147483647):batch_id>/applications")
+class Apply(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @centre_blp.doc(security=BEARER)
+    @centre_blp.arguments(schemas.ApplicationIn)
+    @centre_blp.response(201, schemas.ApplicationOut)
+    def post(self, data, batch_id):
+        """Apply for a voucher of an approval batch, with materials uploaded first to /api/uploads."""
+        return claims.apply(user=current_user, batch_id=batch_id, **data)
+
+
+# --- my wallet ----------------------------------------------------------------------------------
+
+@wallet_blp.route("/vouchers")
+class Wallet(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @wallet_blp.doc(security=BEARER)
+    @wallet_blp.arguments(schemas.WalletQueryIn, location="query")
+    @wallet_blp.response(200, schemas.VoucherOut(many=True))
+    @wallet_blp.paginate(SelectPage)
+    def get(self, args):
+        """My vouchers: usable first, soonest to expire first."""
+        return claims.wallet_query(user=current_user, usable_only=args["usable"])
+
+
+@wallet_blp.route("/vouchers/<int(max=2147483647):voucher_id>")
+class WalletVoucher(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @wallet_blp.doc(security=BEARER)
+    @wallet_blp.response(200, schemas.VoucherDetailOut)
+    def get(self, voucher_id):
+        """One of my vouchers with every ledger entry."""
+        from backend.vouchers import ledger
+
+        voucher = claims.my_voucher(user=current_user, id=voucher_id)
+        voucher.history = ledger.history(voucher=voucher)
+        return voucher
+
+
+@wallet_blp.route("/receipts")
+class Receipts(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @wallet_blp.doc(security=BEARER)
+    @wallet_blp.arguments(schemas.ReceiptQueryIn, location="query")
+    @wallet_blp.response(200, schemas.RedemptionOut(many=True))
+    @wallet_blp.paginate(SelectPage)
+    def get(self, args):
+        """My payment receipts (核销凭证), newest first; ?since= for the ones after a moment."""
+        return redemption.receipts_query(user=current_user, since=args.get("since"))
+
+
+@wallet_blp.route("/voucher-applications")
+class MyApplications(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @wallet_blp.doc(security=BEARER)
+    @wallet_blp.response(200, schemas.ApplicationOut(many=True))
+    @wallet_blp.paginate(SelectPage)
+    def get(self):
+        """My voucher applications and their decisions."""
+        return claims.my_applications(user=current_user)
+
+
+@wallet_blp.route("/voucher-applications/<int(max=2147483647):application_id>/withdraw")
+class Withdraw(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @wallet_blp.doc(security=BEARER)
+    @wallet_blp.response(200, schemas.ApplicationOut)
+    def post(self, application_id):
+        """Withdraw a pending application."""
+        return claims.withdraw(user=current_user, id=application_id)
+
+
+# --- providers: public catalogue, notice, registration -------------------------------------------------
+
+@catalogue_blp.route("")
+class Catalogue(MethodView):
+    @catalogue_blp.arguments(schemas.ProviderQueryIn, location="query")
+    @catalogue_blp.response(200, schemas.ProviderOut(many=True))
+    @catalogue_blp.paginate(SelectPage)
+    def get(self, args):
+        """The public catalogue (status=listed) or the public notice list (status=notice)."""
+        return providers.public_query(**args)
+
+    @login_required
+    @catalogue_blp.doc(security=BEARER)
+    @catalogue_blp.arguments(schemas.ProviderIn)
+    @catalogue_blp.response(201, schemas.ProviderPrivateOut)
+    def post(self, data):
+        """Register my organisation as a provider; an administrator reviews it."""
+        return providers.register(user=current_user, data=data)
+
+
+@catalogue_blp.route("/<int(max=2147483647):provider_id>")
+class CatalogueEntry(MethodView):
+    @catalogue_blp.response(200, schemas.ProviderOut)
+    def get(self, provider_id):
+        """A provider on notice or listed."""
+        return providers.get_public(id=provider_id)
+
+
+@catalogue_blp.route("/<int(max=2147483647):provider_id>/objections")
+class Objections(MethodView):
+    @login_required
+    @catalogue_blp.doc(security=BEARER)
+    @catalogue_blp.arguments(schemas.ObjectionIn)
+    @catalogue_blp.response(201, schemas.ObjectionOut)
+    def post(self, data, provider_id):
+        """Raise an objection against a provider during its public notice."""
+        return providers.object_to(user=current_user, provider=providers.get_public(id=provider_id), text=data["text"])
+
+
+# --- the provider's desk -----------------------------------------------------------------------------
+
+@desk_blp.route("")
+class MyProvider(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.response(200, schemas.ProviderPrivateOut)
+    def get(self):
+        """My organisation and its review status."""
+        return providers.provider_of(current_user)
+
+
+@desk_blp.route("/scan")
+class Scan(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.ScanIn)
+    @desk_blp.response(200, schemas.ScanOut)
+    def post(self, data):
+        """Scan a holder's pay code: who it is and which vouchers can pay here (and why not)."""
+        return redemption.scan(staff=current_user, code=data["code"])
+
+
+@desk_blp.route("/quote")
+class Quote(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.QuoteIn)
+    @desk_blp.response(200, schemas.QuoteOut)
+    def post(self, data):
+        """What a bill would deduct from a voucher, explained; writes nothing."""
+        return redemption.quote(staff=current_user, **data)
+
+
+@desk_blp.route("/redemptions")
+class Redemptions(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
+    @desk_blp.response(200, schemas.RedemptionOut(many=True))
+    @desk_blp.paginate(SelectPage)
+    def get(self, args):
+        """My organisation's redemptions (filter by day or month), newest first."""
+        return redemption.provider_query(provider=providers.provider_of(current_user), **args)
+
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.RedeemIn)
+    @desk_blp.response(201, schemas.RedemptionOut)
+    @desk_blp.alt_response(200, schema=schemas.RedemptionOut, description="the same idempotency key again: the first receipt")
+    def post(self, data):
+        """Confirm a redemption. The idempotency key makes a retry return the same receipt, never charge twice."""
+        result, created = redemption.redeem(staff=current_user, **data)
+        result.replayed = not created
+        return result, 201 if created else 200
+
+
+@desk_blp.route("/redemptions/totals")
+class RedemptionTotals(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
+    @desk_blp.response(200, schemas.RedemptionTotalsOut)
+    def get(self, args):
+        """Count and sums of my organisation's redemptions (by day or month)."""
+        return redemption.totals(redemption.provider_query(provider=providers.provider_of(current_user), **args))
+
+
+@desk_blp.route("/redemptions/<int(max=2147483647):redemption_id>/reverse")
+class Reverse(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.ReverseIn)
+    @desk_blp.response(200, schemas.RedemptionOut)
+    def post(self, data, redemption_id):
+        """Reverse a redemption within the window; the amount returns to the voucher. Twice acts once."""
+        return redemption.reverse(staff=current_user, redemption_id=redemption_id, reason=data["reason"])
+
+
+@desk_blp.route("/statements")
+class Statements(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.response(200, schemas.StatementOut(many=True))
+    @desk_blp.paginate(SelectPage)
+    def get(self):
+        """My organisation's settlement statements."""
+        return settlement.provider_query(provider=providers.provider_of(current_user))
+
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.StatementIn)
+    @desk_blp.response(201, schemas.StatementOut)
+    def post(self, data):
+        """Submit the statement of a finished month (redemptions − reversals) for reimbursement."""
+        return settlement.submit(staff=current_user, month=data["month"])
+
+
+def _export(statement, fmt):
+    body, mimetype, name = settlement.export(statement=statement, fmt=fmt)
+    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@desk_blp.route("/statements/<int(max=2147483647):statement_id>/export")
+class StatementExport(MethodView):
+    @roles_required(STAFF)
+    @desk_blp.doc(security=BEARER)
+    @desk_blp.arguments(schemas.ExportQueryIn, location="query")
+    @desk_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    def get(self, args, statement_id):
+        """A statement's lines as XLSX or CSV."""
+        statement = settlement.get_or_raise(id=statement_id)
+        providers.ensure_member(current_user, statement.provider_id)
+        return _export(statement, args["format"])
+
+
+# --- administrators ---------------------------------------------------------------------------------
+
+@admin_blp.route("/voucher-batches")
+class AdminBatches(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.BatchQueryIn, location="query")
+    @admin_blp.response(200, schemas.BatchOut(many=True))
+    @admin_blp.paginate(SelectPage)
+    def get(self, args):
+        """Every batch, newest first."""
+        return batches.admin_query(**args)
+
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.BatchIn)
+    @admin_blp.response(201, schemas.BatchOut)
+    def post(self, data):
+        """Fund a new batch (starts as a draft)."""
+        return batches.create(actor=current_user, data=data)
+
+
+@admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>")
+class AdminBatch(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.response(200, schemas.BatchFiguresOut)
+    def get(self, batch_id):
+        """A batch with where its money is."""
+        return batches.figures(batch=batches.get_or_raise(id=batch_id))
+
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.BatchPatchIn(partial=True))
+    @admin_blp.response(200, schemas.BatchOut)
+    def patch(self, data, batch_id):
+        """Edit a draft (a live batch: name, description, claim end, daily cap only)."""
+        return batches.update(actor=current_user, batch=batches.get_or_raise(id=batch_id), data=data)
+
+
+@admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>/state")
+class AdminBatchState(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.BatchStateIn)
+    @admin_blp.response(200, schemas.BatchOut)
+    def post(self, data, batch_id):
+        """Publish, pause, resume or end a batch."""
+        return batches.set_state(actor=current_user, batch=batches.get_or_raise(id=batch_id), state=data["state"])
+
+
+@admin_blp.route("/voucher-applications")
+class AdminApplications(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.ApplicationQueryIn, location="query")
+    @admin_blp.response(200, schemas.AdminApplicationOut(many=True))
+    @admin_blp.paginate(SelectPage)
+    def get(self, args):
+        """Applications to review, oldest first."""
+        return claims.admin_applications(**args)
+
+
+@admin_blp.route("/voucher-applications/<int(max=2147483647):application_id>/decision")
+class AdminApplicationDecision(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.DecisionIn)
+    @admin_blp.response(200, schemas.AdminApplicationOut)
+    def post(self, data, application_id):
+        """Approve (issues the voucher) or reject with a reason."""
+        return claims.decide(actor=current_user, id=application_id, **data)
+
+
+@admin_blp.route("/providers")
+class AdminProviders(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.AdminProviderQueryIn, location="query")
+    @admin_blp.response(200, schemas.ProviderPrivateOut(many=True))
+    @admin_blp.paginate(SelectPage)
+    def get(self, args):
+        """Providers by status (pending, notice, listed, rejected, suspended, blacklisted)."""
+        return providers.admin_query(**args)
+
+
+@admin_blp.route("/providers/<int(max=2147483647):provider_id>/decision")
+class AdminProviderDecision(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.ProviderDecisionIn)
+    @admin_blp.response(200, schemas.ProviderPrivateOut)
+    def post(self, data, provider_id):
+        """Approve (public notice, then listed), reject, suspend, blacklist or restore, with a reason."""
+        return providers.decide(actor=current_user, provider=providers.get_or_raise(id=provider_id), **data)
+
+
+@admin_blp.route("/providers/<int(max=2147483647):provider_id>/objections")
+class AdminObjections(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.response(200, schemas.ObjectionOut(many=True))
+    def get(self, provider_id):
+        """Objections raised during a provider's notice."""
+        return providers.objections(provider=providers.get_or_raise(id=provider_id))
+
+
+@admin_blp.route("/statements")
+class AdminStatements(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.StatementQueryIn, location="query")
+    @admin_blp.response(200, schemas.StatementOut(many=True))
+    @admin_blp.paginate(SelectPage)
+    def get(self, args):
+        """Settlement statements by state."""
+        return settlement.admin_query(**args)
+
+
+@admin_blp.route("/statements/<int(max=2147483647):statement_id>/decision")
+class AdminStatementDecision(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.StatementDecisionIn)
+    @admin_blp.response(200, schemas.StatementOut)
+    def post(self, data, statement_id):
+        """Approve, reject (with a reason; its redemptions are released) or mark paid."""
+        return settlement.decide(actor=current_user, statement=settlement.get_or_raise(id=statement_id), **data)
+
+
+@admin_blp.route("/statements/<int(max=2147483647):statement_id>/export")
+class AdminStatementExport(MethodView):
+    @roles_required(ADMIN)
+    @admin_blp.doc(security=BEARER)
+    @admin_blp.arguments(schemas.ExportQueryIn, location="query")
+    @admin_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    def get(self, args, statement_id):
+        """A statement's lines as XLSX or CSV."""
+        return _export(settlement.get_or_raise(id=statement_id), args["format"])

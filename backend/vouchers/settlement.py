@@ -1,0 +1,166 @@
+"""兑付结算: a provider submits a monthly statement (redemptions − reversals); an admin approves
+or rejects it with a reason and marks it paid. Redemptions in a statement are frozen."""
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+
+from backend.core import audit
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, DomainError, NotFound
+from backend.core.validators import mask_name
+from backend.extensions import db
+from backend.notifications import service as notifications
+from backend.vouchers import providers
+from backend.vouchers.common import LOCAL, month_bounds, yuan
+from backend.vouchers.enums import CATEGORY_LABELS, StatementState
+from backend.vouchers.models import Provider, Redemption, SettlementStatement
+
+TRANSITIONS = {
+    "approve": ({StatementState.submitted}, StatementState.approved),
+    "reject": ({StatementState.submitted, StatementState.approved}, StatementState.rejected),
+    "pay": ({StatementState.approved}, StatementState.paid),
+}
+
+
+def get_or_raise(*, id: int) -> SettlementStatement:
+    statement = db.session.get(SettlementStatement, id)
+    if statement is None:
+        raise NotFound("结算单不存在", code="statement_not_found")
+    return statement
+
+
+def submit(*, staff, month: str) -> SettlementStatement:
+    provider = providers.provider_of(staff)
+    # one submission at a time per provider
+    db.session.execute(sa.select(Provider.id).where(Provider.id == provider.id).with_for_update())
+    start, end = month_bounds(month)
+    if end > utcnow().astimezone(LOCAL):
+        raise DomainError("只能为已结束的月份申请结算", code="month_not_closed", status=422)
+    statement = db.session.scalar(sa.select(SettlementStatement).where(
+        SettlementStatement.provider_id == provider.id, SettlementStatement.month == month))
+    if statement is not None and statement.state != StatementState.rejected:
+        raise Conflict("该月份已提交结算", code="statement_exists")
+    if statement is None:
+        statement = SettlementStatement(provider_id=provider.id, month=month)
+        db.session.add(statement)
+        db.session.flush()
+    taken = db.session.execute(sa.update(Redemption).where(
+        Redemption.provider_id == provider.id, Redemption.statement_id.is_(None),
+        Redemption.created_at >= start, Redemption.created_at < end).values(statement_id=statement.id)).rowcount
+    if taken == 0:
+        raise DomainError("该月份没有可结算的核销记录", code="nothing_to_settle", status=422)
+    _total(statement)
+    statement.state = StatementState.submitted
+    statement.submitted_by_id = staff.id
+    statement.submitted_at = utcnow()
+    statement.reason = ""
+    db.session.flush()
+    return statement
+
+
+def _total(statement: SettlementStatement) -> None:
+    row = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(Redemption.amount), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((Redemption.reversed_at.is_not(None), Redemption.amount), else_=0)), 0))
+        .where(Redemption.statement_id == statement.id)).one()
+    statement.redemption_count, statement.redeemed_total, statement.reversed_total = row
+    statement.net_total = statement.redeemed_total - statement.reversed_total
+
+
+def decide(*, actor, statement: SettlementStatement, action: str, reason: str) -> SettlementStatement:
+    allowed, to = TRANSITIONS[action]
+    if statement.state not in allowed:
+        raise Conflict("结算单当前状态不能执行此操作", code="invalid_transition",
+                       details={"from": statement.state.value, "action": action})
+    if action == "reject" and not reason:
+        raise DomainError("请填写退回原因", code="reason_required", status=422, details={"reason": ["必填"]})
+    before = {"state": statement.state.value}
+    statement.state = to
+    statement.reason = reason
+    if action in ("approve", "reject"):
+        statement.reviewed_by_id, statement.reviewed_at = actor.id, utcnow()
+    if action == "pay":
+        statement.paid_at = utcnow()
+    if action == "reject":  # released: the provider can correct (reverse) and resubmit
+        db.session.execute(sa.update(Redemption).where(Redemption.statement_id == statement.id)
+                           .values(statement_id=None))
+    db.session.flush()
+    audit.record(actor=actor, action=f"statement.{action}", target_type="settlement_statement",
+                 target_id=statement.id, before=before,
+                 after={"state": statement.state.value, "reason": reason, "net_total": statement.net_total})
+    title = {"approve": "结算单已审核通过", "reject": "结算单被退回", "pay": "结算款已兑付"}[action]
+    for member_id in db.session.scalars(sa.text("SELECT user_id FROM provider_member WHERE provider_id = :p"),
+                                        {"p": statement.provider_id}):
+        notifications.notify(user_id=member_id, kind="statement", title=title,
+                             body=f"{statement.month}：{yuan(statement.net_total)}{('，' + reason) if reason else ''}",
+                             link="provider-statements")
+    return statement
+
+
+def provider_query(*, provider: Provider) -> sa.Select:
+    return sa.select(SettlementStatement).where(SettlementStatement.provider_id == provider.id) \
+        .order_by(SettlementStatement.month.desc())
+
+
+def admin_query(*, state=None, provider_id=None) -> sa.Select:
+    query = sa.select(SettlementStatement).order_by(SettlementStatement.id.desc())
+    if state:
+        query = query.where(SettlementStatement.state == state)
+    if provider_id:
+        query = query.where(SettlementStatement.provider_id == provider_id)
+    return query
+
+
+HEADER = ["核销单号", "核销时间", "券号", "持券人", "服务类别", "账单金额(元)", "抵扣金额(元)", "是否撤销", "撤销金额(元)"]
+
+
+def rows(statement: SettlementStatement) -> list[list]:
+    from backend.accounts.models import User
+
+    out = []
+    query = sa.select(Redemption, User.name).join(User, User.id == Redemption.holder_id) \
+        .where(Redemption.statement_id == statement.id).order_by(Redemption.id)
+    for redemption, holder_name in db.session.execute(query):
+        reversed_ = redemption.reversed_at is not None
+        out.append([redemption.receipt_no, redemption.created_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S"),
+                    redemption.voucher_id, mask_name(holder_name) or "", CATEGORY_LABELS.get(redemption.category, ""),
+                    redemption.bill_amount / 100, redemption.amount / 100, "是" if reversed_ else "否",
+                    redemption.amount / 100 if reversed_ else 0])
+    return out
+
+
+def export(*, statement: SettlementStatement, fmt: str) -> tuple[bytes, str, str]:
+    title = f"{statement.provider.name} {statement.month} 创业券结算单"
+    summary = [["结算单", statement.id], ["机构", statement.provider.name], ["统一社会信用代码", statement.provider.credit_code],
+               ["月份", statement.month], ["笔数", statement.redemption_count],
+               ["核销合计(元)", statement.redeemed_total / 100], ["撤销合计(元)", statement.reversed_total / 100],
+               ["应兑付(元)", statement.net_total / 100]]
+    name = f"statement-{statement.provider_id}-{statement.month}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(HEADER)
+        writer.writerows(rows(statement))
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "明细"
+    sheet.append([title])
+    sheet.append(HEADER)
+    for row in rows(statement):
+        sheet.append(row)
+    for column, width in zip("ABCDEFGHI", (22, 20, 8, 10, 12, 14, 14, 10, 14)):
+        sheet.column_dimensions[column].width = width
+    info = book.create_sheet("汇总")
+    for row in summary:
+        info.append(row)
+    info.column_dimensions["A"].width = 20
+    info.column_dimensions["B"].width = 36
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx"
