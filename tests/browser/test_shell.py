@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 TABS = {
-    "entrepreneur": ["首页", "场所", "我的"],
+    "entrepreneur": ["首页", "创业券", "场所", "我的"],
     "provider_staff": ["工作台", "我的"],
     "station_staff": ["工作台", "场所", "我的"],
     "organiser": ["工作台", "场所", "我的"],
