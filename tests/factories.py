@@ -77,3 +77,122 @@ def make_scanner(place, name="测试扫码枪"):
     admin = make_user(Role.admin)
     _, setup_code = devices.create_setup(actor=admin, place=place)
     return devices.provision(setup_code=setup_code, name=name)
+
+
+# --- vouchers ------------------------------------------------------------------------------------
+
+_codes = itertools.count(1)
+
+
+def unique_credit_code() -> str:
+    """A valid 统一社会信用代码 not used before in this run."""
+    return valid_credit_code(f"91370811MA{next(_codes):07d}")
+
+
+def unique_id_number(n: int | None = None) -> str:
+    """A valid ID number, distinct for each n (birth date and sequence vary)."""
+    from datetime import date, timedelta
+
+    n = next(_codes) if n is None else n
+    born = date(1970, 1, 1) + timedelta(days=n // 1000 % 15000)
+    return valid_id_number(f"370811{born:%Y%m%d}{n % 1000:03d}")
+
+
+def complete_profile(user, *, subject_type="startup", credit_code=None, id_number=None, district="370811",
+                     founded_on=None):
+    from datetime import date
+
+    from backend.accounts import service as accounts
+    from backend.accounts.enums import SubjectType
+
+    n = next(_codes)
+    accounts.update_me(user=user, data={"profile": {
+        "subject_type": SubjectType(subject_type), "org_name": f"测试企业{n}",
+        "credit_code": credit_code if credit_code is not None else (
+            None if subject_type == "individual" else unique_credit_code()),
+        "founded_on": founded_on or date(2025, 1, 1), "district": district,
+        "id_number": id_number or unique_id_number(n)}})
+    return user
+
+
+def make_entrepreneur(**profile):
+    return complete_profile(make_user(Role.entrepreneur), **profile)
+
+
+def make_provider(*, staff=None, listed=True, categories=("rent", "training", "legal"), credit_code=None, **overrides):
+    from datetime import timedelta
+
+    from backend.core.db import utcnow
+    from backend.extensions import db
+    from backend.vouchers.enums import ProviderStatus
+    from backend.vouchers.models import Provider, ProviderMember
+
+    now = utcnow()
+    data = dict(name=f"测试服务机构{next(_codes)}", credit_code=credit_code or unique_credit_code(),
+                categories=list(categories), district="370811", address="任城区测试路 2 号", contact_name="联系人",
+                contact_phone="13900000000", status=ProviderStatus.approved, approved_at=now - timedelta(days=10),
+                listed_at=now - timedelta(days=3) if listed else now + timedelta(days=4))
+    data.update(overrides)
+    provider = Provider(**data)
+    db.session.add(provider)
+    db.session.flush()
+    if staff is not None:
+        db.session.add(ProviderMember(provider_id=provider.id, user_id=staff.id))
+        db.session.flush()
+    return provider
+
+
+def make_staff(provider=None, **provider_overrides):
+    """A provider staff member and their (listed) provider."""
+    staff = make_user(Role.provider_staff)
+    if provider is None:
+        provider = make_provider(staff=staff, **provider_overrides)
+    else:
+        from backend.extensions import db
+        from backend.vouchers.models import ProviderMember
+
+        db.session.add(ProviderMember(provider_id=provider.id, user_id=staff.id))
+        db.session.flush()
+    return staff, provider
+
+
+def make_batch(**overrides):
+    from datetime import timedelta
+
+    from backend.core.db import utcnow
+    from backend.vouchers import batches
+    from backend.vouchers.enums import BatchMode, BatchState
+
+    now = utcnow()
+    data = dict(name=f"测试创业券{next(_codes)}", district="370811", face_value=100_000, total_count=100, budget=None,
+                per_person_limit=1, daily_cap=None, claim_starts_at=now - timedelta(days=1),
+                claim_ends_at=now + timedelta(days=30), valid_until=None, valid_days=90,
+                categories=["rent", "training", "legal"], co_pay_ratio_bp=5000, min_bill=0,
+                eligibility={"subject_types": [], "max_firm_age_years": None, "districts": []}, mode=BatchMode.claim,
+                description="")
+    state = overrides.pop("state", BatchState.active)
+    data.update(overrides)
+    batch = batches.create(actor=None, data=data)
+    if state != BatchState.draft:
+        batch.state = state
+    return batch
+
+
+def make_voucher(holder=None, batch=None, **batch_overrides):
+    from backend.vouchers import claims
+
+    holder = holder or make_entrepreneur()
+    batch = batch or make_batch(**batch_overrides)
+    voucher, _ = claims.claim(user=holder, batch_id=batch.id)
+    return voucher
+
+
+def pay_code(device, ts=None, purpose=None):
+    """A fresh pay code (personal code, purpose pay) from a device made by make_device."""
+    import time
+
+    from backend.core import codes
+
+    return codes.to_text(codes.encode_personal(codes.from_text(device.credential), device_key=device.key,
+                                               purpose=purpose or codes.Purpose.pay,
+                                               ts=int(time.time()) if ts is None else ts))

@@ -75,8 +75,8 @@ def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
                sa.or_(t.budget.is_(None), t.issued_amount + t.face_value <= t.budget))
         .values(issued_count=t.issued_count + 1, issued_amount=t.issued_amount + t.face_value)
     ).rowcount
+    db.session.expire(batch, ["issued_count", "issued_amount", "state"])  # moved in SQL, not on the object
     if taken != 1:
-        db.session.refresh(batch)
         _raise(batches.window_problem(batch=batch) or ("sold_out", "本批次已发放完毕"))
     if batch.valid_until is not None:
         valid_until = batch.valid_until

@@ -42,8 +42,9 @@ def guarded_increment(model, *, keys: dict, limit: int | None) -> bool:
     statement = insert(model).values(**keys, count=1)
     where = model.__table__.c.count < limit if limit is not None else None
     statement = statement.on_conflict_do_update(index_elements=list(keys), set_={"count": model.__table__.c.count + 1},
-                                                where=where)
-    return db.session.execute(statement).rowcount == 1
+                                                where=where).returning(model.__table__.c.id)
+    # a row comes back when it was inserted or updated; none when the guard refused
+    return db.session.execute(statement).first() is not None
 
 
 def count_of(model, *, keys: dict) -> int:

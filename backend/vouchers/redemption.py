@@ -200,9 +200,8 @@ def _return_to_batch(voucher: Voucher, amount: int) -> None:
     if amount <= 0:
         return
     ledger.post(voucher=voucher, kind=LedgerKind.expire, amount=amount)
-    t = VoucherBatch.__table__.c
-    db.session.execute(sa.update(VoucherBatch.__table__).where(t.id == voucher.batch_id)
-                       .values(returned_amount=t.returned_amount + amount))
+    batch = db.session.get(VoucherBatch, voucher.batch_id)
+    batch.returned_amount = VoucherBatch.returned_amount + amount  # computed in SQL: no lost update
 
 
 def provider_query(*, provider: Provider, day=None, month=None) -> sa.Select:

@@ -1,0 +1,189 @@
+"""Claiming and applying: caps, per-controller limits, eligibility, windows, idempotency."""
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from backend.core.db import utcnow
+from backend.core.errors import DomainError
+from backend.extensions import db
+from backend.notifications.models import Notification
+from backend.vouchers import batches, claims, ledger
+from backend.vouchers.enums import ApplicationState, BatchMode, BatchState, LedgerKind
+from backend.vouchers.models import BatchHolding, LedgerEntry, Voucher
+from tests.factories import make_batch, make_entrepreneur, make_user
+
+
+def code_of(fn, *args, **kwargs) -> str:
+    with pytest.raises(DomainError) as caught:
+        fn(*args, **kwargs)
+    return caught.value.code
+
+
+def test_claim_issues_a_voucher_with_an_issue_entry(session):
+    person = make_entrepreneur()
+    batch = make_batch(face_value=150_000, valid_days=30)
+    voucher, created = claims.claim(user=person, batch_id=batch.id)
+    assert created and voucher.balance == voucher.face_value == 150_000
+    entries = ledger.history(voucher=voucher)
+    assert [(e.kind, e.amount, e.balance_after) for e in entries] == [(LedgerKind.issue, 150_000, 150_000)]
+    assert (batch.issued_count, batch.issued_amount) == (1, 150_000)
+    assert voucher.valid_until - utcnow() > timedelta(days=29)
+    assert ledger.check_invariants() == []
+
+
+def test_the_same_idempotency_key_returns_the_same_voucher(session):
+    person = make_entrepreneur()
+    batch = make_batch(per_person_limit=3)
+    first, created = claims.claim(user=person, batch_id=batch.id, key="retry-key-123")
+    again, created_again = claims.claim(user=person, batch_id=batch.id, key="retry-key-123")
+    assert created and not created_again and again.id == first.id
+    db.session.refresh(batch)
+    assert batch.issued_count == 1
+
+
+def test_per_person_limit_counts_people_with_the_same_credit_code_or_id_number_together(session):
+    batch = make_batch(per_person_limit=1)
+    owner = make_entrepreneur()
+    shared = owner.profile.credit_code
+    partner = make_entrepreneur()
+    partner.profile.credit_code = shared  # a second account of the same firm
+    claims.claim(user=owner, batch_id=batch.id)
+    assert code_of(claims.claim, user=partner, batch_id=batch.id) == "claim_limit_reached"
+    same_person = make_entrepreneur(subject_type="individual", id_number=None)
+    twin = make_entrepreneur(subject_type="individual")
+    twin.profile.id_number, twin.profile.id_number_hash = same_person.profile.id_number, same_person.profile.id_number_hash
+    claims.claim(user=same_person, batch_id=batch.id)
+    assert code_of(claims.claim, user=twin, batch_id=batch.id) == "claim_limit_reached"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.batch_id == batch.id)) == 2
+
+
+def test_a_limit_of_two_allows_two(session):
+    person = make_entrepreneur()
+    batch = make_batch(per_person_limit=2)
+    claims.claim(user=person, batch_id=batch.id)
+    claims.claim(user=person, batch_id=batch.id)
+    assert code_of(claims.claim, user=person, batch_id=batch.id) == "claim_limit_reached"
+
+
+def test_count_and_budget_both_cap_the_batch_and_a_refusal_moves_no_counter(session):
+    batch = make_batch(total_count=10, budget=250_000, face_value=100_000)  # the budget allows 2
+    people = [make_entrepreneur() for _ in range(3)]
+    claims.claim(user=people[0], batch_id=batch.id)
+    claims.claim(user=people[1], batch_id=batch.id)
+    assert code_of(claims.claim, user=people[2], batch_id=batch.id) == "sold_out"
+    db.session.refresh(batch)
+    assert (batch.issued_count, batch.issued_amount) == (2, 200_000)
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(BatchHolding).where(
+        BatchHolding.batch_id == batch.id, BatchHolding.controller == f"user:{people[2].id}"))
+    assert held == 0  # the refused claimant's limit was not used up
+
+
+def test_daily_cap(session):
+    batch = make_batch(daily_cap=1)
+    claims.claim(user=make_entrepreneur(), batch_id=batch.id)
+    assert code_of(claims.claim, user=make_entrepreneur(), batch_id=batch.id) == "daily_cap_reached"
+
+
+@pytest.mark.parametrize("rules,profile,code", [
+    ({"subject_types": ["tech_startup"]}, {}, "not_eligible"),
+    ({"districts": ["370881"]}, {}, "not_eligible"),
+    ({"max_firm_age_years": 2}, {"founded_on": date(2020, 1, 1)}, "not_eligible"),
+    ({"max_firm_age_years": 2}, {"founded_on": date(2025, 6, 1)}, None),
+    ({"subject_types": ["individual"]}, {"subject_type": "individual"}, None),
+])
+def test_eligibility_as_data(session, rules, profile, code):
+    batch = make_batch(eligibility={"subject_types": [], "max_firm_age_years": None, "districts": [], **rules})
+    person = make_entrepreneur(**profile)
+    if code is None:
+        assert claims.claim(user=person, batch_id=batch.id)[1]
+    else:
+        assert code_of(claims.claim, user=person, batch_id=batch.id) == code
+
+
+def test_an_incomplete_profile_is_told_what_to_fill_in(session):
+    batch = make_batch()
+    bare = make_user("entrepreneur")
+    assert code_of(claims.claim, user=bare, batch_id=batch.id) == "profile_incomplete"
+    problem = claims.claim_problem(user=bare, batch=batch)
+    assert "身份证号" in problem[1]
+
+
+def test_claim_window_and_state(session):
+    person = make_entrepreneur()
+    now = utcnow()
+    early = make_batch(claim_starts_at=now + timedelta(hours=1), claim_ends_at=now + timedelta(days=1))
+    late = make_batch(claim_starts_at=now - timedelta(days=2), claim_ends_at=now - timedelta(days=1),
+                      valid_days=10)
+    paused = make_batch(state=BatchState.paused)
+    draft = make_batch(state=BatchState.draft)
+    assert code_of(claims.claim, user=person, batch_id=early.id) == "claim_not_started"
+    assert code_of(claims.claim, user=person, batch_id=late.id) == "claim_ended"
+    assert code_of(claims.claim, user=person, batch_id=paused.id) == "batch_paused"
+    assert code_of(claims.claim, user=person, batch_id=draft.id) == "batch_not_found"
+
+
+def test_batch_state_moves_only_along_its_transitions(session):
+    admin = make_user("admin")
+    batch = make_batch(state=BatchState.draft)
+    assert code_of(batches.set_state, actor=admin, batch=batch, state=BatchState.paused) == "invalid_transition"
+    for state in (BatchState.active, BatchState.paused, BatchState.active, BatchState.ended):
+        batches.set_state(actor=admin, batch=batch, state=state)
+    assert code_of(batches.set_state, actor=admin, batch=batch, state=BatchState.active) == "invalid_transition"
+
+
+def test_validity_fixed_date_or_days_after_claiming(session):
+    until = utcnow() + timedelta(days=5)
+    fixed = make_batch(valid_days=None, valid_until=until)
+    voucher, _ = claims.claim(user=make_entrepreneur(), batch_id=fixed.id)
+    assert voucher.valid_until == until
+    with pytest.raises(DomainError) as caught:
+        make_batch(valid_days=10, valid_until=until)
+    assert caught.value.code == "validity_required"
+
+
+def test_application_approval_issues_and_rejection_needs_a_reason(session):
+    admin = make_user("admin")
+    batch = make_batch(mode=BatchMode.apply, total_count=1)
+    alice, bob = make_entrepreneur(), make_entrepreneur()
+    assert code_of(claims.claim, user=alice, batch_id=batch.id) == "apply_required"
+    first = claims.apply(user=alice, batch_id=batch.id, statement="我们是一家初创科技企业", upload_ids=[])
+    assert code_of(claims.apply, user=alice, batch_id=batch.id, statement="再申请一次试试", upload_ids=[]) == \
+        "already_applied"
+    second = claims.apply(user=bob, batch_id=batch.id, statement="申请检验检测服务", upload_ids=[])
+    claims.decide(actor=admin, id=first.id, approve=True, reason="")
+    assert first.state == ApplicationState.approved
+    assert db.session.scalar(sa.select(Voucher).where(Voucher.holder_id == alice.id)).application_id == first.id
+    # the only voucher is gone: approving the next one says so and changes nothing
+    assert code_of(claims.decide, actor=admin, id=second.id, approve=True, reason="") == "sold_out"
+    assert code_of(claims.decide, actor=admin, id=second.id, approve=False, reason="") == "reason_required"
+    claims.decide(actor=admin, id=second.id, approve=False, reason="材料不全")
+    titles = db.session.scalars(sa.select(Notification.title).where(Notification.user_id.in_([alice.id, bob.id]))).all()
+    assert sorted(titles) == ["创业券申请已通过", "创业券申请未通过"]
+    assert code_of(claims.decide, actor=admin, id=second.id, approve=True, reason="") == "application_decided"
+
+
+def test_applications_only_with_my_own_uploads(session, app, tmp_path):
+    from backend.core import uploads
+    from tests.vouchers.test_uploads import png_bytes
+
+    batch = make_batch(mode=BatchMode.apply)
+    alice, mallory = make_entrepreneur(), make_entrepreneur()
+    theirs = uploads.store(owner=alice, data=png_bytes(), filename="营业执照.png")
+    assert code_of(claims.apply, user=mallory, batch_id=batch.id, statement="用别人的材料申请",
+                   upload_ids=[theirs.id]) == "upload_not_found"
+    mine = claims.apply(user=alice, batch_id=batch.id, statement="附营业执照", upload_ids=[theirs.id])
+    assert mine.upload_ids == [theirs.id]
+
+
+def test_ledger_entries_cannot_be_changed_or_deleted(session):
+    voucher = make_voucher_simple()
+    entry = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.voucher_id == voucher.id))
+    entry.amount = 1
+    with pytest.raises(RuntimeError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+
+
+def make_voucher_simple():
+    return claims.claim(user=make_entrepreneur(), batch_id=make_batch().id)[0]
