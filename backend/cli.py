@@ -97,6 +97,7 @@ def register(app: Flask) -> None:
         from backend.vouchers import expiry
 
         result = expiry.expire_due()
+        db.session.commit()
         click.echo(f"已过期 {result['expired']} 张，退回批次 {result['returned'] / 100:.2f} 元 / "
                    f"expired {result['expired']}, returned {result['returned']} fen")
 
@@ -107,7 +108,9 @@ def register(app: Flask) -> None:
         """Remind holders whose vouchers expire soon (once per voucher; run daily)."""
         from backend.vouchers import expiry
 
-        click.echo(f"已提醒 {expiry.remind_due(days=days)} 张 / reminded")
+        count = expiry.remind_due(days=days)
+        db.session.commit()
+        click.echo(f"已提醒 {count} 张 / reminded {count}")
 
     @vouchers_group.command("check")
     @with_appcontext

@@ -17,7 +17,7 @@ from backend.vouchers.redemption import _return_to_batch
 
 
 def expire_due(*, now=None, batch_size: int = 500) -> dict:
-    """Expire every voucher whose validity has ended; safe to run twice or concurrently."""
+    """Expire every voucher whose validity has ended; safe to run twice or concurrently. The caller commits."""
     now = now or utcnow()
     expired = returned = 0
     while True:
@@ -34,7 +34,7 @@ def expire_due(*, now=None, batch_size: int = 500) -> dict:
             voucher.expired_at = now
             expired += 1
             returned += amount
-        db.session.commit()
+        db.session.flush()
     return {"expired": expired, "returned": returned}
 
 
@@ -51,5 +51,5 @@ def remind_due(*, now=None, days: int | None = None) -> int:
                              body=f"{voucher.batch.name} 余额 {yuan(voucher.balance)}，将于 {until} 到期，请尽快使用",
                              link=f"voucher-detail?id={voucher.id}", dedupe=f"voucher_expiring:{voucher.id}")
         voucher.reminded_at = now
-    db.session.commit()
+    db.session.flush()
     return len(due)

@@ -1,0 +1,117 @@
+"""The camera path of components/QrScanner.vue, for real: Chromium's fake camera plays a Y4M video
+(made here with qrcode + Pillow) showing a real, freshly signed pay code; the redeem page reads it
+through getUserMedia + canvas + jsQR and completes a redemption. See /work/shared/recipes/camera-tests.md."""
+from __future__ import annotations
+
+import pytest
+import qrcode
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT
+from tests.browser.test_vouchers_provider import (PayCodes, demo_login, demo_token, ensure_voucher, fill_bill_and_quote,
+                                                  snap, totals)
+
+W, H = 640, 480
+
+
+def write_y4m(path, text: str | None, frames: int = 20):
+    """A 10 fps 4:2:0 video of `text` as a QR code on white (or a blank frame when text is None)."""
+    canvas = Image.new("RGB", (W, H), "white")
+    if text:
+        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=5, border=4)
+        qr.add_data(text)
+        qr.make(fit=True)
+        image = qr.make_image(fill_color="black", back_color="white").convert("RGB")
+        side = min(image.size[0], H - 20)
+        image = image.resize((side, side), Image.NEAREST)
+        canvas.paste(image, ((W - side) // 2, (H - side) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
+    cb, cr = cb.resize((W // 2, H // 2)), cr.resize((W // 2, H // 2))
+    frame = b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes()
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        out.write(f"YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(frame)
+    tmp.replace(path)
+
+
+@pytest.fixture(scope="module")
+def video_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    write_y4m(path, None)
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_browser(video_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video_path.resolve()}"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def camera_page(camera_browser, live_server):
+    context = camera_browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                         base_url=live_server.url, device_scale_factor=2)
+    context.grant_permissions(["camera"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_redeem_reads_a_real_pay_code_from_the_camera(camera_page, live_server, shot, video_path):
+    page = camera_page
+    base = live_server.url
+    ensure_voucher(base)
+    pay = PayCodes(base)
+    staff = demo_token(base, "provider_staff")
+    before = totals(base, staff)
+
+    demo_login(page, "provider_staff")
+    expect(page.get_by_test_id("go-redeem")).to_be_visible()
+    # Pay codes live ~50 s: make the video right before the camera opens.
+    write_y4m(video_path, pay.make())
+    page.get_by_test_id("go-redeem").click()
+    expect(page.get_by_test_id("qr-scanner")).to_have_attribute("data-mode", "scanning")
+    # the scanner stops as soon as it reads; the page asks the server who this is
+    expect(page.get_by_test_id("holder-name")).to_have_text("张**", timeout=15000)
+    shot(page, "redeem-camera-read")
+
+    fill_bill_and_quote(page, "coaching", "1000", "¥500.00")
+    page.get_by_test_id("confirm-redeem").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("redeem-success")).to_be_visible()
+    expect(page.get_by_test_id("receipt")).to_contain_text("创业辅导")
+    after = totals(base, staff)
+    assert after["count"] == before["count"] + 1
+    assert after["redeemed"] == before["redeemed"] + 50000
+
+    # 继续核销 opens the camera again (showing the scanner view, ready for the next code)
+    write_y4m(video_path, None)
+    page.get_by_test_id("redeem-next").click()
+    expect(page.get_by_test_id("qr-scanner")).to_have_attribute("data-mode", "scanning")
+    page.wait_for_timeout(500)
+    snap(shot, page, "redeem-camera-scanning")
+
+
+def test_no_camera_falls_back_to_manual_input(page, live_server, shot):
+    """The shared browser has no camera flags: the scanner explains and offers 手动输入."""
+    demo_login(page, "provider_staff")
+    page.goto("/#/redeem")
+    scanner = page.get_by_test_id("qr-scanner")
+    expect(scanner).to_have_attribute("data-mode", "manual", timeout=10000)
+    expect(page.get_by_test_id("qr-scanner-problem")).to_be_visible()
+    expect(page.get_by_test_id("qr-manual-input")).to_be_visible()
+    page.get_by_test_id("qr-manual-submit").click()
+    expect(page.get_by_text("请输入或粘贴二维码内容")).to_be_visible()
+    snap(shot, page, "redeem-scan-no-camera")

@@ -1,0 +1,140 @@
+"""Every voucher, provider, upload and notification endpoint × every role + anonymous: who gets
+in, who is refused with 401/403. (A caller who gets in may still meet a domain rule — 404, 409,
+422 — but never a permission refusal; one who may not gets exactly 401 unauthorized or 403 forbidden.)"""
+import io
+
+import pytest
+
+from backend.accounts.enums import Role
+from tests.vouchers.test_uploads import png_bytes
+
+ROLES = [r.value for r in Role]
+ANYONE = {"anonymous", *ROLES}
+LOGGED_IN = set(ROLES)
+ADMIN = {"admin"}
+ENTREPRENEUR = {"entrepreneur"}
+STAFF = {"provider_staff"}
+
+BATCH = {"name": "权限测试批次", "district": "370811", "face_value": 10000, "total_count": 5,
+         "claim_starts_at": "2026-01-01T00:00:00+08:00", "claim_ends_at": "2030-01-01T00:00:00+08:00",
+         "valid_days": 30, "categories": ["rent"]}
+REDEEM = {"scan_token": "x", "voucher_id": 1, "bill_amount": 100, "category": "rent"}
+
+ENDPOINTS = [
+    ("GET", "/api/voucher-batches", None, ANYONE),
+    ("GET", "/api/voucher-batches/{batch}", None, ANYONE),
+    ("POST", "/api/voucher-batches/{batch}/claim", {}, ENTREPRENEUR),
+    ("POST", "/api/voucher-batches/{batch}/applications", {"statement": "权限测试申请说明"}, ENTREPRENEUR),
+    ("GET", "/api/me/vouchers", None, ENTREPRENEUR),
+    ("GET", "/api/me/vouchers/{voucher}", None, ENTREPRENEUR),
+    ("GET", "/api/me/receipts", None, ENTREPRENEUR),
+    ("GET", "/api/me/voucher-applications", None, ENTREPRENEUR),
+    ("POST", "/api/me/voucher-applications/{application}/withdraw", None, ENTREPRENEUR),
+    ("GET", "/api/me/notifications", None, LOGGED_IN),
+    ("POST", "/api/me/notifications/read", {}, LOGGED_IN),
+    ("POST", "/api/uploads", "file", LOGGED_IN),
+    ("GET", "/api/uploads/{upload}", None, LOGGED_IN),
+    ("GET", "/api/providers", None, ANYONE),
+    ("POST", "/api/providers", {"name": "x"}, LOGGED_IN),
+    ("GET", "/api/providers/{provider}", None, ANYONE),
+    ("POST", "/api/providers/{provider}/objections", {"text": "权限测试异议内容"}, LOGGED_IN),
+    ("GET", "/api/provider", None, STAFF),
+    ("POST", "/api/provider/scan", {"code": "x"}, STAFF),
+    ("POST", "/api/provider/quote", REDEEM, STAFF),
+    ("GET", "/api/provider/redemptions", None, STAFF),
+    ("POST", "/api/provider/redemptions", {**REDEEM, "idempotency_key": "perm-test-key"}, STAFF),
+    ("GET", "/api/provider/redemptions/totals", None, STAFF),
+    ("POST", "/api/provider/redemptions/{redemption}/reverse", {"reason": "权限测试"}, STAFF),
+    ("GET", "/api/provider/statements", None, STAFF),
+    ("POST", "/api/provider/statements", {"month": "2026-01"}, STAFF),
+    ("GET", "/api/provider/statements/{statement}/export?format=csv", None, STAFF),
+    ("GET", "/api/admin/voucher-batches", None, ADMIN),
+    ("POST", "/api/admin/voucher-batches", BATCH, ADMIN),
+    ("GET", "/api/admin/voucher-batches/{batch}", None, ADMIN),
+    ("PATCH", "/api/admin/voucher-batches/{batch}", {"name": "改名批次"}, ADMIN),
+    ("POST", "/api/admin/voucher-batches/{batch}/state", {"state": "paused"}, ADMIN),
+    ("GET", "/api/admin/voucher-applications", None, ADMIN),
+    ("POST", "/api/admin/voucher-applications/{application}/decision", {"approve": False, "reason": "不符合"}, ADMIN),
+    ("GET", "/api/admin/providers", None, ADMIN),
+    ("POST", "/api/admin/providers/{provider}/decision", {"action": "suspend", "reason": "权限测试"}, ADMIN),
+    ("GET", "/api/admin/providers/{provider}/objections", None, ADMIN),
+    ("GET", "/api/admin/statements", None, ADMIN),
+    ("POST", "/api/admin/statements/{statement}/decision", {"action": "approve"}, ADMIN),
+    ("GET", "/api/admin/statements/{statement}/export?format=xlsx", None, ADMIN),
+]
+PLACEHOLDERS = {"{batch}": "batch_id", "{voucher}": "voucher_id", "{application}": "application_id",
+                "{upload}": "upload_id", "{provider}": "provider_id", "{redemption}": "redemption_id",
+                "{statement}": "statement_id"}
+
+
+def world(caller):
+    """Rows each placeholder points at; the caller owns what an owner would."""
+    from backend.core import uploads
+    from backend.core.db import utcnow
+    from backend.extensions import db
+    from backend.vouchers import claims, redemption
+    from backend.vouchers.enums import BatchMode
+    from backend.vouchers.models import Redemption, SettlementStatement
+    from tests.factories import (complete_profile, make_batch, make_device, make_entrepreneur, make_provider,
+                                 make_staff, pay_code)
+
+    holder = complete_profile(caller) if caller is not None and caller.has_role("entrepreneur") else make_entrepreneur()
+    batch = make_batch(per_person_limit=3)
+    apply_batch = make_batch(mode=BatchMode.apply)
+    voucher, _ = claims.claim(user=holder, batch_id=batch.id)
+    application = claims.apply(user=holder, batch_id=apply_batch.id, statement="权限测试申请", upload_ids=[])
+    if caller is not None and caller.has_role("provider_staff"):
+        staff, provider = caller, make_provider(staff=caller)
+    else:
+        staff, provider = make_staff()
+    notice = make_provider(listed=False)
+    scan = redemption.scan(staff=staff, code=pay_code(make_device(holder)))
+    receipt, _ = redemption.redeem(staff=staff, scan_token=scan["scan_token"], voucher_id=voucher.id,
+                                   bill_amount=20_000, category="rent", idempotency_key="perm-world-1")
+    statement = SettlementStatement(provider_id=provider.id, month="2026-01", submitted_at=utcnow())
+    db.session.add(statement)
+    db.session.flush()
+    db.session.add(Redemption(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id, holder_id=holder.id,
+                              category="rent", bill_amount=100, amount=50, idempotency_key="perm-settled",
+                              request_hash="x", statement_id=statement.id))
+    upload = uploads.store(owner=caller or holder, data=png_bytes(), filename="a.png")
+    return {"batch": batch.id, "voucher": voucher.id, "application": application.id, "upload": upload.id,
+            "provider": notice.id, "redemption": receipt.id, "statement": statement.id}
+
+
+@pytest.mark.parametrize("who", ["anonymous", *ROLES])
+@pytest.mark.parametrize("method,path,body,allowed", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+def test_permission(client, make_user, auth, who, method, path, body, allowed):
+    caller = None if who == "anonymous" else make_user(who)
+    ids = world(caller)
+    url = path.format(**ids)
+    headers = {} if caller is None else auth(caller)
+    if body == "file":
+        response = client.post(url, headers=headers, data={"file": (io.BytesIO(png_bytes()), "p.png")},
+                               content_type="multipart/form-data")
+    else:
+        response = client.open(url, method=method, json=body, headers=headers)
+    answer = response.get_json(silent=True) or {}
+    if who in allowed:
+        assert response.status_code not in (401, 403), answer
+        assert response.status_code < 500
+    elif who == "anonymous":
+        assert response.status_code == 401 and answer["code"] == "unauthorized"
+    else:
+        assert response.status_code == 403 and answer["code"] == "forbidden"
+
+
+def test_every_voucher_route_is_in_the_table(app):
+    table = set()
+    for method, path, _, _ in ENDPOINTS:
+        rule = path.split("?")[0]
+        for placeholder, name in PLACEHOLDERS.items():
+            rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
+        table.add((method, rule))
+    prefixes = ("/api/voucher-batches", "/api/me/vouchers", "/api/me/receipts", "/api/me/voucher-applications",
+                "/api/me/notifications", "/api/uploads", "/api/providers", "/api/provider", "/api/admin/voucher",
+                "/api/admin/providers", "/api/admin/statements")
+    routes = {(m, r.rule) for r in app.url_map.iter_rules() if r.rule.startswith(prefixes)
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes - table == set()
+    assert table - routes == set()
