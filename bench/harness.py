@@ -81,3 +81,43 @@ def served_app(workers: int = 2, threads: int = 1):
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+@contextlib.contextmanager
+def gunicorn(spec: str, env: dict, workers: int = 2, threads: int = 4, probe: str = "/api/meta"):
+    """Another WSGI app under gunicorn with the same settings (e.g. the bare SQL ceiling)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tempfile.NamedTemporaryFile("w+", prefix="cyql-gunicorn-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", spec],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):
+            try:
+                requests.get(url + probe, timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("gunicorn did not start: " + Path(log.name).read_text())
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        os.unlink(log.name)
+
+
+@contextlib.contextmanager
+def app_context(served: "ServedApp"):
+    """The app in this process, on the served database and instance (same secrets and keys)."""
+    os.environ["DATABASE_URL"] = served.database_url
+    os.environ["INSTANCE_PATH"] = served.instance
+    from backend import create_app
+    from backend.extensions import db
+
+    app = create_app({"RATELIMIT_ENABLED": False})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()

@@ -56,6 +56,7 @@ export default defineConfig({
             { name: 'helpers', test: /@oxc-project\+runtime/, priority: 3 },
             { name: 'noble', test: /[\\/]node_modules[\\/]@noble[\\/]/, priority: 2 },
             { name: 'qr', test: /[\\/]node_modules[\\/]uqr[\\/]/, priority: 2 },
+            { name: 'jsqr', test: /[\\/]node_modules[\\/]jsqr[\\/]/, priority: 2 }, // camera decoding, on demand
             { name: 'vendor', test: /[\\/]node_modules[\\/]/, priority: 1 },
           ],
         },

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask_jwt_extended import current_user, verify_jwt_in_request
+from sqlalchemy.orm import joinedload
 
 from backend.core.errors import Forbidden, error_response
 from backend.extensions import db, jwt
@@ -20,7 +21,8 @@ def init_app(app) -> None:
 
     @jwt.user_lookup_loader
     def _load_user(_header, payload):
-        user = db.session.get(User, int(payload["sub"]))
+        # the user and their role grants in one query: every protected request asks for both
+        user = db.session.get(User, int(payload["sub"]), options=[joinedload(User.grants)])
         return user if user is not None and user.is_active else None
 
     @jwt.token_in_blocklist_loader

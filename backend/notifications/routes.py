@@ -22,6 +22,16 @@ class Notifications(MethodView):
         return service.list_query(user=current_user)
 
 
+@blp.route("/unread")
+class Unread(MethodView):
+    @login_required
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.UnreadOut)
+    def get(self):
+        """How many of my notifications are unread (for the badge)."""
+        return {"unread": service.unread_count(user=current_user)}
+
+
 @blp.route("/read")
 class Read(MethodView):
     @login_required

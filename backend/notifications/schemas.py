@@ -22,3 +22,7 @@ class ReadIn(Schema):
 class ReadOut(Schema):
     marked = fields.Integer(required=True)
     unread = fields.Integer(required=True)
+
+
+class UnreadOut(Schema):
+    unread = fields.Integer(required=True)

@@ -12,9 +12,19 @@ from backend.vouchers.models import LedgerEntry, Voucher
 SIGN = {LedgerKind.issue: 1, LedgerKind.redeem: -1, LedgerKind.reverse: 1, LedgerKind.expire: -1}
 
 
-def lock_voucher(voucher_id: int) -> Voucher:
-    voucher = db.session.scalar(sa.select(Voucher).where(Voucher.id == voucher_id).with_for_update(of=Voucher)
-                                .execution_options(populate_existing=True))
+def lock_voucher(voucher_id: int, *, with_holder_name: bool = False) -> Voucher:
+    """The voucher, row-locked until the transaction ends (its batch comes along, unlocked)."""
+    query = sa.select(Voucher).where(Voucher.id == voucher_id).with_for_update(of=Voucher) \
+        .execution_options(populate_existing=True)
+    if with_holder_name:
+        from backend.accounts.models import User
+
+        row = db.session.execute(query.add_columns(User.name).join(User, User.id == Voucher.holder_id)).first()
+        voucher = None if row is None else row[0]
+        if voucher is not None:
+            voucher.holder_name = row[1]
+    else:
+        voucher = db.session.scalar(query)
     if voucher is None:
         raise NotFound("创业券不存在", code="voucher_not_found")
     return voucher

@@ -248,9 +248,7 @@ class Redemption(db.Model):
 
     @property
     def receipt_no(self) -> str:
-        from backend.vouchers.common import LOCAL
-
-        return f"HX{self.created_at.astimezone(LOCAL).strftime('%Y%m%d')}{self.id:08d}"
+        return f"HX{self.id:012d}"  # from the id alone: it never changes
 
 
 class SettlementStatement(TimestampMixin, db.Model):

@@ -88,9 +88,10 @@ def scan(*, staff: User, code: str) -> dict:
             "expires_in": current_app.config["VOUCHER_SCAN_MINUTES"] * 60}
 
 
-def _load_token(token: str, staff: User) -> dict:
+def _load_token(token: str, staff: User, *, check_age: bool = True) -> dict:
     try:
-        data = _serializer().loads(token, max_age=current_app.config["VOUCHER_SCAN_MINUTES"] * 60)
+        max_age = current_app.config["VOUCHER_SCAN_MINUTES"] * 60 if check_age else None
+        data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
         raise DomainError("扫码已超时，请重新扫描付款码", code="scan_expired", status=422) from None
     except BadSignature:
@@ -120,7 +121,7 @@ def compute(*, voucher: Voucher, bill: int) -> dict:
 
 
 def _voucher_for(token_data: dict, voucher_id: int, *, lock: bool) -> Voucher:
-    voucher = ledger.lock_voucher(voucher_id) if lock else db.session.get(Voucher, voucher_id)
+    voucher = ledger.lock_voucher(voucher_id, with_holder_name=True) if lock else db.session.get(Voucher, voucher_id)
     if voucher is None or voucher.holder_id != token_data["h"]:
         raise NotFound("创业券不存在", code="voucher_not_found")
     return voucher
@@ -143,7 +144,9 @@ def _request_hash(**fields) -> str:
 def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, category: str,
            idempotency_key: str) -> tuple[Redemption, bool]:
     """Spend part of a voucher. Returns (redemption, created); the same key again returns the first."""
-    data = _load_token(scan_token, staff)
+    # the signature is always checked; the age only for new work, so a retry that arrives after the
+    # scan aged out still gets the receipt of what was done
+    data = _load_token(scan_token, staff, check_age=False)
     digest = _request_hash(voucher=voucher_id, bill=bill_amount, category=category, holder=data["h"],
                            provider=data["p"])
     voucher = _voucher_for(data, voucher_id, lock=True)  # every change to this voucher queues here
@@ -152,7 +155,9 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     if earlier is not None:
         if earlier.request_hash != digest:
             raise Conflict("该请求编号已用于另一笔核销", code="idempotency_key_reused")
+        earlier.holder_name = voucher.holder_name
         return earlier, False
+    _load_token(scan_token, staff)
     provider = db.session.get(Provider, data["p"])
     problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
     if problem:
@@ -165,7 +170,15 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     db.session.flush()
     ledger.post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=redemption.id)
     db.session.flush()
+    redemption.holder_name = voucher.holder_name  # for the receipt, without another query
     return redemption, True
+
+
+def reversible(redemption: Redemption, now=None) -> bool:
+    """Whether staff may still reverse it: not reversed, not in a statement, inside the window."""
+    window = timedelta(hours=current_app.config["VOUCHER_REVERSAL_HOURS"])
+    return redemption.reversed_at is None and redemption.statement_id is None and \
+        (now or utcnow()) - redemption.created_at <= window
 
 
 def reverse(*, staff: User, redemption_id: int, reason: str) -> Redemption:

@@ -186,11 +186,11 @@ class Objections(MethodView):
 
 @desk_blp.route("")
 class MyProvider(MethodView):
-    @roles_required(STAFF)
+    @login_required
     @desk_blp.doc(security=BEARER)
     @desk_blp.response(200, schemas.ProviderPrivateOut)
     def get(self):
-        """My organisation and its review status."""
+        """My organisation and its review status (409 no_provider before I register one)."""
         return providers.provider_of(current_user)
 
 

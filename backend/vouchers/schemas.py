@@ -55,7 +55,8 @@ class BatchIn(Schema):
     co_pay_ratio_bp = fields.Integer(load_default=10000, validate=validate.Range(
         1, 10000, error="补贴比例应在 0.01% 到 100% 之间（单位：万分之一）"))
     min_bill = FEN(load_default=0, validate=validate.Range(0, MAX_FEN, error="最低账单金额不能为负"))
-    eligibility = fields.Nested(EligibilityIn, load_default=dict)
+    eligibility = fields.Nested(EligibilityIn, load_default=lambda: {"subject_types": [], "max_firm_age_years": None,
+                                                                     "districts": []})
     mode = fields.Enum(BatchMode, load_default=BatchMode.claim, error_messages={"unknown": "发放方式只能是 claim 或 apply"})
 
     @validates_schema
@@ -384,7 +385,8 @@ class RedemptionOut(Schema):
     batch_name = fields.Function(lambda r: r.voucher.batch.name, required=True)
     provider_id = fields.Integer(required=True)
     provider_name = fields.Function(lambda r: _provider_name(r.provider_id), required=True)
-    holder_name_masked = fields.Function(lambda r: _holder_name(r.holder_id), allow_none=True)
+    holder_name_masked = fields.Function(lambda r: mask_name(r.holder_name) if hasattr(r, "holder_name")
+                                         else _holder_name(r.holder_id), allow_none=True)
     category = fields.String(required=True)
     category_label = fields.Function(lambda r: CATEGORY_LABELS[Category(r.category)], required=True)
     bill_amount = fields.Integer(required=True)
@@ -394,7 +396,14 @@ class RedemptionOut(Schema):
     reversed_at = fields.DateTime(allow_none=True)
     reverse_reason = fields.String(required=True)
     statement_id = fields.Integer(allow_none=True)
+    reversible = fields.Function(lambda r: _reversible(r), required=True)
     replayed = fields.Function(lambda r: bool(getattr(r, "replayed", False)), required=True)
+
+
+def _reversible(redemption) -> bool:
+    from backend.vouchers.redemption import reversible
+
+    return reversible(redemption)
 
 
 def _provider_name(provider_id: int) -> str:

@@ -45,15 +45,13 @@ def video_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def camera_browser(video_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video_path.resolve()}"])
-        yield browser
-        browser.close()
+def camera_browser(browser, video_path):
+    """A second Chromium with a fake camera, from the session's Playwright (one per thread)."""
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video_path.resolve()}"])
+    yield camera
+    camera.close()
 
 
 @pytest.fixture

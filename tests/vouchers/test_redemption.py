@@ -230,3 +230,27 @@ def test_monthly_statement_nets_reversals_freezes_redemptions_and_exports(shop):
     settlement.decide(actor=admin, statement=again, action="approve", reason="")
     settlement.decide(actor=admin, statement=again, action="pay", reason="")
     assert again.state == StatementState.paid and again.paid_at is not None
+
+
+def test_a_retry_after_the_scan_aged_out_still_gets_its_receipt_but_new_work_does_not(shop, app, monkeypatch):
+    token = scan(shop)["scan_token"]
+    first, _ = redeem(shop, 40_000, key="slow-network-1", token=token)
+    monkeypatch.setitem(app.config, "VOUCHER_SCAN_MINUTES", 0)  # every token is now too old
+    import time
+
+    time.sleep(1.1)
+    again, created = redeem(shop, 40_000, key="slow-network-1", token=token)
+    assert not created and again.id == first.id
+    assert code_of(redeem, shop, 40_000, key="slow-network-2", token=token) == "scan_expired"
+    assert redemption.reversible(first) and first.receipt_no == f"HX{first.id:012d}"
+
+
+def test_unread_notifications_count(client, make_user, auth):
+    from backend.notifications import service as notifications
+
+    user = make_user("entrepreneur")
+    for n in range(3):
+        notifications.notify(user_id=user.id, kind="test", title=f"消息{n}")
+    assert client.get("/api/me/notifications/unread", headers=auth(user)).get_json() == {"unread": 3}
+    client.post("/api/me/notifications/read", headers=auth(user), json={})
+    assert client.get("/api/me/notifications/unread", headers=auth(user)).get_json() == {"unread": 0}
