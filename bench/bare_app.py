@@ -42,3 +42,35 @@ def create() -> Flask:
         return jsonify({"voucher_id": voucher_id, "balance": balance}), 201
 
     return app
+
+
+def _claim_route(app: Flask) -> None:
+    @app.post("/bare/claim")
+    def claim():
+        """The ceiling for claiming: take one from the batch counter, insert the voucher and its entry."""
+        body = request.get_json()
+        batch_id, holder_id = int(body["batch_id"]), int(body["holder_id"])
+        conn = _conn()
+        with conn.transaction():
+            row = conn.execute("UPDATE voucher_batch SET issued_count = issued_count + 1, "
+                               "issued_amount = issued_amount + face_value WHERE id = %s AND issued_count < total_count "
+                               "RETURNING face_value", (batch_id,)).fetchone()
+            if row is None:
+                return jsonify({"code": "sold_out"}), 409
+            face = row[0]
+            voucher_id = conn.execute(
+                "INSERT INTO voucher (batch_id, holder_id, face_value, balance, claimed_at, valid_from, valid_until) "
+                "VALUES (%s, %s, %s, %s, now(), now(), now() + interval '90 days') RETURNING id",
+                (batch_id, holder_id, face, face)).fetchone()[0]
+            conn.execute("INSERT INTO voucher_ledger (voucher_id, kind, amount, balance_after, created_at) "
+                         "VALUES (%s, 'issue', %s, %s, now())", (voucher_id, face, face))
+        return jsonify({"id": voucher_id}), 201
+
+
+_create_redeem_only = create
+
+
+def create() -> Flask:  # noqa: F811 - the same app, with the claim ceiling too
+    app = _create_redeem_only()
+    _claim_route(app)
+    return app

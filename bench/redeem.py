@@ -105,7 +105,7 @@ def main() -> int:
         world = prepare(served, args.holders)
         with gunicorn("bench.bare_app:create()", served.env, args.workers, args.threads, probe="/") as bare_url, \
                 LoadProcess() as load:
-            load.run(served.url, real_calls(world, world["real"], 300), c)  # warm-up both
+            warm = load.run(served.url, real_calls(world, world["real"], 300), c)  # warm-up both
             load.run(bare_url, bare_calls(world["bare"], 300), c)
             results = {}
             for name, url, calls in [
@@ -117,7 +117,7 @@ def main() -> int:
                 results[name] = (load.run(url, calls, c), calls)
             replay = [call for call in results["many"][1][:300]]
             replay_answers = load.run(served.url, replay, c).answers
-        answers = [a for key in ("many", "hot") for a in results[key][0].answers]
+        answers = warm.answers + [a for key in ("many", "hot") for a in results[key][0].answers]
         problems = check(served, answers, replay_answers)
     for name, (result, _) in results.items():
         print(f"{name:<10} {result.rate:8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms")

@@ -53,9 +53,27 @@ def _localise_validators() -> None:
 _localise_validators()
 
 
+def _nul_fields(data, path="") -> list[str]:
+    """Names of string values (at any depth) holding a NUL character, which no database text takes."""
+    found = []
+    if isinstance(data, str):
+        return [path or "_schema"] if "\x00" in data else []
+    items = data.items() if hasattr(data, "items") else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found += _nul_fields(value, f"{path}.{key}" if path else str(key))
+    return found
+
+
 class Schema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
     error_messages = {"type": "数据格式不正确", "unknown": "未知字段"}
+
+    @ma.pre_load
+    def _refuse_nul(self, data, **kwargs):
+        bad = _nul_fields(data) if hasattr(data, "items") or isinstance(data, list) else []
+        if bad:
+            raise ma.ValidationError({name.split(".")[0]: ["不能包含空字符"] for name in bad})
+        return data
 

@@ -76,8 +76,9 @@ class LiveServer:
         raise AssertionError("no SMS code in the server log")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
+    """Each test module gets its own app and database, so no module depends on what another did."""
     server = LiveServer(tmp_path_factory.mktemp("live")).start()
     yield server
     server.stop()

@@ -41,7 +41,7 @@ def test_entrepreneur_claims_applies_pays_and_reads_the_wallet_offline(page, con
     demo_login(page)
     page.get_by_test_id("tab-vouchers").click()
     expect(page.get_by_test_id("page-vouchers")).to_be_visible()
-    expect(page.get_by_test_id("batch-list").locator("article")).to_have_count(2)
+    expect(page.get_by_test_id("batch-list").locator("article")).to_have_count(2)  # the two demo batches
     expect(page.get_by_test_id("wallet-count")).to_contain_text("还没有可用的创业券")
     claim_card = batch_card(page, CLAIM_BATCH)
     expect(claim_card).to_have_attribute("data-mode", "claim")

@@ -106,3 +106,10 @@ def test_non_api_paths_serve_the_miniapp_not_json(client):
 def test_paging_arguments_are_bounded_with_chinese_messages(client, query, field):
     body = assert_error_shape(client.get(f"/api/places?{query}"), 422, "validation_error")
     assert CHINESE.search(body["details"]["query"][field][0])
+
+
+def test_a_nul_character_anywhere_is_a_clear_422_not_a_500(client, make_user, auth):
+    response = client.get("/api/places", query_string={"q": "古槐\x00路"})
+    assert response.status_code == 422 and response.get_json()["details"]["query"]["q"] == ["不能包含空字符"]
+    response = client.patch("/api/me", headers=auth(make_user("entrepreneur")), json={"name": "张\x00三"})
+    assert response.status_code == 422 and response.get_json()["code"] == "validation_error"
