@@ -59,8 +59,9 @@ def check(served, world, answers, vouchers) -> list[str]:
         problems.append(f"unexpected refusals {refusals}")
     with app_context(served):
         rows = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.batch_id == world["batch"]))
-        most = db.session.scalar(sa.select(sa.func.max(sa.func.count())).select_from(Voucher)
-                                 .where(Voucher.batch_id == world["batch"]).group_by(Voucher.holder_id)) if rows else 0
+        per_holder = sa.select(sa.func.count().label("n")).where(Voucher.batch_id == world["batch"]) \
+            .group_by(Voucher.holder_id).subquery()
+        most = db.session.scalar(sa.select(sa.func.max(per_holder.c.n))) or 0
         bare = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.batch_id == world["bare"]))
         if rows != vouchers or bare != vouchers:
             problems.append(f"{rows} vouchers in the batch, {bare} in the bare one, for {vouchers}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+import sqlalchemy as sa
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from sqlalchemy.orm import joinedload
 
@@ -17,17 +18,29 @@ BEARER = [{"bearer": []}]
 
 def init_app(app) -> None:
     from backend.accounts import service as accounts
-    from backend.accounts.models import User
+    from backend.accounts.models import RevokedToken, User
 
-    @jwt.user_lookup_loader
-    def _load_user(_header, payload):
-        # the user and their role grants in one query: every protected request asks for both
-        user = db.session.get(User, int(payload["sub"]), options=[joinedload(User.grants)])
-        return user if user is not None and user.is_active else None
+    from flask import g
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload):
-        return accounts.is_revoked(jti=payload["jti"])
+        # Every protected request needs three things: is the token revoked, who is it, which roles.
+        # One query answers all three; the user is kept for the lookup below.
+        revoked = sa.exists().where(RevokedToken.jti == payload["jti"])
+        row = db.session.execute(sa.select(User, revoked).options(joinedload(User.grants))
+                                 .where(User.id == int(payload["sub"]))).unique().first()
+        if row is None:
+            g.jwt_user = None
+            return accounts.is_revoked(jti=payload["jti"])
+        g.jwt_user = row[0]
+        return bool(row[1])
+
+    @jwt.user_lookup_loader
+    def _load_user(_header, payload):
+        user = g.pop("jwt_user", None)
+        if user is None or user.id != int(payload["sub"]):
+            user = db.session.get(User, int(payload["sub"]), options=[joinedload(User.grants)])
+        return user if user is not None and user.is_active else None
 
     @jwt.user_lookup_error_loader
     def _lookup_error(_header, _payload):

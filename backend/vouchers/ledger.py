@@ -12,17 +12,23 @@ from backend.vouchers.models import LedgerEntry, Voucher
 SIGN = {LedgerKind.issue: 1, LedgerKind.redeem: -1, LedgerKind.reverse: 1, LedgerKind.expire: -1}
 
 
-def lock_voucher(voucher_id: int, *, with_holder_name: bool = False) -> Voucher:
-    """The voucher, row-locked until the transaction ends (its batch comes along, unlocked)."""
+def lock_voucher(voucher_id: int, *, with_holder_name: bool = False, provider_id: int | None = None) -> Voucher:
+    """The voucher, row-locked until the transaction ends (its batch comes along, unlocked); for a
+    redemption also the holder's name and the provider, in the same round trip."""
     query = sa.select(Voucher).where(Voucher.id == voucher_id).with_for_update(of=Voucher) \
         .execution_options(populate_existing=True)
     if with_holder_name:
         from backend.accounts.models import User
+        from backend.vouchers.models import Provider
 
-        row = db.session.execute(query.add_columns(User.name).join(User, User.id == Voucher.holder_id)).first()
+        query = query.add_columns(User.name).join(User, User.id == Voucher.holder_id)
+        if provider_id is not None:
+            query = query.add_columns(Provider).join(Provider, Provider.id == provider_id)
+        row = db.session.execute(query).first()
         voucher = None if row is None else row[0]
         if voucher is not None:
             voucher.holder_name = row[1]
+            voucher.provider = row[2] if provider_id is not None else None
     else:
         voucher = db.session.scalar(query)
     if voucher is None:

@@ -121,7 +121,8 @@ def compute(*, voucher: Voucher, bill: int) -> dict:
 
 
 def _voucher_for(token_data: dict, voucher_id: int, *, lock: bool) -> Voucher:
-    voucher = ledger.lock_voucher(voucher_id, with_holder_name=True) if lock else db.session.get(Voucher, voucher_id)
+    voucher = ledger.lock_voucher(voucher_id, with_holder_name=True, provider_id=token_data["p"]) if lock \
+        else db.session.get(Voucher, voucher_id)
     if voucher is None or voucher.holder_id != token_data["h"]:
         raise NotFound("创业券不存在", code="voucher_not_found")
     return voucher
@@ -155,10 +156,10 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     if earlier is not None:
         if earlier.request_hash != digest:
             raise Conflict("该请求编号已用于另一笔核销", code="idempotency_key_reused")
-        earlier.holder_name = voucher.holder_name
+        earlier.holder_name, earlier.provider_name = voucher.holder_name, voucher.provider.name
         return earlier, False
     _load_token(scan_token, staff)
-    provider = db.session.get(Provider, data["p"])
+    provider = voucher.provider  # loaded with the lock
     problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
     if problem:
         _raise(problem)
@@ -170,7 +171,8 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     db.session.flush()
     ledger.post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=redemption.id)
     db.session.flush()
-    redemption.holder_name = voucher.holder_name  # for the receipt, without another query
+    # what the receipt shows, held here so answering needs no further query
+    redemption.voucher, redemption.holder_name, redemption.provider_name = voucher, voucher.holder_name, provider.name
     return redemption, True
 
 
