@@ -126,6 +126,9 @@ def admin_query(*, status=None, q=None) -> sa.Select:
 def object_to(*, user, provider: Provider, text: str) -> ProviderObjection:
     if provider.public_status(utcnow()) != "notice":
         raise Conflict("该机构不在公示期内", code="not_on_notice")
+    if db.session.scalar(sa.select(ProviderObjection.id).where(ProviderObjection.provider_id == provider.id,
+                                                               ProviderObjection.user_id == user.id)) is not None:
+        raise Conflict("您已对该机构提出过异议，我们会认真核实", code="already_objected")
     objection = ProviderObjection(provider_id=provider.id, user_id=user.id, text=text)
     db.session.add(objection)
     db.session.flush()

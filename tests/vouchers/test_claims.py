@@ -187,3 +187,15 @@ def test_ledger_entries_cannot_be_changed_or_deleted(session):
 
 def make_voucher_simple():
     return claims.claim(user=make_entrepreneur(), batch_id=make_batch().id)[0]
+
+
+def test_objections_only_during_notice_and_once_per_person(session):
+    from backend.vouchers import providers
+    from tests.factories import make_provider
+
+    on_notice, listed = make_provider(listed=False), make_provider(listed=True)
+    person = make_entrepreneur()
+    providers.object_to(user=person, provider=on_notice, text="该机构地址与实际不符")
+    assert code_of(providers.object_to, user=person, provider=on_notice, text="再提一次异议") == "already_objected"
+    assert code_of(providers.object_to, user=person, provider=listed, text="公示期已过") == "not_on_notice"
+    assert providers.objection_count(on_notice) == 1

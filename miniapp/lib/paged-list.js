@@ -1,13 +1,14 @@
-// A paged admin list, cache first: `urlFor(page)` builds the URL of one page; reload() starts over
-// (filters changed), loadMore() appends the next page. Shared by the admin-* pages.
+// A paged list read cache first (`?page=&page_size=`, X-Pagination): items, loading / failure /
+// stale (shown from the stored copy while the network is away) and 加载更多. Every list page uses it.
 import { computed, ref } from 'vue'
-import { cachedGet } from '../../lib/api.js'
-import { showToast } from '../../lib/toast.js'
+import { cachedGet } from './api.js'
+import { showToast } from './toast.js'
 
 export const PAGE_SIZE = 20
 
-export function usePagedList(urlFor) {
-  const pages = ref([]) // pages[n - 1] = the rows of page n
+/** urlFor(page, pageSize) → the URL of one page; reload() starts over, loadMore() appends. */
+export function usePagedList(urlFor, { pageSize = PAGE_SIZE } = {}) {
+  const pages = ref([]) // pages[n - 1] = the items of page n
   const pagination = ref(null)
   const loading = ref(false)
   const loadingMore = ref(false)
@@ -24,7 +25,7 @@ export function usePagedList(urlFor) {
 
   async function loadPage(page) {
     const gen = generation
-    const result = await cachedGet(urlFor(page), (data, info) => {
+    const result = await cachedGet(urlFor(page, pageSize), (data, info) => {
       if (gen !== generation) return
       const next = pages.value.slice()
       next[page - 1] = Array.isArray(data) ? data : []
@@ -37,15 +38,19 @@ export function usePagedList(urlFor) {
   async function reload() {
     generation += 1
     const gen = generation
-    pages.value = []
-    pagination.value = null
     stale.value = null
     failure.value = null
     loading.value = true
     try {
+      // Keep what is on screen until the first page answers (no flash of empty on refresh).
       await loadPage(1)
+      if (gen === generation) pages.value = pages.value.slice(0, 1)
     } catch (error) {
-      if (gen === generation) failure.value = error
+      if (gen === generation) {
+        failure.value = error
+        pages.value = []
+        pagination.value = null
+      }
     } finally {
       if (gen === generation) loading.value = false
     }
@@ -64,7 +69,12 @@ export function usePagedList(urlFor) {
     }
   }
 
-  /** Replace one row in place after a decision (the server's answer), or drop it when it left the filter. */
+  /** Merge a write's answer into the item it updated. */
+  function replaceItem(updated, key = 'id') {
+    pages.value = pages.value.map((page) => page.map((item) => (item[key] === updated[key] ? { ...item, ...updated } : item)))
+  }
+
+  /** Replace a row with the server's answer, or drop it when it left the filter (keep: false). */
   function replace(row, { keep = true } = {}) {
     pages.value = pages.value.map((rows) =>
       keep ? rows.map((r) => (r.id === row.id ? row : r)) : rows.filter((r) => r.id !== row.id),
@@ -72,7 +82,7 @@ export function usePagedList(urlFor) {
     if (!keep && pagination.value?.total) pagination.value = { ...pagination.value, total: pagination.value.total - 1 }
   }
 
-  return { items, pagination, total, loading, loadingMore, stale, failure, hasMore, reload, loadMore, replace }
+  return { items, pagination, total, loading, loadingMore, stale, failure, hasMore, reload, loadMore, replaceItem, replace }
 }
 
 /** How many rows a list endpoint has (its X-Pagination total), cache first; null when unknown. */
