@@ -3,6 +3,7 @@ cached balance by the same amount."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.core.errors import NotFound
 from backend.extensions import db
@@ -36,15 +37,19 @@ def lock_voucher(voucher_id: int, *, with_holder_name: bool = False, provider_id
     return voucher
 
 
-def post(*, voucher: Voucher, kind: LedgerKind, amount: int, redemption_id: int | None = None) -> LedgerEntry:
-    """Append one entry to a voucher locked with lock_voucher (or just created)."""
+def post(*, voucher: Voucher, kind: LedgerKind, amount: int, redemption_id: int | None = None) -> int:
+    """Append one entry to a voucher locked with lock_voucher (or just created and flushed) and move
+    its balance; returns the new balance. Two plain statements: entries are fixed-shape appends, and
+    the unit of work's bookkeeping cost more than the writes themselves on the redemption path."""
     assert amount >= 0
     signed = SIGN[kind] * amount
-    voucher.balance = voucher.balance + signed
-    entry = LedgerEntry(voucher_id=voucher.id, kind=kind, amount=signed, balance_after=voucher.balance,
-                        redemption_id=redemption_id)
-    db.session.add(entry)
-    return entry
+    balance = voucher.balance + signed
+    db.session.execute(sa.insert(LedgerEntry.__table__).values(
+        voucher_id=voucher.id, kind=kind.value, amount=signed, balance_after=balance, redemption_id=redemption_id))
+    db.session.execute(sa.update(Voucher.__table__).where(Voucher.__table__.c.id == voucher.id)
+                       .values(balance=balance))
+    set_committed_value(voucher, "balance", balance)  # the object agrees with the row, nothing left to flush
+    return balance
 
 
 def history(*, voucher: Voucher) -> list[LedgerEntry]:

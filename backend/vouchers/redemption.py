@@ -10,6 +10,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import User
 from backend.core.db import utcnow
@@ -164,15 +166,18 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     if problem:
         _raise(problem)
     amount = compute(voucher=voucher, bill=bill_amount)["amount"]
-    redemption = Redemption(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id,
-                            holder_id=voucher.holder_id, category=category, bill_amount=bill_amount, amount=amount,
-                            idempotency_key=idempotency_key, request_hash=digest)
+    values = dict(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id, holder_id=voucher.holder_id,
+                  category=category, bill_amount=bill_amount, amount=amount, idempotency_key=idempotency_key,
+                  request_hash=digest, created_at=utcnow(), reverse_reason="")
+    table = Redemption.__table__
+    new_id = db.session.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one()
+    ledger.post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=new_id)
+    # the receipt, built from what was written and attached as persistent: no reload, no second insert
+    redemption = Redemption(id=new_id, reversed_at=None, reversed_by_id=None, statement_id=None, **values)
+    make_transient_to_detached(redemption)
     db.session.add(redemption)
-    db.session.flush()
-    ledger.post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=redemption.id)
-    db.session.flush()
-    # what the receipt shows, held here so answering needs no further query
-    redemption.voucher, redemption.holder_name, redemption.provider_name = voucher, voucher.holder_name, provider.name
+    set_committed_value(redemption, "voucher", voucher)
+    redemption.holder_name, redemption.provider_name = voucher.holder_name, provider.name
     return redemption, True
 
 
