@@ -66,7 +66,7 @@ class VoucherBatch(TimestampMixin, db.Model):
         if to == self.state:
             return
         if to not in BATCH_TRANSITIONS[self.state]:
-            raise DomainError(f"批次当前状态不能变更为该状态", code="invalid_transition", status=409,
+            raise DomainError("批次当前状态不能变更为该状态", code="invalid_transition", status=409,
                               details={"from": self.state.value, "to": to.value})
         self.state = to
 

@@ -29,7 +29,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _owns(holder: User, provider: Provider) -> bool:
-    if providers.membership(holder) is not None and providers.membership(holder).provider_id == provider.id:
+    member = providers.membership(holder)
+    if member is not None and member.provider_id == provider.id:
         return True
     profile = holder.profile
     return bool(profile and profile.credit_code and profile.credit_code == provider.credit_code)

@@ -9,14 +9,13 @@ from openpyxl import load_workbook
 
 from backend.core.codes import Purpose
 from backend.core.db import utcnow
-from backend.core.errors import DomainError
 from backend.extensions import db
 from backend.notifications.models import Notification
 from backend.vouchers import claims, expiry, ledger, redemption, settlement
 from backend.vouchers.common import LOCAL
 from backend.vouchers.enums import LedgerKind, StatementState
 from backend.vouchers.models import Redemption, VoucherBatch
-from tests.factories import (make_batch, make_device, make_entrepreneur, make_provider, make_staff, make_user,
+from tests.factories import (make_batch, make_device, make_entrepreneur, make_staff, make_user,
                              pay_code)
 from tests.vouchers.test_claims import code_of
 
