@@ -386,8 +386,8 @@ class RedemptionOut(Schema):
     provider_id = fields.Integer(required=True)
     provider_name = fields.Function(lambda r: r.provider_name if hasattr(r, "provider_name")
                                     else _provider_name(r.provider_id), required=True)
-    holder_name_masked = fields.Function(lambda r: mask_name(r.holder_name) if hasattr(r, "holder_name")
-                                         else _holder_name(r.holder_id), allow_none=True)
+    holder_name_masked = fields.Function(lambda r: mask_name(r.holder_name if hasattr(r, "holder_name")
+                                                             else r.holder.name), allow_none=True)
     category = fields.String(required=True)
     category_label = fields.Function(lambda r: CATEGORY_LABELS[Category(r.category)], required=True)
     bill_amount = fields.Integer(required=True)
@@ -415,13 +415,6 @@ def _provider_name(provider_id: int) -> str:
     if provider_id not in cache:
         cache[provider_id] = db.session.get(Provider, provider_id).name
     return cache[provider_id]
-
-
-def _holder_name(user_id: int) -> str | None:
-    from backend.accounts.models import User
-    from backend.extensions import db
-
-    return mask_name(db.session.get(User, user_id).name)
 
 
 class ReverseIn(Schema):

@@ -14,7 +14,7 @@ from backend.notifications.models import Notification
 from backend.vouchers import claims, expiry, ledger, redemption, settlement
 from backend.vouchers.common import LOCAL
 from backend.vouchers.enums import LedgerKind, StatementState
-from backend.vouchers.models import Redemption, VoucherBatch
+from backend.vouchers.models import Redemption, Voucher, VoucherBatch
 from tests.factories import (make_batch, make_device, make_entrepreneur, make_staff, make_user,
                              pay_code)
 from tests.vouchers.test_claims import code_of
@@ -253,3 +253,35 @@ def test_unread_notifications_count(client, make_user, auth):
     assert client.get("/api/me/notifications/unread", headers=auth(user)).get_json() == {"unread": 3}
     client.post("/api/me/notifications/read", headers=auth(user), json={})
     assert client.get("/api/me/notifications/unread", headers=auth(user)).get_json() == {"unread": 0}
+
+
+def test_a_page_of_redemptions_costs_the_same_few_queries_however_many_holders(client, auth, session):
+    from sqlalchemy import event
+
+    staff, provider = make_staff()
+    batch = make_batch(co_pay_ratio_bp=10000)
+
+    def add_holders(n):
+        for i in range(n):
+            holder = make_entrepreneur()
+            claims.claim(user=holder, batch_id=batch.id)
+            token = redemption.scan(staff=staff, code=pay_code(make_device(holder)))["scan_token"]
+            voucher = db.session.scalar(sa.select(Voucher).where(Voucher.holder_id == holder.id))
+            redemption.redeem(staff=staff, scan_token=token, voucher_id=voucher.id, bill_amount=1_000,
+                              category="rent", idempotency_key=f"n-plus-one-{holder.id}")
+
+    def queries_for_page() -> int:
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            response = client.get("/api/provider/redemptions", headers=auth(staff))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert response.status_code == 200 and all(r["holder_name_masked"] for r in response.get_json())
+        return len(seen)
+
+    add_holders(2)
+    few = queries_for_page()
+    add_holders(6)
+    assert queries_for_page() == few
