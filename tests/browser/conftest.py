@@ -76,6 +76,22 @@ class LiveServer:
         raise AssertionError("no SMS code in the server log")
 
 
+def demo_token(base_url: str, role: str) -> str:
+    """An access token for the demo account of a role (development one-tap login)."""
+    answer = requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def demo_login(page, role: str = "entrepreneur"):
+    """Tap the role's demo account on the login page and wait for its tab bar."""
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    page.get_by_test_id(f"demo-login-{role}").click()
+    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """Each test module gets its own app and database, so no module depends on what another did."""

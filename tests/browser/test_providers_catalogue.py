@@ -5,13 +5,10 @@ import re
 
 import requests
 from playwright.sync_api import expect
+from tests.browser.conftest import demo_token
 
 LISTED = "济宁创客孵化器有限公司"
 ON_NOTICE = "任城知识产权服务中心"
-
-
-def api_login(base_url, role):
-    return requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5).json()["access_token"]
 
 
 def provider_card(page, name):
@@ -89,7 +86,7 @@ def test_entrepreneur_raises_an_objection_and_the_admin_sees_it(page, live_serve
     expect(notice.get_by_test_id(f"objected-{provider_id}")).to_have_text("已提交异议")
     shot(page, "providers-objection-sent")
 
-    token = api_login(live_server.url, "admin")
+    token = demo_token(live_server.url, "admin")
     response = requests.get(f"{live_server.url}/api/admin/providers/{provider_id}/objections",
                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert response.status_code == 200, response.text

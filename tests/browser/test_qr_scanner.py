@@ -8,9 +8,8 @@ import qrcode
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT
-from tests.browser.test_vouchers_provider import (PayCodes, demo_login, demo_token, ensure_voucher, fill_bill_and_quote,
-                                                  snap, totals)
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
+from tests.browser.test_vouchers_provider import PayCodes, ensure_voucher, fill_bill_and_quote, snap, totals
 
 W, H = 640, 480
 

@@ -17,22 +17,10 @@ from playwright.sync_api import expect
 
 from backend.core import codes
 from backend.core.codes import Purpose
-from tests.browser.conftest import PHONE_VIEWPORT, SHOTS
+from tests.browser.conftest import PHONE_VIEWPORT, SHOTS, demo_login, demo_token
 from tests.factories import p256_key
 
 STOPPED = "该设备已停用，请联系管理员重新开通"
-
-
-def demo_token(base_url: str, role: str) -> str:
-    answer = requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
-
-
-def demo_login(page, role: str):
-    page.goto("/")
-    page.get_by_test_id(f"demo-login-{role}").click()
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
 
 
 def personal_code(base_url: str, token: str) -> tuple[int, str]:

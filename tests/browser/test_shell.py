@@ -2,6 +2,7 @@
 and the shell opening with no network."""
 import pytest
 from playwright.sync_api import expect
+from tests.browser.conftest import demo_login
 
 TABS = {
     "entrepreneur": ["首页", "创业券", "场所", "我的"],
@@ -10,12 +11,6 @@ TABS = {
     "organiser": ["工作台", "场所", "我的"],
     "admin": ["管理", "场所", "我的"],
 }
-
-
-def demo_login(page, role):
-    page.goto("/")
-    page.get_by_test_id(f"demo-login-{role}").click()
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
 
 
 @pytest.mark.parametrize("role", list(TABS))

@@ -11,6 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.factories import valid_credit_code
+from tests.browser.conftest import demo_login, demo_token
 
 DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 BATCH_NAME = "2026年测试区创业券（浏览器）"
@@ -19,18 +20,6 @@ PROVIDER_NAME = "济宁浏览器测试财税服务所"
 
 def api(base_url: str, method: str, path: str, token: str, **kwargs):
     return requests.request(method, base_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=5, **kwargs)
-
-
-def demo_token(base_url: str, role: str) -> str:
-    answer = requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
-
-
-def demo_login(page, role: str):
-    page.goto("/")
-    page.get_by_test_id(f"demo-login-{role}").click()
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
 
 
 def batches_named(base_url: str, token: str, name: str) -> list[dict]:
@@ -213,7 +202,7 @@ def reject_application(page, shot, live_server) -> int:
     page.get_by_test_id("reason-input").fill("申请说明不完整，请补充检验检测项目和报价后重新申请")
     page.get_by_test_id("reason-ok").click()
     expect(page.get_by_test_id(f"application-{application_id}")).to_have_count(0)
-    mine = api(live_server.url, "GET", f"/api/admin/voucher-applications", admin, params={"state": "rejected"}).json()
+    mine = api(live_server.url, "GET", "/api/admin/voucher-applications", admin, params={"state": "rejected"}).json()
     assert any(a["id"] == application_id and a["decision_reason"].startswith("申请说明不完整") for a in mine)
     page.get_by_test_id("filter-rejected").click()
     card = page.get_by_test_id(f"application-{application_id}")

@@ -11,19 +11,13 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE_VIEWPORT
-from tests.browser.test_vouchers_admin import BATCH_NAME, create_batch_through_the_form, demo_token
+from tests.browser.conftest import PHONE_VIEWPORT, demo_login, demo_token
+from tests.browser.test_vouchers_admin import BATCH_NAME, create_batch_through_the_form
 
 
 def phone(browser, live_server):
     return browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
                                base_url=live_server.url, device_scale_factor=2)
-
-
-def login(page, role):
-    page.goto("/")
-    page.get_by_test_id(f"demo-login-{role}").click()
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
 
 
 def read_qr(locator) -> str:
@@ -40,10 +34,10 @@ def test_admin_funds_entrepreneur_claims_provider_redeems_entrepreneur_sees_the_
     try:
         admin, holder, staff = admin_ctx.new_page(), holder_ctx.new_page(), staff_ctx.new_page()
 
-        login(admin, "admin")
+        demo_login(admin, "admin")
         batch_id = create_batch_through_the_form(admin, live_server, shot, demo_token(live_server.url, "admin"))
 
-        login(holder, "entrepreneur")
+        demo_login(holder, "entrepreneur")
         holder.get_by_test_id("tab-vouchers").click()
         holder.get_by_test_id(f"claim-{batch_id}").click()
         expect(holder.get_by_test_id("wallet-count")).to_contain_text("1 张可用")
@@ -56,7 +50,7 @@ def test_admin_funds_entrepreneur_claims_provider_redeems_entrepreneur_sees_the_
         assert code == qr.get_attribute("data-code")
         shot(holder, "e2e-pay-code")
 
-        login(staff, "provider_staff")
+        demo_login(staff, "provider_staff")
         staff.get_by_test_id("go-redeem").click()
         expect(staff.get_by_test_id("page-redeem")).to_be_visible()
         # no camera on this phone: the scanner says so and offers the manual box (a scanner gun types there)

@@ -8,19 +8,10 @@ import uuid
 import requests
 from PIL import Image
 from playwright.sync_api import expect
+from tests.browser.conftest import demo_login, demo_token
 
 CLAIM_BATCH = "2026年济宁市创业券（第一批）"
 APPLY_BATCH = "科创企业检验检测券（申请制）"
-
-
-def demo_login(page, role="entrepreneur"):
-    page.goto("/")
-    page.get_by_test_id(f"demo-login-{role}").click()
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
-
-
-def api_login(base_url, role):
-    return requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5).json()["access_token"]
 
 
 def png_bytes() -> bytes:
@@ -118,7 +109,7 @@ def test_entrepreneur_claims_applies_pays_and_reads_the_wallet_offline(page, con
     assert mine[0]["batch_name"] == APPLY_BATCH and len(mine[0]["upload_ids"]) == 1
 
     # An administrator turns it down with a reason: a message arrives and the reason shows.
-    admin = api_login(live_server.url, "admin")
+    admin = demo_token(live_server.url, "admin")
     decided = requests.post(f"{live_server.url}/api/admin/voucher-applications/{mine[0]['id']}/decision",
                             json={"approve": False, "reason": "请补充检测机构出具的报价单"},
                             headers={"Authorization": f"Bearer {admin}"}, timeout=5)
@@ -142,7 +133,7 @@ def test_entrepreneur_claims_applies_pays_and_reads_the_wallet_offline(page, con
     page.get_by_test_id("show-pay-code").click()
     qr = page.get_by_test_id("personal-qr")
     expect(qr).to_have_attribute("data-code", re.compile(r"^CY:"))
-    staff = {"Authorization": f"Bearer {api_login(live_server.url, 'provider_staff')}"}
+    staff = {"Authorization": f"Bearer {demo_token(live_server.url, 'provider_staff')}"}
     scan = requests.post(live_server.url + "/api/provider/scan", json={"code": qr.get_attribute("data-code")},
                          headers=staff, timeout=5)
     assert scan.ok, scan.text

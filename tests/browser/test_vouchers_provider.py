@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from backend.core import codes
 from backend.core.codes import Purpose
 from tests.factories import p256_key
+from tests.browser.conftest import demo_login, demo_token
 
 BATCH_NAME = "2026年济宁市创业券（第一批）"
 PROVIDER_NAME = "济宁创客孵化器有限公司"
@@ -27,20 +28,8 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 # --- helpers (also used by test_qr_scanner.py) ---------------------------------------------------------
 
-def demo_token(base_url: str, role: str) -> str:
-    answer = requests.post(base_url + "/api/auth/demo-login", json={"role": role}, timeout=5)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
-
-
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
-
-
-def demo_login(page, role: str):
-    page.goto("/")
-    page.get_by_test_id(f"demo-login-{role}").click()
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
 
 
 def ensure_voucher(base_url: str) -> int:
