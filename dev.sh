@@ -82,6 +82,7 @@ chromium_for_tests() {
   export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
   [ -x "$CHROMIUM" ] || apt_install chromium
   fc-list 2>/dev/null | grep -qi 'cjk\|wqy' || apt_install fonts-noto-cjk
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core  # the no-CJK-font poster test
 }
 
 cmd_test() {
