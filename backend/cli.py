@@ -124,3 +124,29 @@ def register(app: Flask) -> None:
         if problems:
             raise click.ClickException(f"{len(problems)} problem(s)")
         click.echo("账目一致 / ledger ok")
+
+    events_group = click.Group("events", help="活动 scheduled work: the day-before reminders.")
+    app.cli.add_command(events_group)
+
+    @events_group.command("remind")
+    @with_appcontext
+    def events_remind():
+        """Remind everyone holding a seat in an event that starts tomorrow (once per registration; run daily)."""
+        from backend.events import reminders
+
+        counts = reminders.remind()
+        click.echo(f"已提醒 {counts['notified']} 人，微信订阅消息 {counts['sent']} 条 / "
+                   + ", ".join(f"{key} {value}" for key, value in counts.items()))
+
+    @events_group.command("check")
+    @with_appcontext
+    def events_check():
+        """Check every event: seats taken equals registered people, never above capacity."""
+        from backend.events import registrations
+
+        problems = registrations.check_invariants()
+        for line in problems:
+            click.echo(line)
+        if problems:
+            raise click.ClickException(f"{len(problems)} problem(s)")
+        click.echo("名额一致 / seats ok")

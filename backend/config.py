@@ -80,6 +80,8 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "WECHAT_OA_APPID": os.environ.get("WECHAT_OA_APPID", ""),
         "WECHAT_OA_SECRET": os.environ.get("WECHAT_OA_SECRET", ""),
         "WECHAT_TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        # subscription-message template for the day-before event reminder (empty: in-app only)
+        "WECHAT_EVENT_REMINDER_TEMPLATE": os.environ.get("WECHAT_EVENT_REMINDER_TEMPLATE", ""),
         # Rate limits (Flask-Limiter); memory by default, redis://… in production
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),

@@ -196,3 +196,29 @@ def pay_code(device, ts=None, purpose=None):
     return codes.to_text(codes.encode_personal(codes.from_text(device.credential), device_key=device.key,
                                                purpose=purpose or codes.Purpose.pay,
                                                ts=int(time.time()) if ts is None else ts))
+
+
+def make_space(**overrides):
+    return make_place(**{"kind": PlaceKind.space, "name": "喵小创·测试空间", "services": ["创业沙龙"], **overrides})
+
+
+def make_event(*, place=None, organiser=None, state="published", **overrides):
+    """An event at a space (made by that space's organiser), published and open for sign-up by default."""
+    from datetime import timedelta
+
+    from backend.core.db import utcnow
+    from backend.events import service as events
+    from backend.events.enums import EventKind, EventState
+
+    place = place or make_space()
+    organiser = organiser or make_user(Role.organiser, place=place)
+    now = utcnow()
+    data = dict(place_id=place.id, title=f"创业沙龙第{next(_codes)}期", kind=EventKind.salon, description="测试活动",
+                cover_id=None, starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2),
+                signup_opens_at=now - timedelta(hours=1), signup_closes_at=now + timedelta(days=3),
+                capacity=10, waitlist=True, approval_required=False, audience={"subject_types": [], "districts": []})
+    data.update(overrides)
+    event = events.create(actor=organiser, data=data)
+    if state != "draft":
+        event.state, event.published_at = EventState(state), now
+    return event

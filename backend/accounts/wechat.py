@@ -3,6 +3,7 @@ code exchange.  Both answer JSON; a failure carries ``errcode`` / ``errmsg``."""
 from __future__ import annotations
 
 import logging
+import time
 
 import requests
 from flask import current_app
@@ -49,3 +50,55 @@ def exchange_code(*, app: WechatApp, code: str) -> dict:
     if not data.get("openid"):
         raise DomainError("微信登录失败，请稍后再试", code="wechat_error", status=502)
     return {"appid": appid, "openid": data["openid"], "unionid": data.get("unionid")}
+
+
+# --- subscription messages (订阅消息) ------------------------------------------------------------
+# POST /cgi-bin/message/subscribe/send?access_token=… with {touser, template_id, page, data}; the
+# access token comes from GET /cgi-bin/token?grant_type=client_credential&appid&secret and lives
+# 7200 s. errcode 43101: the person has not (or no longer) agreed to receive this template.
+
+_token: dict = {"value": None, "expires": 0.0, "appid": None}
+TOKEN_STALE = {40001, 40014, 42001}  # invalid / expired access token: fetch a new one once
+
+
+def _access_token(*, refresh: bool = False) -> str:
+    appid, secret = current_app.config["WECHAT_MINI_APPID"], current_app.config["WECHAT_MINI_SECRET"]
+    if not refresh and _token["value"] and _token["appid"] == appid and time.monotonic() < _token["expires"]:
+        return _token["value"]
+    url = current_app.config["WECHAT_API_BASE"].rstrip("/") + "/cgi-bin/token"
+    data = requests.get(url, params={"grant_type": "client_credential", "appid": appid, "secret": secret},
+                        timeout=current_app.config["WECHAT_TIMEOUT_SECONDS"]).json()
+    if data.get("errcode"):
+        raise WechatError(data["errcode"], data.get("errmsg", ""))
+    _token.update(value=data["access_token"], appid=appid,
+                  expires=time.monotonic() + int(data.get("expires_in", 7200)) - 300)
+    return _token["value"]
+
+
+class WechatError(Exception):
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"{errcode} {errmsg}")
+        self.errcode = errcode
+
+
+def send_subscription(*, openid: str, template_id: str, page: str, data: dict[str, str]) -> str:
+    """Send one subscription message. Returns "sent", "refused" (43101: not subscribed) or "failed"."""
+    body = {"touser": openid, "template_id": template_id, "page": page,
+            "data": {key: {"value": value} for key, value in data.items()}}
+    url = current_app.config["WECHAT_API_BASE"].rstrip("/") + "/cgi-bin/message/subscribe/send"
+    try:
+        for attempt in range(2):
+            answer = requests.post(url, params={"access_token": _access_token(refresh=attempt > 0)}, json=body,
+                                   timeout=current_app.config["WECHAT_TIMEOUT_SECONDS"]).json()
+            errcode = answer.get("errcode") or 0
+            if errcode not in TOKEN_STALE:
+                break
+    except (requests.RequestException, ValueError, WechatError) as exc:
+        log.warning("wechat subscription message failed: %s", exc)
+        return "failed"
+    if errcode == 0:
+        return "sent"
+    if errcode == 43101:
+        return "refused"
+    log.warning("wechat subscription message errcode %s: %s", errcode, answer.get("errmsg"))
+    return "failed"

@@ -1,0 +1,282 @@
+"""Signing up: a seat while there are seats (never more than the capacity, under any burst), the
+waitlist in arrival order after that, approval first where the organiser wants it, and a freed
+seat handed to the first in the queue, who is told.
+
+Seats move only through ``_take_seat`` / ``_free_seat``: one guarded UPDATE of the event row each,
+so concurrent requests serialise on that row for the shortest time — the registration row is
+written first, the event's hot row last."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from backend.accounts.enums import SUBJECT_LABELS, SubjectType
+from backend.core import audit
+from backend.core.db import utcnow
+from backend.core.errors import DomainError, NotFound
+from backend.core.regions import DISTRICTS
+from backend.devices import service as devices
+from backend.events import service as events
+from backend.events.enums import EventState, RegistrationState
+from backend.events.models import LIVE, Event, Registration
+from backend.extensions import db
+from backend.notifications import service as notifications
+
+R = RegistrationState
+
+
+# --- seats ----------------------------------------------------------------------------------------
+
+def _take_seat(event_id: int) -> bool:
+    row = db.session.execute(sa.update(Event).where(Event.id == event_id, Event.seats_taken < Event.capacity)
+                             .values(seats_taken=Event.seats_taken + 1).returning(Event.seats_taken)).first()
+    return row is not None
+
+
+def _free_seat(event_id: int) -> None:
+    db.session.execute(sa.update(Event).where(Event.id == event_id, Event.seats_taken > 0)
+                       .values(seats_taken=Event.seats_taken - 1))
+
+
+def _move(registration_id: int, *, from_: RegistrationState, to: RegistrationState, **values) -> bool:
+    """Change a registration's state only if it is still in ``from_`` (two actors never both win)."""
+    result = db.session.execute(sa.update(Registration).where(Registration.id == registration_id,
+                                                              Registration.state == from_)
+                                .values(state=to, **values).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+# --- who may sign up ------------------------------------------------------------------------------
+
+def signup_problem(*, user, event: Event) -> tuple[str, str] | None:
+    now = utcnow()
+    if event.state == EventState.cancelled:
+        return "event_cancelled", "活动已取消"
+    if event.state != EventState.published:
+        return "event_not_found", "活动不存在或尚未发布"
+    if now < event.signup_opens_at:
+        return "signup_not_open", "报名尚未开始"
+    if now > event.signup_closes_at or now > event.ends_at:
+        return "signup_closed", "报名已截止"
+    audience = event.audience or {}
+    profile = user.profile
+    types, districts = audience.get("subject_types") or [], audience.get("districts") or []
+    if types and (profile is None or profile.subject_type is None or profile.subject_type.value not in types):
+        names = "、".join(SUBJECT_LABELS[SubjectType(t)] for t in types)
+        return "not_eligible", f"本活动面向{names}，请先在“我的”中完善主体类型"
+    if districts and (profile is None or profile.district not in districts):
+        names = "、".join(DISTRICTS.get(d, d) for d in districts)
+        return "not_eligible", f"本活动面向{names}的创业者"
+    return None
+
+
+def _insert(event_id: int, user_id: int, state: RegistrationState) -> int | None:
+    """Insert the person's registration; None when they already have a live one (one per person)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Registration).values(event_id=event_id, user_id=user_id, state=state, created_at=utcnow())
+    statement = statement.on_conflict_do_nothing(index_elements=["event_id", "user_id"],
+                                                 index_where=sa.text(LIVE)).returning(Registration.id)
+    return db.session.execute(statement).scalar()
+
+
+def live_registration(*, user_id: int, event_id: int) -> Registration | None:
+    return db.session.scalar(sa.select(Registration).where(
+        Registration.event_id == event_id, Registration.user_id == user_id,
+        Registration.state.in_([s.value for s in (R.pending, R.registered, R.waitlisted, R.rejected)])))
+
+
+def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
+    """Sign up; returns (registration, created). Signing up again returns the live registration."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.state == EventState.draft:
+        raise NotFound("活动不存在或尚未发布", code="event_not_found")
+    existing = live_registration(user_id=user.id, event_id=event.id)
+    if existing is not None:
+        if existing.state == R.rejected:
+            raise DomainError("组织者未通过你的报名", code="registration_rejected", status=409)
+        return existing, False
+    problem = signup_problem(user=user, event=event)
+    if problem:
+        code, message = problem
+        raise DomainError(message, code=code, status=409 if code in {"signup_closed", "event_cancelled"} else 422)
+    state = R.pending if event.approval_required else R.registered
+    registration_id = _insert(event.id, user.id, state)
+    if registration_id is None:  # a second request of the same person won the race
+        return live_registration(user_id=user.id, event_id=event.id), False
+    if state == R.registered and not _take_seat(event.id):
+        if not event.waitlist:
+            raise DomainError("名额已满", code="event_full", status=409)  # rolls back the row above
+        db.session.execute(sa.update(Registration).where(Registration.id == registration_id)
+                           .values(state=R.waitlisted))
+    return db.session.get(Registration, registration_id, populate_existing=True), True
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    if registration.state != R.waitlisted:
+        return None
+    return 1 + db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(
+        Registration.event_id == registration.event_id, Registration.state == R.waitlisted,
+        Registration.id < registration.id))
+
+
+# --- cancelling and the waitlist ------------------------------------------------------------------
+
+def cancel_mine(*, user, id: int) -> Registration:
+    registration = db.session.get(Registration, id)
+    if registration is None or registration.user_id != user.id:
+        raise NotFound("报名记录不存在", code="registration_not_found")
+    if registration.event.ends_at <= utcnow():
+        raise DomainError("活动已结束，不能取消报名", code="event_ended", status=409)
+    if registration.checked_in_at is not None:
+        raise DomainError("已签到，不能取消报名", code="already_checked_in", status=409)
+    state = registration.state
+    if state not in (R.pending, R.registered, R.waitlisted) or not _move(registration.id, from_=state, to=R.cancelled,
+                                                                         cancelled_at=utcnow()):
+        raise DomainError("该报名已取消或未通过", code="registration_not_live", status=409)
+    if state == R.registered:
+        devices.revoke_ticket(registration_id=registration.id)
+        _free_seat(registration.event_id)
+        fill_from_waitlist(registration.event)
+    db.session.refresh(registration)
+    return registration
+
+
+def fill_from_waitlist(event: Event) -> list[int]:
+    """Hand free seats to the waitlist, first come first served; each promoted person is told.
+    Returns the promoted registration ids."""
+    promoted = []
+    while True:
+        first = _first_waiting(event.id)
+        if first is None:
+            break
+        if not _take_seat(event.id):
+            break
+        if not _move(first, from_=R.waitlisted, to=R.registered, decided_at=utcnow()):
+            _free_seat(event.id)  # they cancelled a moment ago; try the next one
+            continue
+        promoted.append(first)
+        registration = db.session.get(Registration, first, populate_existing=True)
+        notifications.notify(user_id=registration.user_id, kind="event_promoted", title="候补成功",
+                             body=f"“{event.title}”有人退出，你已从候补转为报名成功，请按时参加",
+                             link=f"/pages/my-ticket/index?id={registration.id}", dedupe=f"event-promoted:{first}")
+    if not event.waitlist:
+        # the organiser turned the waitlist off: whoever was waiting will not get a seat
+        for waiting in db.session.scalars(sa.select(Registration.id).where(
+                Registration.event_id == event.id, Registration.state == R.waitlisted)).all():
+            if _move(waiting, from_=R.waitlisted, to=R.cancelled, cancelled_at=utcnow(), reason="组织者关闭了候补"):
+                registration = db.session.get(Registration, waiting)
+                notifications.notify(user_id=registration.user_id, kind="event_waitlist_closed", title="候补已关闭",
+                                     body=f"“{event.title}”已关闭候补，你的候补报名已取消",
+                                     link=f"/pages/event-detail/index?id={event.id}", dedupe=f"event-wl-closed:{waiting}")
+    return promoted
+
+
+def _first_waiting(event_id: int) -> int | None:
+    query = (sa.select(Registration.id).where(Registration.event_id == event_id, Registration.state == R.waitlisted)
+             .order_by(Registration.id).limit(1))
+    return db.session.scalar(query)
+
+
+# --- the organiser's decisions --------------------------------------------------------------------
+
+def _managed_registration(*, actor, event_id: int, id: int) -> Registration:
+    event = events.managed(user=actor, id=event_id)
+    registration = db.session.get(Registration, id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound("报名记录不存在", code="registration_not_found")
+    return registration
+
+
+def approve(*, actor, event_id: int, id: int) -> Registration:
+    registration = _managed_registration(actor=actor, event_id=event_id, id=id)
+    event = registration.event
+    if event.state != EventState.published:
+        raise DomainError("活动未在报名中", code="event_not_published", status=409)
+    if registration.state != R.pending:
+        raise DomainError("只能审核待审核的报名", code="registration_not_pending", status=409)
+    if _take_seat(event.id):
+        to, title, body = R.registered, "报名已通过", f"你报名的“{event.title}”已通过审核，请按时参加"
+    elif event.waitlist:
+        to, title, body = R.waitlisted, "报名已通过，候补中", f"你报名的“{event.title}”已通过审核，名额已满，已为你候补"
+    else:
+        raise DomainError("名额已满，无法再通过报名", code="event_full", status=409)
+    if not _move(registration.id, from_=R.pending, to=to, decided_at=utcnow(), decided_by_id=actor.id):
+        raise DomainError("该报名刚刚被处理过，请刷新", code="registration_not_pending", status=409)
+    notifications.notify(user_id=registration.user_id, kind="event_approved", title=title, body=body,
+                         link=f"/pages/my-ticket/index?id={registration.id}", dedupe=f"event-approved:{registration.id}")
+    audit.record(actor=actor, action="registration.approve", target_type="registration", target_id=registration.id,
+                 after={"state": to.value})
+    db.session.refresh(registration)
+    return registration
+
+
+def reject(*, actor, event_id: int, id: int, reason: str) -> Registration:
+    registration = _managed_registration(actor=actor, event_id=event_id, id=id)
+    if not _move(registration.id, from_=R.pending, to=R.rejected, decided_at=utcnow(), decided_by_id=actor.id,
+                 reason=reason):
+        raise DomainError("只能审核待审核的报名", code="registration_not_pending", status=409)
+    notifications.notify(user_id=registration.user_id, kind="event_rejected", title="报名未通过",
+                         body=f"你报名的“{registration.event.title}”未通过审核：{reason}",
+                         link=f"/pages/event-detail/index?id={registration.event_id}",
+                         dedupe=f"event-rejected:{registration.id}")
+    audit.record(actor=actor, action="registration.reject", target_type="registration", target_id=registration.id,
+                 after={"reason": reason})
+    db.session.refresh(registration)
+    return registration
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+def mine_query(*, user, when: str = "upcoming") -> sa.Select:
+    query = sa.select(Registration).join(Event, Event.id == Registration.event_id).where(
+        Registration.user_id == user.id)
+    if when == "past":
+        return query.where(Event.ends_at < utcnow()).order_by(Event.starts_at.desc(), Registration.id.desc())
+    return query.where(Event.ends_at >= utcnow()).order_by(Event.starts_at, Registration.id)
+
+
+def mine(*, user, id: int) -> Registration:
+    registration = db.session.get(Registration, id)
+    if registration is None or registration.user_id != user.id:
+        raise NotFound("报名记录不存在", code="registration_not_found")
+    return registration
+
+
+def attendees_query(*, actor, event_id: int, state=None, checked_in=None) -> sa.Select:
+    event = events.managed(user=actor, id=event_id)
+    query = sa.select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)
+    if state:
+        query = query.where(Registration.state == state)
+    if checked_in is not None:
+        query = query.where(Registration.checked_in_at.is_not(None) if checked_in
+                            else Registration.checked_in_at.is_(None))
+    return query
+
+
+def counts(*, event: Event) -> dict:
+    rows = db.session.execute(sa.select(Registration.state, sa.func.count(), sa.func.count(Registration.checked_in_at))
+                              .where(Registration.event_id == event.id).group_by(Registration.state)).all()
+    by_state = {state.value: 0 for state in R}
+    checked_in = 0
+    for state, count, arrived in rows:
+        by_state[state.value] = count
+        checked_in += arrived
+    return {**by_state, "checked_in": checked_in, "capacity": event.capacity, "seats_taken": event.seats_taken,
+            "seats_left": event.seats_left}
+
+
+
+def check_invariants() -> list[str]:
+    """Every event's seats_taken equals its registered people and never passes its capacity."""
+    registered = (sa.select(Registration.event_id, sa.func.count().label("n"))
+                  .where(Registration.state == R.registered).group_by(Registration.event_id).subquery())
+    rows = db.session.execute(sa.select(Event.id, Event.capacity, Event.seats_taken, sa.func.coalesce(registered.c.n, 0))
+                              .outerjoin(registered, registered.c.event_id == Event.id)).all()
+    problems = []
+    for event_id, capacity, taken, counted in rows:
+        if taken != counted:
+            problems.append(f"event {event_id}: seats_taken {taken} but {counted} registered")
+        if counted > capacity:
+            problems.append(f"event {event_id}: {counted} registered over capacity {capacity}")
+    return problems

@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+from flask import g
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from backend.accounts.enums import SubjectType
+from backend.core.regions import DISTRICTS
+from backend.core.schemas import Schema
+from backend.core.validators import mask_name, mask_phone
+from backend.events.enums import EVENT_STATE_LABELS, KIND_LABELS, REGISTRATION_LABELS, EventKind, EventState, \
+    RegistrationState
+
+ID = fields.Integer(validate=validate.Range(1, 2**31 - 1, error="编号不正确"))
+DISTRICT = fields.String(validate=validate.OneOf(list(DISTRICTS), error="区县代码不正确"))
+KIND = fields.Enum(EventKind, error_messages={"unknown": "活动类型不正确"})
+NONCE = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{16,64}$",
+                                                              error="扫码编号应为 16 到 64 位字母、数字、- 或 _"))
+
+
+class AudienceIn(Schema):
+    subject_types = fields.List(fields.String(validate=validate.OneOf([s.value for s in SubjectType],
+                                                                      error="主体类型不正确")), load_default=list)
+    districts = fields.List(DISTRICT, load_default=list)
+
+
+class EventIn(Schema):
+    place_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1, error="请选择场所"))
+    title = fields.String(required=True, validate=validate.Length(min=2, max=64, error="标题为 2 到 64 个字"))
+    kind = fields.Enum(EventKind, required=True, error_messages={"unknown": "活动类型不正确"})
+    description = fields.String(load_default="", validate=validate.Length(max=5000, error="介绍不能超过 5000 字"))
+    cover_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    signup_opens_at = fields.AwareDateTime(required=True)
+    signup_closes_at = fields.AwareDateTime(required=True)
+    capacity = fields.Integer(required=True, validate=validate.Range(1, 100_000, error="名额应在 1 到 100000 之间"))
+    waitlist = fields.Boolean(load_default=True)
+    approval_required = fields.Boolean(load_default=False)
+    audience = fields.Nested(AudienceIn, load_default=lambda: {"subject_types": [], "districts": []})
+
+
+class CancelIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
+
+
+class PublicQueryIn(Schema):
+    district = DISTRICT
+    kind = KIND
+    place_id = ID
+    q = fields.String(validate=validate.Length(min=1, max=64))
+    date_from = fields.Date()
+    date_to = fields.Date()
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(["upcoming", "past"],
+                                                                          error="只能是 upcoming 或 past"))
+
+
+class OrganiserQueryIn(Schema):
+    state = fields.Enum(EventState, error_messages={"unknown": "状态不正确"})
+    place_id = ID
+
+
+class MineQueryIn(Schema):
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(["upcoming", "past"],
+                                                                          error="只能是 upcoming 或 past"))
+
+
+class AttendeeQueryIn(Schema):
+    state = fields.Enum(RegistrationState, error_messages={"unknown": "状态不正确"})
+    checked_in = fields.Boolean()
+
+
+class ExportIn(Schema):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"], error="格式只能是 xlsx 或 csv"))
+
+
+class FiguresIn(Schema):
+    year = fields.Integer(validate=validate.Range(2020, 2100, error="年份不正确"))
+    group = fields.String(load_default="district", validate=validate.OneOf(["district", "place"],
+                                                                            error="只能按 district 或 place 汇总"))
+    district = DISTRICT
+
+
+class RejectIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
+
+
+class DoorScanIn(Schema):
+    nonce = NONCE
+    code = fields.String(required=True, validate=validate.Length(min=10, max=600, error="票码不正确"))
+    scanned_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    offline = fields.Boolean(load_default=False)
+
+
+class ScanBatchIn(Schema):
+    items = fields.List(fields.Nested(DoorScanIn), required=True,
+                        validate=validate.Length(min=1, max=500, error="每次上传 1 到 500 条"))
+    event_id = ID
+
+    @validates_schema
+    def _unique_nonces(self, data, **kwargs):
+        nonces = [item["nonce"] for item in data.get("items", [])]
+        if len(set(nonces)) != len(nonces):
+            raise ValidationError("同一批中扫码编号不能重复", field_name="items")
+
+
+# --- out ------------------------------------------------------------------------------------------
+
+class PlaceBriefOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.Function(lambda p: p.kind.value, required=True)
+    district = fields.String(required=True)
+    district_label = fields.Function(lambda p: DISTRICTS.get(p.district), allow_none=True)
+    address = fields.String(required=True)
+
+
+def _cover(event, size):
+    return f"/api/events/{event.id}/cover/{size}?v={event.cover_id}" if event.cover_id else None
+
+
+class EventOut(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = fields.Function(lambda e: e.kind.value, required=True)
+    kind_label = fields.Function(lambda e: KIND_LABELS[e.kind], required=True)
+    description = fields.String(required=True)
+    place = fields.Nested(PlaceBriefOut, required=True)
+    cover_card = fields.Function(lambda e: _cover(e, "card"), allow_none=True)
+    cover_full = fields.Function(lambda e: _cover(e, "full"), allow_none=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    signup_opens_at = fields.DateTime(required=True)
+    signup_closes_at = fields.DateTime(required=True)
+    capacity = fields.Integer(required=True)
+    seats_taken = fields.Integer(required=True)
+    seats_left = fields.Integer(required=True)
+    waitlist = fields.Boolean(required=True)
+    approval_required = fields.Boolean(required=True)
+    audience = fields.Dict(required=True)
+    state = fields.Function(lambda e: e.state.value, required=True)
+    state_label = fields.Function(lambda e: EVENT_STATE_LABELS[e.state], required=True)
+    cancel_reason = fields.String(required=True)
+
+
+class EventForMeOut(EventOut):
+    """An event as an entrepreneur sees it: may I sign up, and my registration if I have one."""
+
+    can_sign_up = fields.Function(lambda e: _mine(e)[0] is None, required=True)
+    reason_code = fields.Function(lambda e: _mine(e)[0], allow_none=True)
+    reason = fields.Function(lambda e: _mine(e)[1], allow_none=True)
+    my_registration = fields.Function(lambda e: _mine(e)[2], allow_none=True)
+
+
+def _mine(event) -> tuple:
+    cache = g.setdefault("event_for_me", {})
+    if event.id in cache:
+        return cache[event.id]
+    from backend.events import registrations
+
+    viewer = g.get("viewer")
+    answer = (None, None, None)
+    if viewer is None or not viewer.has_role("entrepreneur"):
+        answer = ("login_required", "请以创业者身份登录后报名", None)
+    else:
+        mine = registrations.live_registration(user_id=viewer.id, event_id=event.id)
+        if mine is not None:
+            answer = ("already_registered", REGISTRATION_LABELS[mine.state],
+                      {"id": mine.id, "state": mine.state.value, "state_label": REGISTRATION_LABELS[mine.state]})
+        else:
+            problem = registrations.signup_problem(user=viewer, event=event)
+            if problem is None and event.seats_left == 0 and not event.waitlist and not event.approval_required:
+                problem = ("event_full", "名额已满")
+            answer = (*problem, None) if problem else answer
+    cache[event.id] = answer
+    return answer
+
+
+class RegistrationOut(Schema):
+    id = fields.Integer(required=True)
+    event = fields.Nested(EventOut, required=True)
+    state = fields.Function(lambda r: r.state.value, required=True)
+    state_label = fields.Function(lambda r: REGISTRATION_LABELS[r.state], required=True)
+    reason = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    checked_in_at = fields.DateTime(allow_none=True)
+    waitlist_position = fields.Method("_position", allow_none=True)
+
+    def _position(self, registration):
+        from backend.events import registrations
+
+        return registrations.waitlist_position(registration)
+
+
+class TicketOut(Schema):
+    code = fields.String(required=True)
+    not_before = fields.DateTime(required=True)
+    not_after = fields.DateTime(required=True)
+
+
+class RegistrationDetailOut(RegistrationOut):
+    ticket = fields.Method("_ticket", allow_none=True)
+
+    def _ticket(self, registration):
+        from backend.events import door
+
+        found = door.ticket(registration=registration)
+        return TicketOut().dump(found) if found else None
+
+
+class AttendeeOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.Function(lambda r: mask_name(r.user.name) or "未填姓名", required=True)
+    phone = fields.Function(lambda r: mask_phone(r.user.phone), allow_none=True)
+    state = fields.Function(lambda r: r.state.value, required=True)
+    state_label = fields.Function(lambda r: REGISTRATION_LABELS[r.state], required=True)
+    reason = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    checked_in_at = fields.DateTime(allow_none=True)
+
+
+class CountsOut(Schema):
+    pending = fields.Integer(required=True)
+    registered = fields.Integer(required=True)
+    waitlisted = fields.Integer(required=True)
+    cancelled = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+    capacity = fields.Integer(required=True)
+    seats_taken = fields.Integer(required=True)
+    seats_left = fields.Integer(required=True)
+
+
+class CancelOut(Schema):
+    event = fields.Nested(EventOut, required=True)
+    told = fields.Integer(required=True)
+
+
+class ScanWhoOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    event_id = fields.Integer(required=True)
+    event_title = fields.String(required=True)
+
+
+class ScanResultOut(Schema):
+    nonce = fields.String(required=True)
+    result = fields.String(required=True, metadata={"enum": ["ok", "duplicate", "forced", "rejected"]})
+    code = fields.String(allow_none=True)
+    message = fields.String(required=True)
+    registration = fields.Nested(ScanWhoOut, allow_none=True)
+    checked_in_at = fields.DateTime(allow_none=True)
+    replayed = fields.Boolean()
+
+
+class ScanBatchOut(Schema):
+    results = fields.List(fields.Nested(ScanResultOut), required=True)
+
+
+class DoorScanOut(Schema):
+    id = fields.Integer(required=True)
+    nonce = fields.String(required=True)
+    registration_id = fields.Integer(required=True)
+    name = fields.Function(lambda s: mask_name(s.registration.user.name) or "未填姓名", required=True)
+    result = fields.Function(lambda s: s.result.value, required=True)
+    reason = fields.String(allow_none=True)
+    scanned_at = fields.DateTime(required=True)
+    received_at = fields.DateTime(required=True)
+    offline = fields.Boolean(required=True)
+    device_id = fields.Integer(allow_none=True)
+
+
+class FiguresRowOut(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    held = fields.Integer(required=True)
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_month = fields.List(fields.Integer(), required=True)
+    signups = fields.Integer(required=True)
+    registered = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+    attendance_rate = fields.Float(allow_none=True)
+
+
+class FiguresTotalOut(FiguresRowOut):
+    key = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class FiguresOut(Schema):
+    year = fields.Integer(required=True)
+    group = fields.String(required=True)
+    rows = fields.List(fields.Nested(FiguresRowOut), required=True)
+    total = fields.Nested(FiguresTotalOut, required=True)
+    kinds = fields.List(fields.Dict(), required=True)
+    targets = fields.Dict(required=True)
