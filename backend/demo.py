@@ -48,6 +48,10 @@ def seed() -> None:
 
     vouchers_demo.seed()
 
+    from backend.events import demo as events_demo
+
+    events_demo.seed()
+
 
 def logins() -> list[tuple[str, str, str]]:
     return [(f"{role.value} {ROLE_LABELS[role]}", phone, name) for role, (phone, name) in accounts.DEMO_PHONES.items()]

@@ -186,3 +186,12 @@ def device_events(*, device) -> list[Event]:
         Event.ends_at >= now - CLOSES_AFTER,
         Event.starts_at <= now + timedelta(days=2)).order_by(Event.starts_at)).all()
 
+
+
+def door_list(*, actor, event_id: int) -> dict:
+    """What an organiser's phone keeps to check tickets in offline: who holds a seat now, who is in."""
+    event = events.managed(user=actor, id=event_id)
+    rows = db.session.execute(sa.select(Registration.id, Registration.checked_in_at).where(
+        Registration.event_id == event.id, Registration.state == RegistrationState.registered)).all()
+    return {"event": event, "registered": [rid for rid, _ in rows],
+            "checked_in": {str(rid): at for rid, at in rows if at is not None}, "generated_at": utcnow()}

@@ -179,7 +179,7 @@ class OrganiserEvent(MethodView):
 
     @roles_required(*ORGANISERS)
     @organiser_blp.doc(security=BEARER)
-    @organiser_blp.arguments(schemas.EventIn(partial=True))
+    @organiser_blp.arguments(schemas.EventPatchIn(partial=True))
     @organiser_blp.response(200, schemas.EventOut)
     def patch(self, data, event_id):
         """Edit; once published only title, description, cover, end, sign-up close, capacity and waitlist."""
@@ -258,6 +258,16 @@ class Scans(MethodView):
     def get(self, event_id):
         """Every scan at the door, newest first, with duplicates and forced entries."""
         return door.scans_query(actor=current_user, event_id=event_id)
+
+
+@organiser_blp.route("/events/<int(max=2147483647):event_id>/door-list")
+class DoorList(MethodView):
+    @roles_required(*ORGANISERS)
+    @organiser_blp.doc(security=BEARER)
+    @organiser_blp.response(200, schemas.DoorListOut)
+    def get(self, event_id):
+        """Registrations holding a seat and who is already in: the door page keeps it to work offline."""
+        return door.door_list(actor=current_user, event_id=event_id)
 
 
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/export")

@@ -39,6 +39,10 @@ class EventIn(Schema):
     audience = fields.Nested(AudienceIn, load_default=lambda: {"subject_types": [], "districts": []})
 
 
+class EventPatchIn(EventIn):
+    """EventIn, every field optional (loaded with partial=True)."""
+
+
 class CancelIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
 
@@ -267,6 +271,13 @@ class DoorScanOut(Schema):
     received_at = fields.DateTime(required=True)
     offline = fields.Boolean(required=True)
     device_id = fields.Integer(allow_none=True)
+
+
+class DoorListOut(Schema):
+    event = fields.Nested(EventOut, required=True)
+    registered = fields.List(fields.Integer(), required=True)
+    checked_in = fields.Dict(keys=fields.String(), values=fields.DateTime(), required=True)
+    generated_at = fields.DateTime(required=True)
 
 
 class FiguresRowOut(Schema):
