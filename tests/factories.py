@@ -218,6 +218,8 @@ def make_event(*, place=None, organiser=None, state="published", **overrides):
                 signup_opens_at=now - timedelta(hours=1), signup_closes_at=now + timedelta(days=3),
                 capacity=10, waitlist=True, approval_required=False, audience={"subject_types": [], "districts": []})
     data.update(overrides)
+    if "signup_closes_at" not in overrides:
+        data["signup_closes_at"] = min(data["starts_at"], data["ends_at"])
     event = events.create(actor=organiser, data=data)
     if state != "draft":
         event.state, event.published_at = EventState(state), now

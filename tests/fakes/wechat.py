@@ -1,7 +1,12 @@
-"""A local HTTP fake of WeChat's login APIs, speaking their real request and response shapes.
+"""A local HTTP fake of WeChat's login and subscription-message APIs, speaking their real request
+and response shapes.
 
 - GET /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code  (mini-program)
 - GET /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code (official account)
+- GET /cgi-bin/token?grant_type=client_credential&appid&secret → {access_token, expires_in: 7200}
+- POST /cgi-bin/message/subscribe/send?access_token= {touser, template_id, page, data:{key:{value}}}
+  → {errcode: 0, errmsg: "ok"}; 40001 invalid access token, 43101 user refused (not subscribed),
+  47003 template argument error (a ``thing`` value over 20 characters, a missing key).
 
 Like WeChat, it answers HTTP 200 with ``text/plain`` JSON; failures carry errcode/errmsg:
 40029 invalid code, 40163 code been used, 40125 invalid appsecret, 45011 minute quota, -1 busy.
@@ -35,6 +40,10 @@ class FakeWechat:
         self.used: set[str] = set()
         self.calls: list[dict] = []
         self._window: dict[str, list[float]] = defaultdict(list)
+        self.tokens: set[str] = set()
+        self.subscribed: set[tuple[str, str]] = set()  # (openid, template_id) that agreed to receive
+        self.templates: dict[str, list[str]] = {}  # template_id -> its keys
+        self.sent: list[dict] = []
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -58,9 +67,16 @@ class FakeWechat:
         response = Response(json.dumps(body), content_type="text/plain")
         return response(environ, start_response)
 
+    def expire_tokens(self):
+        self.tokens.clear()
+
     def _answer(self, request: Request) -> dict:
         args = request.args
         self.calls.append({"path": request.path, **args})
+        if request.path == "/cgi-bin/token":
+            return self._token(args)
+        if request.path == "/cgi-bin/message/subscribe/send":
+            return self._subscribe_send(args, request.get_json(silent=True) or {})
         secrets_by_app = {self.MINI_APPID: self.MINI_SECRET, self.OA_APPID: self.OA_SECRET}
         paths = {"/sns/jscode2session": ("js_code", self.MINI_APPID), "/sns/oauth2/access_token": ("code", self.OA_APPID)}
         if request.path not in paths:
@@ -97,6 +113,29 @@ class FakeWechat:
         if ident["unionid"]:
             body["unionid"] = ident["unionid"]
         return body
+
+    def _token(self, args) -> dict:
+        if args.get("grant_type") != "client_credential":
+            return {"errcode": 40002, "errmsg": "invalid grant_type"}
+        if args.get("appid") != self.MINI_APPID or args.get("secret") != self.MINI_SECRET:
+            return {"errcode": 40125, "errmsg": "invalid appsecret"}
+        token = secrets.token_urlsafe(48)
+        self.tokens.add(token)
+        return {"access_token": token, "expires_in": 7200}
+
+    def _subscribe_send(self, args, body) -> dict:
+        if args.get("access_token") not in self.tokens:
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+        keys = self.templates.get(body.get("template_id"))
+        if keys is None:
+            return {"errcode": 40037, "errmsg": "invalid template_id"}
+        data = body.get("data") or {}
+        if set(data) != set(keys) or any(k.startswith("thing") and len(v.get("value", "")) > 20 for k, v in data.items()):
+            return {"errcode": 47003, "errmsg": "argument invalid!"}
+        if (body.get("touser"), body["template_id"]) not in self.subscribed:
+            return {"errcode": 43101, "errmsg": "user refuse to accept the msg"}
+        self.sent.append(body)
+        return {"errcode": 0, "errmsg": "ok"}
 
     def reset_quota(self):
         self._window.clear()
