@@ -17,7 +17,7 @@ describe('app.json', () => {
 
   it('gives each role its tab bar', () => {
     const texts = (role) => tabBarFor(role).map((t) => t.text)
-    expect(texts('entrepreneur')).toEqual(['首页', '创业券', '场所', '我的'])
+    expect(texts('entrepreneur')).toEqual(['首页', '活动', '创业券', '场所', '我的'])
     expect(texts('provider_staff')).toEqual(['工作台', '我的'])
     expect(texts('station_staff')).toEqual(['工作台', '场所', '我的'])
     expect(texts('organiser')).toEqual(['工作台', '场所', '我的'])

@@ -47,7 +47,8 @@ class LiveServer:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start(self):
-        assert (ROOT / "static" / "index.html").is_file(), "build the miniapp first (./dev.sh test does)"
+        static = Path(os.environ.get("STATIC_DIR") or ROOT / "static")  # the server serves the same folder
+        assert (static / "index.html").is_file(), "build the miniapp first (./dev.sh test does)"
         self.flask("db", "upgrade")
         self.flask("seed-demo")
         self.log = open(self.log_path, "w")

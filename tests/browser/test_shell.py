@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import demo_login
 
 TABS = {
-    "entrepreneur": ["首页", "创业券", "场所", "我的"],
+    "entrepreneur": ["首页", "活动", "创业券", "场所", "我的"],
     "provider_staff": ["工作台", "我的"],
     "station_staff": ["工作台", "场所", "我的"],
     "organiser": ["工作台", "场所", "我的"],
