@@ -15,6 +15,7 @@ from backend.core.auth import BEARER, login_required, roles_required
 from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
+from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
 from backend.places.enums import KIND_LABELS, SERVICES
 
 meta_blp = blueprint("meta", __name__, "/api/meta", "枚举与标签")
@@ -32,6 +33,7 @@ class MetaOut(Schema):
     districts = fields.List(fields.Nested(Option), required=True)
     roles = fields.List(fields.Nested(Option), required=True)
     place_services = fields.List(fields.String(), required=True)
+    event_kinds = fields.List(fields.Nested(Option), required=True)
     demo = fields.Boolean(required=True)
 
 
@@ -43,13 +45,14 @@ def _options(labels: dict) -> list[dict]:
 class Meta(MethodView):
     @meta_blp.response(200, MetaOut)
     def get(self):
-        """Labels for place kinds, subject types, districts and roles."""
+        """Labels for place kinds, subject types, districts, roles and event kinds."""
         return {
             "place_kinds": _options(KIND_LABELS),
             "subject_types": _options(SUBJECT_LABELS),
             "districts": _options(DISTRICTS),
             "roles": _options(ROLE_LABELS),
             "place_services": SERVICES,
+            "event_kinds": _options(EVENT_KIND_LABELS),
             "demo": current_app.config["DEMO_LOGIN"],
         }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from backend.accounts.enums import SUBJECT_LABELS, SubjectType
 from backend.core import audit
@@ -59,8 +60,8 @@ def signup_problem(*, user, event: Event) -> tuple[str, str] | None:
     if now > event.signup_closes_at or now > event.ends_at:
         return "signup_closed", "报名已截止"
     audience = event.audience or {}
-    profile = user.profile
     types, districts = audience.get("subject_types") or [], audience.get("districts") or []
+    profile = user.profile if types or districts else None
     if types and (profile is None or profile.subject_type is None or profile.subject_type.value not in types):
         names = "、".join(SUBJECT_LABELS[SubjectType(t)] for t in types)
         return "not_eligible", f"本活动面向{names}，请先在“我的”中完善主体类型"
@@ -70,14 +71,21 @@ def signup_problem(*, user, event: Event) -> tuple[str, str] | None:
     return None
 
 
-def _insert(event_id: int, user_id: int, state: RegistrationState) -> int | None:
-    """Insert the person's registration; None when they already have a live one (one per person)."""
+def _insert(event_id: int, user_id: int, state: RegistrationState) -> Registration | None:
+    """Insert the person's registration; None when they already have a live one (one per person).
+    The row comes back from the INSERT itself and joins the session without another SELECT."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Registration).values(event_id=event_id, user_id=user_id, state=state, created_at=utcnow())
     statement = statement.on_conflict_do_nothing(index_elements=["event_id", "user_id"],
-                                                 index_where=sa.text(LIVE)).returning(Registration.id)
-    return db.session.execute(statement).scalar()
+                                                 index_where=sa.text(LIVE)).returning(*Registration.__table__.c)
+    row = db.session.execute(statement).mappings().first()
+    if row is None:
+        return None
+    registration = Registration(**row)
+    make_transient_to_detached(registration)
+    db.session.add(registration)
+    return registration
 
 
 def live_registration(*, user_id: int, event_id: int) -> Registration | None:
@@ -100,16 +108,20 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
     if problem:
         code, message = problem
         raise DomainError(message, code=code, status=409 if code in {"signup_closed", "event_cancelled"} else 422)
-    state = R.pending if event.approval_required else R.registered
-    registration_id = _insert(event.id, user.id, state)
-    if registration_id is None:  # a second request of the same person won the race
+    if event.approval_required:
+        state = R.pending
+    elif _take_seat(event.id):  # the event's row stays locked for one INSERT and the commit
+        state = R.registered
+    elif event.waitlist:
+        state = R.waitlisted
+    else:
+        raise DomainError("名额已满", code="event_full", status=409)
+    registration = _insert(event.id, user.id, state)
+    if registration is None:  # a second request of the same person won the race
+        if state == R.registered:
+            _free_seat(event.id)
         return live_registration(user_id=user.id, event_id=event.id), False
-    if state == R.registered and not _take_seat(event.id):
-        if not event.waitlist:
-            raise DomainError("名额已满", code="event_full", status=409)  # rolls back the row above
-        db.session.execute(sa.update(Registration).where(Registration.id == registration_id)
-                           .values(state=R.waitlisted))
-    return db.session.get(Registration, registration_id, populate_existing=True), True
+    return registration, True
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -146,6 +158,8 @@ def fill_from_waitlist(event: Event) -> list[int]:
     """Hand free seats to the waitlist, first come first served; each promoted person is told.
     Returns the promoted registration ids."""
     promoted = []
+    if event.state != EventState.published:
+        return promoted  # a cancelled event hands no seat to anyone
     while True:
         first = _first_waiting(event.id)
         if first is None:

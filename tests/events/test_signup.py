@@ -189,3 +189,14 @@ def test_my_registrations_list_upcoming_and_past(client, auth):
     assert page.headers["X-Pagination"]
 
 
+
+
+def test_cancelling_a_seat_of_a_cancelled_event_promotes_nobody(client, auth):
+    event = make_event(capacity=1)
+    holder, waiting = make_entrepreneur(), make_entrepreneur()
+    seat = sign_up(client, auth, holder, event).get_json()
+    sign_up(client, auth, waiting, event)
+    client.post(f"/api/organiser/events/{event.id}/cancel", json={"reason": "场地维修"}, headers=auth(event_organiser(event)))
+    assert client.post(f"/api/me/registrations/{seat['id']}/cancel", headers=auth(holder)).status_code == 200
+    assert states(event) == ["cancelled", "waitlisted"]
+    assert db.session.query(Notification).filter_by(user_id=waiting.id, kind="event_promoted").count() == 0
