@@ -154,25 +154,26 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     digest = _request_hash(voucher=voucher_id, bill=bill_amount, category=category, holder=data["h"],
                            provider=data["p"])
     voucher = _voucher_for(data, voucher_id, lock=True)  # every change to this voucher queues here
-    earlier = db.session.scalar(sa.select(Redemption).where(Redemption.staff_id == staff.id,
-                                                            Redemption.idempotency_key == idempotency_key))
-    if earlier is not None:
-        if earlier.request_hash != digest:
-            raise Conflict("该请求编号已用于另一笔核销", code="idempotency_key_reused")
-        earlier.holder_name, earlier.provider_name = voucher.holder_name, voucher.provider.name
-        return earlier, False
-    _load_token(scan_token, staff)
     provider = voucher.provider  # loaded with the lock
-    problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
-    if problem:
-        _raise(problem)
-    amount = compute(voucher=voucher, bill=bill_amount)["amount"]
+    # New work is tried first and a retry recognised by its key (a retry is the rare case): the
+    # write does nothing when the key is taken, and a refusal first looks for an earlier answer.
+    try:
+        _load_token(scan_token, staff)
+        problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
+        if problem:
+            _raise(problem)
+        amount = compute(voucher=voucher, bill=bill_amount)["amount"]
+    except DomainError:
+        earlier = _earlier(staff=staff, key=idempotency_key)
+        if earlier is None:
+            raise
+        return _replay(earlier, digest=digest, voucher=voucher), False
     values = dict(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id, holder_id=voucher.holder_id,
                   category=category, bill_amount=bill_amount, amount=amount, idempotency_key=idempotency_key,
                   request_hash=digest, created_at=utcnow(), reverse_reason="")
-    table = Redemption.__table__
-    new_id = db.session.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one()
-    ledger.post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=new_id)
+    new_id = ledger.post_redemption(voucher=voucher, redemption=values)
+    if new_id is None:  # the key was taken: an earlier request did this (or something else)
+        return _replay(_earlier(staff=staff, key=idempotency_key), digest=digest, voucher=voucher), False
     # the receipt, built from what was written and attached as persistent: no reload, no second insert
     redemption = Redemption(id=new_id, reversed_at=None, reversed_by_id=None, statement_id=None, **values)
     make_transient_to_detached(redemption)
@@ -180,6 +181,19 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     set_committed_value(redemption, "voucher", voucher)
     redemption.holder_name, redemption.provider_name = voucher.holder_name, provider.name
     return redemption, True
+
+
+def _earlier(*, staff: User, key: str) -> Redemption | None:
+    return db.session.scalar(sa.select(Redemption).where(Redemption.staff_id == staff.id,
+                                                         Redemption.idempotency_key == key))
+
+
+def _replay(earlier: Redemption, *, digest: str, voucher: Voucher) -> Redemption:
+    """The first receipt for a retried key, if the retry asks for the same thing."""
+    if earlier.request_hash != digest:
+        raise Conflict("该请求编号已用于另一笔核销", code="idempotency_key_reused")
+    earlier.holder_name, earlier.provider_name = voucher.holder_name, voucher.provider.name
+    return earlier
 
 
 def reversible(redemption: Redemption, now=None) -> bool:

@@ -97,6 +97,27 @@ def test_a_retry_with_the_same_key_acts_once_and_returns_the_same_receipt(shop):
     assert code_of(redeem, shop, 50_000, key="same-key-42", token=token) == "idempotency_key_reused"
 
 
+def test_a_retry_after_the_voucher_ran_out_still_gets_its_receipt(shop):
+    """New work is tried first; a refusal still answers a retried key with its first receipt."""
+    token = scan(shop)["scan_token"]
+    first, _ = redeem(shop, 200_000, key="spends-it-all", token=token)
+    assert first.amount == 100_000 and shop.voucher.balance == 0
+    again, created = redeem(shop, 200_000, key="spends-it-all", token=token)
+    assert not created and again.id == first.id
+    assert code_of(redeem, shop, 300_000, key="spends-it-all", token=token) == "idempotency_key_reused"
+    assert code_of(redeem, shop, 200_000, key="new-after-all", token=token) == "insufficient_balance"
+
+
+def test_a_reused_key_writes_nothing(shop):
+    token = scan(shop)["scan_token"]
+    redeem(shop, 40_000, key="used-once-1", token=token)
+    assert code_of(redeem, shop, 60_000, key="used-once-1", token=token) == "idempotency_key_reused"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Redemption)) == 1
+    assert [e.kind for e in ledger.history(voucher=shop.voucher)] == [LedgerKind.issue, LedgerKind.redeem]
+    db.session.refresh(shop.voucher)
+    assert shop.voucher.balance == 80_000 and ledger.check_invariants() == []
+
+
 @pytest.mark.parametrize("setup,category,code", [
     ("notice", "rent", "provider_not_listed"),
     ("suspended", "rent", "provider_not_listed"),
