@@ -1,0 +1,194 @@
+// The organiser's door (pages/event-door): what the phone keeps to check tickets in without a
+// network, the offline verdict on one scanned ticket, and this phone's own record of its scans.
+//
+// Kept per user and event in IndexedDB (`cyql-door`):
+//   events: {key, user_id, event_id, door (GET …/door-list), keys (GET /api/keys), counts, synced_at}
+//   scans:  {nonce, key, event_id, registration_id, name, scanned_at, offline, result, message,
+//            outbox_nonce, state: 'done' | 'queued' | 'sent' | 'failed', server_result, server_message}
+// A scan let in offline is queued in the outbox (op DOOR_OP → POST /api/events/checkins); the server
+// takes the scan's own nonce as its idempotency key, so a queue sent twice checks in once.
+import { openDB } from 'idb'
+import { authentic, fromText, keysFromListing } from './codes.js'
+import { verifyScanned } from './scanner-verify.js'
+
+export { DOOR_OP } from './door-op.js'
+
+// --- pure ----------------------------------------------------------------------------------------
+
+/** A scan's nonce: 32 hex characters (the server takes 16–64 of [A-Za-z0-9_-]). */
+export function newNonce() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+const clock = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+
+/** ISO instant → '14:02' in Beijing time. */
+export function hhmm(iso) {
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? '' : clock.format(date)
+}
+
+/** GET /api/keys → the stored shape lib/scanner-verify.js verifies tickets with. */
+export function keysBundle(listing) {
+  return { keys: listing || [], revoked_credentials: [], revoked_tickets: [], blocked_users: [], window: 30, skew: 20 }
+}
+
+export const TICKET_MESSAGES = Object.freeze({
+  malformed: '无法识别的二维码，请出示「我的活动」中的电子票',
+  bad_signature: '电子票签名无效，可能是伪造的',
+  unknown_key: '签名密钥未知，请联网打开本页更新后重试',
+  wrong_type: '这不是活动电子票，请出示「我的活动」中的电子票',
+  not_yet_valid: '电子票尚未生效（活动开始前 3 小时起可签到）',
+  expired: '电子票已过期（活动结束 1 小时后失效）',
+  revoked: '电子票已作废',
+  wrong_event: '这张票不是本场活动的',
+  not_registered: '不在签到名单中（未报名成功、待审核、候补中或已取消）',
+  no_data: '本机还没有签到名单，请联网打开本页一次',
+})
+
+/** When this registration checked in, from the door list or this phone's own scans; null if not yet. */
+export function checkedInAt(door, scans, registrationId) {
+  const known = door?.checked_in?.[String(registrationId)]
+  if (known) return known
+  const mine = (scans || []).filter((s) => s.registration_id === registrationId && s.result === 'ok')
+  mine.sort((a, b) => (a.scanned_at < b.scanned_at ? -1 : 1))
+  return mine[0]?.scanned_at || null
+}
+
+/**
+ * The offline verdict on a scanned ticket, as the server would give it: the signature and time
+ * window (keys), this event, a seat in the door list, not already in.
+ * → {result: 'ok' | 'duplicate' | 'rejected', code, message, registrationId, checkedInAt}
+ */
+export function judgeOffline(text, { eventId, door, keys, scans = [], now = Date.now() / 1000 }) {
+  const refuse = (code, registrationId = null) => ({ result: 'rejected', code, message: TICKET_MESSAGES[code] || TICKET_MESSAGES.malformed, registrationId, checkedInAt: null })
+  if (!door || !keys) return refuse('no_data')
+  let verdict
+  try {
+    verdict = verifyScanned(String(text).trim(), 'ticket', keys, now)
+  } catch {
+    verdict = { error: 'malformed' }
+  }
+  if (!verdict.ok) {
+    // An authentic ticket of another event outside its window: say which problem matters here.
+    if (verdict.error === 'not_yet_valid' || verdict.error === 'expired') {
+      const other = eventOf(text, keys)
+      if (other != null && other !== eventId) return refuse('wrong_event')
+    }
+    return refuse(verdict.error)
+  }
+  const registrationId = verdict.fields.registration_id
+  if (verdict.fields.event_id !== eventId) return refuse('wrong_event', registrationId)
+  if (!(door.registered || []).includes(registrationId)) return refuse('not_registered', registrationId)
+  const at = checkedInAt(door, scans, registrationId)
+  if (at) return { result: 'duplicate', code: null, message: `已签到（${hhmm(at)}）`, registrationId, checkedInAt: at }
+  return { result: 'ok', code: null, message: '签到成功（离线）', registrationId, checkedInAt: new Date(now * 1000).toISOString() }
+}
+
+function eventOf(text, keys) {
+  try {
+    return authentic(fromText(String(text).trim()), { keys: keysFromListing(keys.keys) }).fields.event_id
+  } catch {
+    return null
+  }
+}
+
+/** The outbox payload for one scan let in offline. */
+export function offlinePayload(eventId, { nonce, code, scannedAt }) {
+  return { event_id: eventId, items: [{ nonce, code, scanned_at: scannedAt, offline: true }] }
+}
+
+const FORCED_REASONS = Object.freeze({
+  revoked: '电子票已作废', registration_cancelled: '该报名已取消', event_cancelled: '活动已取消',
+  not_yet_valid: '电子票尚未生效', expired: '电子票已过期', device_revoked: '扫码设备已停用',
+})
+
+/** A door scan row (GET …/scans) in words. */
+export function scanResultText(row) {
+  if (row.result === 'ok') return '签到成功'
+  if (row.result === 'duplicate') return '重复扫码（此前已签到）'
+  if (row.result === 'forced') return `离线放行，服务器不认可：${FORCED_REASONS[row.reason] || row.reason || '原因未知'}`
+  return row.result
+}
+
+export const SCAN_TONE = Object.freeze({ ok: 'tag_green', duplicate: 'tag_orange', forced: 'tag_red', rejected: 'tag_red' })
+
+/**
+ * After the outbox moved: settle this phone's queued scans. `queued` = outbox nonces still waiting,
+ * `failed` = Map outbox nonce → {message} refused for good, `server` = Map scan nonce → scan row
+ * (null when the scans list could not be read). Returns the scans that changed.
+ */
+export function settle(scans, { queued, failed, server }) {
+  const changed = []
+  for (const scan of scans) {
+    if (scan.state !== 'queued' || queued.has(scan.outbox_nonce)) continue
+    const refusal = failed.get(scan.outbox_nonce)
+    if (refusal) {
+      changed.push({ ...scan, state: 'failed', server_result: 'rejected', server_message: `上传被拒绝：${refusal.message}` })
+    } else if (server) {
+      const row = server.get(scan.nonce)
+      changed.push(row
+        ? { ...scan, name: scan.name || row.name || '', state: 'sent', server_result: row.result, server_message: scanResultText(row) }
+        : { ...scan, state: 'sent', server_result: 'rejected', server_message: '服务器未接受这次签到（票无效或报名状态已变）' })
+    }
+  }
+  return changed
+}
+
+// --- stored ----------------------------------------------------------------------------------------
+
+export const DOOR_DB = 'cyql-door'
+const VERSION = 1
+
+let dbPromise = null
+
+function db() {
+  if (!dbPromise) {
+    dbPromise = openDB(DOOR_DB, VERSION, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore('events', { keyPath: 'key' })
+          database.createObjectStore('scans', { keyPath: 'nonce' }).createIndex('by_key', 'key')
+        }
+      },
+      blocking() {
+        closeDoorDB()
+      },
+    })
+  }
+  return dbPromise
+}
+
+export async function closeDoorDB() {
+  const pending = dbPromise
+  dbPromise = null
+  if (pending) (await pending).close()
+}
+
+export const doorKey = (userId, eventId) => `${userId ?? 'anon'}|${eventId}`
+
+export async function loadDoor(userId, eventId) {
+  return (await (await db()).get('events', doorKey(userId, eventId))) || null
+}
+
+/** Merge `changes` into the stored record of this event and keep it. */
+export async function saveDoor(userId, eventId, changes) {
+  const key = doorKey(userId, eventId)
+  const database = await db()
+  const next = { key, user_id: userId, event_id: eventId, ...((await database.get('events', key)) || {}), ...changes }
+  await database.put('events', next)
+  return next
+}
+
+/** This phone's scans at this event, newest first. */
+export async function listScans(userId, eventId) {
+  const all = await (await db()).getAllFromIndex('scans', 'by_key', doorKey(userId, eventId))
+  return all.sort((a, b) => (a.scanned_at < b.scanned_at ? 1 : -1))
+}
+
+export async function putScan(userId, eventId, scan) {
+  const row = { ...scan, key: doorKey(userId, eventId), event_id: eventId }
+  await (await db()).put('scans', row)
+  return row
+}
