@@ -8,6 +8,8 @@ import { LOGIN_PAGE, redirectTo, startRouter } from './lib/router.js'
 import { showToast } from './lib/toast.js'
 import { session } from './lib/session.js'
 import { replayNow, startOutboxSync } from './lib/sync.js'
+// Outbox operations register before the first replay, or queued items would be dropped as unknown.
+import './lib/door-op.js'
 import { startServiceWorker } from './lib/sw-bridge.js'
 
 setAuthFailureHandler((error) => {

@@ -11,6 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from backend.accounts.models import User
 from backend.core import codes, signing
 from backend.core.codes import CodeError, CodeType
 from backend.core.keys import keyring
@@ -191,7 +192,9 @@ def device_events(*, device) -> list[Event]:
 def door_list(*, actor, event_id: int) -> dict:
     """What an organiser's phone keeps to check tickets in offline: who holds a seat now, who is in."""
     event = events.managed(user=actor, id=event_id)
-    rows = db.session.execute(sa.select(Registration.id, Registration.checked_in_at).where(
+    rows = db.session.execute(sa.select(Registration.id, Registration.checked_in_at, User.name)
+                              .join(User, User.id == Registration.user_id).where(
         Registration.event_id == event.id, Registration.state == RegistrationState.registered)).all()
-    return {"event": event, "registered": [rid for rid, _ in rows],
-            "checked_in": {str(rid): at for rid, at in rows if at is not None}, "generated_at": utcnow()}
+    return {"event": event, "registered": [rid for rid, _, _ in rows],
+            "names": {str(rid): mask_name(name) or "未填姓名" for rid, _, name in rows},
+            "checked_in": {str(rid): at for rid, at, _ in rows if at is not None}, "generated_at": utcnow()}

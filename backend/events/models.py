@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from backend.events.enums import ACTIVE_STATES, CheckinResult, EventKind, EventState, RegistrationState
@@ -98,3 +98,9 @@ class DoorScan(db.Model):
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     registration: Mapped[Registration] = relationship(lazy="joined", innerjoin=True)
+
+
+# live figures for the organiser's list, loaded only where asked for (undefer)
+Event.checked_in_count = column_property(
+    sa.select(sa.func.count(Registration.checked_in_at)).where(Registration.event_id == Event.id)
+    .correlate_except(Registration).scalar_subquery(), deferred=True)

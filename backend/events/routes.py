@@ -154,7 +154,7 @@ class OrganiserEvents(MethodView):
     @roles_required(*ORGANISERS)
     @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.OrganiserQueryIn, location="query")
-    @organiser_blp.response(200, schemas.EventOut(many=True))
+    @organiser_blp.response(200, schemas.OrganiserEventOut(many=True))
     @organiser_blp.paginate(SelectPage)
     def get(self, args):
         """Events at my places, latest first."""

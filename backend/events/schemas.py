@@ -129,6 +129,7 @@ class EventOut(Schema):
     kind_label = fields.Function(lambda e: KIND_LABELS[e.kind], required=True)
     description = fields.String(required=True)
     place = fields.Nested(PlaceBriefOut, required=True)
+    cover_id = fields.Integer(allow_none=True)
     cover_card = fields.Function(lambda e: _cover(e, "card"), allow_none=True)
     cover_full = fields.Function(lambda e: _cover(e, "full"), allow_none=True)
     starts_at = fields.DateTime(required=True)
@@ -144,6 +145,10 @@ class EventOut(Schema):
     state = fields.Function(lambda e: e.state.value, required=True)
     state_label = fields.Function(lambda e: EVENT_STATE_LABELS[e.state], required=True)
     cancel_reason = fields.String(required=True)
+
+
+class OrganiserEventOut(EventOut):
+    checked_in_count = fields.Integer(required=True)
 
 
 class EventForMeOut(EventOut):
@@ -276,6 +281,7 @@ class DoorScanOut(Schema):
 class DoorListOut(Schema):
     event = fields.Nested(EventOut, required=True)
     registered = fields.List(fields.Integer(), required=True)
+    names = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     checked_in = fields.Dict(keys=fields.String(), values=fields.DateTime(), required=True)
     generated_at = fields.DateTime(required=True)
 

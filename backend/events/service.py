@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from PIL import Image, ImageOps
+from sqlalchemy.orm import undefer
 
 from backend.core import audit, uploads
 from backend.core.db import utcnow
@@ -229,7 +230,7 @@ def _local_midnight(day) -> datetime:
 
 
 def organiser_query(*, user, state=None, place_id=None) -> sa.Select:
-    query = sa.select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
+    query = sa.select(Event).options(undefer(Event.checked_in_count)).order_by(Event.starts_at.desc(), Event.id.desc())
     places = organiser_place_ids(user)
     if places is not None:
         query = query.where(Event.place_id.in_(places or [-1]))

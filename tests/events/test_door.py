@@ -161,9 +161,12 @@ def test_door_list_and_scans(client, auth, seated):
     staff = auth(organiser_of(event))
     door = client.get(f"/api/organiser/events/{event.id}/door-list", headers=staff).get_json()
     assert door["registered"] == [registration_id] and door["checked_in"] == {}
+    assert door["names"] == {str(registration_id): "测***"}
     scan(client, staff, {"nonce": nonce(), "code": code})
     door = client.get(f"/api/organiser/events/{event.id}/door-list", headers=staff).get_json()
     assert list(door["checked_in"]) == [str(registration_id)]
+    listed = client.get("/api/organiser/events", headers=staff).get_json()
+    assert [(e["id"], e["checked_in_count"]) for e in listed] == [(event.id, 1)]
     scans = client.get(f"/api/organiser/events/{event.id}/scans", headers=staff).get_json()
     assert [s["result"] for s in scans] == ["ok"] and scans[0]["name"] == "测***"
 
