@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +20,7 @@ import requests
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, ROOT, LiveServer, demo_login, demo_token
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
 from tests.browser.test_qr_scanner import write_y4m
 
 BEIJING = timezone(timedelta(hours=8))
@@ -31,33 +28,6 @@ DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 TITLE = "创业沙龙：浏览器测试专场"
 ROADSHOW = "科创项目路演（第 3 期）"
 SECOND_PHONE = "13700005678"
-
-
-class StaticDirServer(LiveServer):
-    """conftest's server, checking the build where STATIC_DIR points (this test's own build)."""
-
-    def start(self):
-        static = Path(os.environ.get("STATIC_DIR") or ROOT / "static")
-        assert (static / "index.html").is_file(), f"build the miniapp into {static} first"
-        self.flask("db", "upgrade")
-        self.flask("seed-demo")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(self.port)],
-                                     env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(100):
-            try:
-                if requests.get(self.url + "/api/meta", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start: " + self.log_path.read_text())
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    server = StaticDirServer(tmp_path_factory.mktemp("live")).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
