@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from backend import web
     from backend.accounts.routes import auth_blp, me_blp, users_blp
+    from backend.checkins.routes import checkins_blp, my_visits_blp, review_blp
     from backend.core.routes import audit_blp, meta_blp, uploads_blp
     from backend.devices.routes import keys_blp, my_devices_blp, scanners_blp
     from backend.events.routes import events_blp, mine_blp, organiser_blp
@@ -58,7 +59,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp, keys_blp, my_devices_blp,
                 scanners_blp, uploads_blp, notifications_blp, centre_blp, wallet_blp, catalogue_blp, desk_blp,
-                admin_blp, events_blp, mine_blp, organiser_blp):
+                admin_blp, events_blp, mine_blp, organiser_blp, checkins_blp, my_visits_blp, review_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)
 

@@ -171,13 +171,15 @@ def provision(*, setup_code: str, name: str) -> tuple[ScannerDevice, str]:
     return device, token
 
 
-def authenticate_scanner(token: str | None) -> ScannerDevice:
+def authenticate_scanner(token: str | None, *, allow_revoked: bool = False) -> ScannerDevice:
+    """The scanner behind a device token. ``allow_revoked``: a revoked device may still hand in what
+    it scanned before it learned of its revocation (the upload decides what those scans are worth)."""
     if not token:
         raise DomainError("缺少扫码设备凭证", code="device_unauthorized", status=401)
     device = db.session.scalar(sa.select(ScannerDevice).where(ScannerDevice.token_hash == _digest(token)))
     if device is None:
         raise DomainError("扫码设备未登记", code="device_unauthorized", status=401)
-    if device.revoked_at is not None:
+    if device.revoked_at is not None and not allow_revoked:
         raise DomainError("该扫码设备已停用，请联系管理员重新开通", code="device_revoked", status=401)
     _touch(device)
     return device

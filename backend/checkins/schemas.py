@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from backend.checkins.enums import PURPOSE_LABELS, VisitPurpose, VisitSource
+from backend.checkins.service import note_text, result_label
+from backend.core.regions import DISTRICTS
+from backend.core.schemas import Schema
+from backend.core.validators import mask_name
+from backend.places.enums import KIND_LABELS
+
+ID = fields.Integer(validate=validate.Range(1, 2**31 - 1, error="编号不正确"))
+NONCE = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{16,64}$",
+                                                              error="扫码编号应为 16 到 64 位字母、数字、- 或 _"))
+PURPOSE = fields.Enum(VisitPurpose, required=True, error_messages={"unknown": "请选择到访目的"})
+DISTRICT = fields.String(validate=validate.OneOf(list(DISTRICTS), error="区县代码不正确"))
+
+
+class SelfCheckInIn(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=10, max=600, error="场所码不正确"))
+    purpose = PURPOSE
+    nonce = NONCE
+
+
+class VisitNoteIn(Schema):
+    text = fields.String(load_default="", validate=validate.Length(max=500, error="服务记录不能超过 500 字"))
+    loan_amount = fields.Integer(load_default=None, allow_none=True,
+                                 validate=validate.Range(0, 10**11, error="拟贷金额不正确（单位：分）"))
+    business_type = fields.String(load_default="", validate=validate.Length(max=64, error="经营类型不能超过 64 字"))
+    referred_bank = fields.String(load_default="", validate=validate.Length(max=64, error="推荐银行不能超过 64 字"))
+
+
+class SyncItemIn(Schema):
+    nonce = NONCE
+    code = fields.String(required=True, validate=validate.Length(min=10, max=800, error="个人码不正确"))
+    purpose = PURPOSE
+    scanned_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    offline = fields.Boolean(load_default=False)
+    note = fields.Nested(VisitNoteIn, load_default=None, allow_none=True)
+
+
+class SyncIn(Schema):
+    items = fields.List(fields.Nested(SyncItemIn), required=True,
+                        validate=validate.Length(min=1, max=1000, error="每次上传 1 到 1000 条"))
+    sent_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                   metadata={"description": "the device's clock when it sent the batch"})
+    place_id = ID
+
+    @validates_schema
+    def _unique_nonces(self, data, **kwargs):
+        nonces = [item["nonce"] for item in data.get("items", [])]
+        if len(set(nonces)) != len(nonces):
+            raise ValidationError("同一批中扫码编号不能重复", field_name="items")
+
+
+class VisitBriefOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    purpose = fields.String(required=True)
+    purpose_label = fields.String(required=True)
+    visited_at = fields.DateTime(required=True)
+
+
+class SyncResultOut(Schema):
+    nonce = fields.String(required=True)
+    result = fields.String(required=True, metadata={"enum": ["ok", "duplicate", "forced", "rejected"]})
+    code = fields.String(allow_none=True)
+    message = fields.String(required=True)
+    conflict = fields.Boolean(required=True)
+    replayed = fields.Boolean(required=True)
+    visit = fields.Nested(VisitBriefOut, allow_none=True)
+
+
+class SyncOut(Schema):
+    results = fields.List(fields.Nested(SyncResultOut), required=True)
+    server_time = fields.DateTime(required=True)
+
+
+class VisitPlaceOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.Function(lambda p: p.kind.value, required=True)
+    kind_label = fields.Function(lambda p: KIND_LABELS[p.kind], required=True)
+    district = fields.String(required=True)
+    district_label = fields.Function(lambda p: DISTRICTS.get(p.district), allow_none=True)
+
+
+class VisitOut(Schema):
+    id = fields.Integer(required=True)
+    place = fields.Nested(VisitPlaceOut, required=True)
+    name = fields.Function(lambda v: mask_name(v.user.name) or "未填姓名", required=True)
+    day = fields.Date(required=True)
+    purpose = fields.Function(lambda v: v.purpose.value, required=True)
+    purpose_label = fields.Function(lambda v: PURPOSE_LABELS[v.purpose], required=True)
+    source = fields.Function(lambda v: v.source.value, required=True)
+    source_label = fields.Function(lambda v: "扫场所码" if v.source == VisitSource.self_scan else "工作人员扫码",
+                                   required=True)
+    visited_at = fields.DateTime(required=True)
+    offline = fields.Boolean(required=True)
+    forced_reason = fields.String(allow_none=True)
+
+
+class SelfCheckInOut(Schema):
+    visit = fields.Nested(VisitOut, required=True)
+    created = fields.Boolean(required=True)
+    message = fields.String(required=True)
+
+
+class TodayIn(Schema):
+    place_id = ID
+
+
+class TodayOut(Schema):
+    place = fields.Nested(VisitPlaceOut, required=True)
+    day = fields.Date(required=True)
+    total = fields.Integer(required=True)
+    by_purpose = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    last_received_at = fields.DateTime(allow_none=True)
+
+
+class VisitQueryIn(Schema):
+    place_id = ID
+    day_from = fields.Date()
+    day_to = fields.Date()
+    purpose = fields.Enum(VisitPurpose, error_messages={"unknown": "到访目的不正确"})
+    district = DISTRICT
+
+
+class VisitFiguresIn(Schema):
+    day_from = fields.Date(required=True)
+    day_to = fields.Date(required=True)
+    group = fields.String(load_default="district", validate=validate.OneOf(["district", "place"],
+                                                                            error="只能按 district 或 place 汇总"))
+    bucket = fields.String(load_default="month", validate=validate.OneOf(["day", "month"], error="只能按 day 或 month"))
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("day_from") and data.get("day_to") and data["day_to"] < data["day_from"]:
+            raise ValidationError("结束日期不能早于开始日期", field_name="day_to")
+
+
+class VisitFiguresRowOut(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    total = fields.Integer(required=True)
+    forced = fields.Integer(required=True)
+    by_purpose = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_period = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class VisitFiguresOut(Schema):
+    day_from = fields.Date(required=True, attribute="from", data_key="from")
+    day_to = fields.Date(required=True, attribute="to", data_key="to")
+    group = fields.String(required=True)
+    bucket = fields.String(required=True)
+    periods = fields.List(fields.String(), required=True)
+    rows = fields.List(fields.Nested(VisitFiguresRowOut), required=True)
+    total = fields.Integer(required=True)
+    purposes = fields.List(fields.Dict(), required=True)
+
+
+class VisitExportIn(Schema):
+    day_from = fields.Date(required=True)
+    day_to = fields.Date(required=True)
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"], error="格式只能是 xlsx 或 csv"))
+
+
+class ReviewQueryIn(Schema):
+    kind = fields.String(load_default="rejected", validate=validate.OneOf(["rejected", "forced", "conflict"],
+                                                                          error="只能是 rejected、forced 或 conflict"))
+    reviewed = fields.Boolean()
+
+
+class ScanReviewIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的核查说明"))
+
+
+class CheckinScanOut(Schema):
+    id = fields.Integer(required=True)
+    nonce = fields.String(required=True)
+    result = fields.Function(lambda s: s.result.value, required=True)
+    result_label = fields.Function(result_label, required=True)
+    reason = fields.String(allow_none=True)
+    conflict = fields.Boolean(required=True)
+    place_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+    visit_id = fields.Integer(allow_none=True)
+    device_id = fields.Integer(allow_none=True)
+    staff_id = fields.Integer(allow_none=True)
+    purpose = fields.Function(lambda s: s.purpose.value if s.purpose else None, allow_none=True)
+    scanned_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(required=True)
+    offline = fields.Boolean(required=True)
+    code_excerpt = fields.String(required=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    review_note = fields.String(required=True)
+
+
+class VisitNoteOut(Schema):
+    id = fields.Integer(required=True)
+    visit_id = fields.Integer(required=True)
+    summary = fields.Function(note_text, required=True)
+    created_at = fields.DateTime(required=True)
