@@ -59,13 +59,12 @@ def issue(*, batch: VoucherBatch, holder, claim_key: str | None = None, applicat
 
 
 def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
-    for key in controllers(holder):
-        if not guarded_increment(BatchHolding, keys={"batch_id": batch.id, "controller": key},
-                                 limit=batch.per_person_limit):
-            _raise(("claim_limit_reached", f"每人（同一主体）限领 {batch.per_person_limit} 张，已达上限"))
+    holdings = [{"batch_id": batch.id, "controller": key} for key in controllers(holder)]
+    if not guarded_increment(BatchHolding, rows=holdings, limit=batch.per_person_limit):
+        _raise(("claim_limit_reached", f"每人（同一主体）限领 {batch.per_person_limit} 张，已达上限"))
     now = utcnow()
     if batch.daily_cap is not None and not guarded_increment(
-            BatchDay, keys={"batch_id": batch.id, "day": local_day(now)}, limit=batch.daily_cap):
+            BatchDay, rows=[{"batch_id": batch.id, "day": local_day(now)}], limit=batch.daily_cap):
         _raise(("daily_cap_reached", "今日名额已领完，请明天再来"))
     t = VoucherBatch.__table__.c
     taken = db.session.execute(

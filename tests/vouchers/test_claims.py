@@ -58,6 +58,22 @@ def test_per_person_limit_counts_people_with_the_same_credit_code_or_id_number_t
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.batch_id == batch.id)) == 2
 
 
+def test_one_controller_at_its_limit_refuses_the_issue_and_moves_none_of_the_others(session):
+    """Every controller of a claimant moves in one guarded statement; one refusal undoes them all."""
+    batch = make_batch(per_person_limit=1)
+    owner = make_entrepreneur()
+    partner = make_entrepreneur()
+    partner.profile.credit_code = owner.profile.credit_code
+    claims.issue(batch=batch, holder=owner)
+    assert code_of(claims.issue, batch=batch, holder=partner) == "claim_limit_reached"  # past the pre-check
+    counts = dict(db.session.execute(sa.select(BatchHolding.controller, BatchHolding.count)
+                                     .where(BatchHolding.batch_id == batch.id)).all())
+    assert counts == {f"user:{owner.id}": 1, f"cc:{owner.profile.credit_code}": 1,
+                      f"id:{owner.profile.id_number_hash}": 1}
+    db.session.refresh(batch)
+    assert batch.issued_count == 1
+
+
 def test_a_limit_of_two_allows_two(session):
     person = make_entrepreneur()
     batch = make_batch(per_person_limit=2)
