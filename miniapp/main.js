@@ -11,13 +11,17 @@ import { replayNow, startOutboxSync } from './lib/sync.js'
 // Outbox operations register before the first replay, or queued items would be dropped as unknown.
 import './lib/door-op.js'
 import { startServiceWorker } from './lib/sw-bridge.js'
+// A place poster's URL (/c/<code>, opened by WeChat's scanner) becomes the check-in page.
+import { resumeAfterLogin, routePosterPath } from './pages/checkin/poster-link.js'
 
 setAuthFailureHandler((error) => {
   showToast(error.message || '登录已失效，请重新登录')
   redirectTo(LOGIN_PAGE)
 })
 
+routePosterPath()
 startRouter()
+resumeAfterLogin()
 createApp(App).mount('#app')
 startServiceWorker()
 startOutboxSync()
