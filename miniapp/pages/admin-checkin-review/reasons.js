@@ -1,0 +1,52 @@
+// 签到核查: what went wrong with a scan, in Chinese for the administrator (the scan's `reason` is a
+// stable code from backend/checkins/ingest.py and backend/core/codes.py). Pure, unit-tested.
+
+export const KINDS = Object.freeze([
+  { value: 'rejected', label: '失败扫码' },
+  { value: 'forced', label: '离线放行' },
+  { value: 'conflict', label: '多设备重复' },
+])
+
+export const REASONS = Object.freeze({
+  malformed: '二维码无法识别（不是本平台的个人码，或内容不完整）',
+  unknown_key: '签名密钥未知（二维码来自旧密钥或其他系统）',
+  bad_signature: '签名无效，二维码可能被伪造或篡改',
+  wrong_type: '不是个人码（扫了电子票、场所码等其他二维码）',
+  not_yet_valid: '二维码尚未生效（出示者手机时间不准）',
+  expired: '个人码已过期（可能是截图或旧码）',
+  revoked: '出示个人码的手机已被停用',
+  user_blocked: '该用户账号已被停用',
+  device_revoked: '扫码设备停用后仍在扫码',
+  clock_skew: '扫码设备的时间不准确，扫码时间在未来',
+  no_place: '扫码时未指定场所',
+})
+
+/** The headline of a scan under review. */
+export function reasonText(scan) {
+  if (scan?.reason) return REASONS[scan.reason] || `其他原因（${scan.reason}）`
+  if (scan?.conflict) return '同一人同一天在本场所被两台设备分别扫码（至少一台离线）'
+  return '未记录原因'
+}
+
+export const EMPTY = Object.freeze({
+  rejected: {
+    pending: { title: '没有待核查的失败扫码', desc: '工作人员扫码被拒绝（二维码无效、过期、被篡改等）时会记录在这里，供核查是否有人冒用或设备故障。' },
+    done: { title: '还没有已核查的失败扫码', desc: '核查过的记录会连同核查说明保留在这里。' },
+  },
+  forced: {
+    pending: { title: '没有待核查的离线放行', desc: '扫码设备离线时放行、联网后服务器认定无效的签到会出现在这里；这些到访仍计入统计，请逐条核实。' },
+    done: { title: '还没有已核查的离线放行', desc: '核查过的记录会连同核查说明保留在这里。' },
+  },
+  conflict: {
+    pending: { title: '没有待核查的多设备重复', desc: '同一人同一天在同一场所被两台离线设备分别扫码时会出现在这里，到访只计一次。' },
+    done: { title: '还没有已核查的多设备重复', desc: '核查过的记录会连同核查说明保留在这里。' },
+  },
+})
+
+/** A review note the server accepts: 2–200 characters; '' when fine, else the problem. */
+export function noteProblem(note) {
+  const text = (note || '').trim()
+  if (text.length < 2) return '请填写核查说明（至少 2 个字）'
+  if (text.length > 200) return '核查说明不能超过 200 字'
+  return ''
+}
