@@ -8,6 +8,7 @@ sent twice (even at the same moment) writes nothing the second time and answers 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -56,6 +57,40 @@ class Item:
 
 def _insert(model):
     return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+def _array_type(column_type):
+    if isinstance(column_type, sa.Enum):
+        return sa.String()
+    if isinstance(column_type, sa.types.TypeDecorator):
+        return column_type.impl
+    return column_type
+
+
+def _plain(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+def bulk_insert(model, rows: list[dict], *, conflict: list[str], returning=()) -> list:
+    """INSERT many rows … ON CONFLICT DO NOTHING [RETURNING]. On PostgreSQL the rows travel as one
+    array per column (``SELECT unnest(…), unnest(…)``): a short statement whatever the batch size,
+    instead of a VALUES list of thousands of parameters that the driver and the server must parse."""
+    if not rows:
+        return []
+    table = model.__table__
+    names = list(rows[0])
+    if db.session.get_bind().dialect.name == "postgresql":
+        columns = [sa.func.unnest(sa.bindparam(f"col_{name}", [_plain(row[name]) for row in rows],
+                                               type_=postgresql.ARRAY(_array_type(table.c[name].type))))
+                   for name in names]
+        statement = postgresql.insert(table).from_select(names, sa.select(*columns))
+    else:
+        statement = sqlite.insert(table).values(rows)
+    statement = statement.on_conflict_do_nothing(index_elements=conflict)
+    if returning:
+        return db.session.execute(statement.returning(*returning)).all()
+    db.session.execute(statement)
+    return []
 
 
 def clock_offset(sent_at: datetime | None, now: datetime) -> timedelta:
@@ -156,14 +191,12 @@ def _write(items: list[Item], *, place_id: int, device, staff, now: datetime) ->
                      "review_note": ""})
     if not rows:
         return set()
-    stored = set(db.session.scalars(_insert(Scan).on_conflict_do_nothing(index_elements=["nonce"])
-                                    .returning(Scan.nonce), rows))
+    stored = {nonce for nonce, in bulk_insert(Scan, rows, conflict=["nonce"], returning=[Scan.nonce])}
     notes = [{"visit_id": visits[i.nonce][0]["id"], "staff_id": staff_id, "nonce": i.nonce, "created_at": now,
               "text": i.note.get("text", ""), "loan_amount": i.note.get("loan_amount"),
               "business_type": i.note.get("business_type", ""), "referred_bank": i.note.get("referred_bank", "")}
              for i in counted if i.note and i.nonce in stored]
-    if notes:
-        db.session.execute(_insert(VisitNote).on_conflict_do_nothing(index_elements=["nonce"]), notes)
+    bulk_insert(VisitNote, notes, conflict=["nonce"])
     return stored
 
 
@@ -178,9 +211,8 @@ def _visits(items: list[Item], *, place_id, device_id, staff_id, now) -> dict[st
                "source": VisitSource.staff_scan, "visited_at": item.scanned_at, "received_at": now,
                "device_id": device_id, "staff_id": staff_id, "offline": item.offline, "forced_reason": item.reason}
               for (user_id, day), item in first.items()]
-    made = {(row.user_id, row.day): row.id for row in db.session.execute(
-        _insert(Visit).on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"])
-        .returning(Visit.id, Visit.user_id, Visit.day), values)}
+    made = {(user_id, day): visit_id for visit_id, user_id, day in bulk_insert(
+        Visit, values, conflict=["place_id", "user_id", "day"], returning=[Visit.id, Visit.user_id, Visit.day])}
     missing = [key for key in first if key not in made]
     existing = {}
     if missing:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -127,22 +128,19 @@ def b45decode(text: str) -> bytes:
         values = [B45_INDEX[c] for c in text]
     except KeyError:
         raise CodeError("malformed") from None
-    if len(values) % 3 == 1:
+    whole, rest = divmod(len(values), 3)
+    if rest == 1:
         raise CodeError("malformed")
-    out = bytearray()
-    for i in range(0, len(values), 3):
-        chunk = values[i:i + 3]
-        if len(chunk) == 3:
-            n = chunk[0] + chunk[1] * 45 + chunk[2] * 2025
-            if n > 0xFFFF:
-                raise CodeError("malformed")
-            out += n.to_bytes(2, "big")
-        else:
-            n = chunk[0] + chunk[1] * 45
-            if n > 0xFF:
-                raise CodeError("malformed")
-            out.append(n)
-    return bytes(out)
+    pairs = [values[i] + values[i + 1] * 45 + values[i + 2] * 2025 for i in range(0, whole * 3, 3)]
+    if pairs and max(pairs) > 0xFFFF:
+        raise CodeError("malformed")
+    out = struct.pack(f">{whole}H", *pairs)
+    if rest:
+        last = values[-2] + values[-1] * 45
+        if last > 0xFF:
+            raise CodeError("malformed")
+        out += bytes([last])
+    return out
 
 
 def to_text(payload: bytes) -> str:
