@@ -54,10 +54,11 @@ def test_every_api_route_is_in_the_table(app):
         for placeholder, name in names.items():
             rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
         table.add((m, rule))
+    from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
     from tests.vouchers import test_permissions as vouchers
 
-    for matrix in (vouchers, events):  # vouchers, providers, uploads, notifications, events: their own matrices
+    for matrix in (vouchers, events, checkins):  # vouchers, providers, uploads, notifications, events, check-ins
         for m, p, _, _ in matrix.ENDPOINTS:
             rule = p.split("?")[0].replace("/cover/card", "/cover/<any(card, full):size>")
             for placeholder, name in matrix.PLACEHOLDERS.items():
