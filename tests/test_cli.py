@@ -44,3 +44,19 @@ def test_keys_rotate_list_retire(app, tmp_path, monkeypatch):
     refused = runner.invoke(args=["keys", "retire", "2"])
     assert refused.exit_code != 0 and "唯一" in refused.output
     assert runner.invoke(args=["keys", "retire", "9"]).exit_code != 0
+
+
+def test_events_check_and_remind(app, session):
+    from backend.events.models import Event
+    from tests.factories import make_event
+
+    runner = app.test_cli_runner()
+    event = make_event()
+    session.commit()
+    assert "seats ok" in runner.invoke(args=["events", "check"]).output
+    session.get(Event, event.id).seats_taken = 1  # a counter that disagrees with the rows
+    session.commit()
+    broken = runner.invoke(args=["events", "check"])
+    assert broken.exit_code != 0 and f"event {event.id}: seats_taken 1 but 0 registered" in broken.output
+    reminded = runner.invoke(args=["events", "remind"])
+    assert reminded.exit_code == 0 and "已提醒" in reminded.output
