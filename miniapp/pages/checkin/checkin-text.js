@@ -5,7 +5,7 @@ import { CodeError, fromText, parseSigned } from '../../lib/codes-format.js'
 
 /** Why someone came (backend/checkins/enums.py VisitPurpose), in the order the buttons show. */
 export const PURPOSES = Object.freeze([
-  { value: 'policy', label: '政策咨询', desc: '创业扶持、补贴政策', icon: '政', tone: 'blue' },
+  { value: 'policy', label: '政策咨询', desc: '扶持与补贴政策', icon: '政', tone: 'blue' },
   { value: 'guidance', label: '创业指导', desc: '项目、开业、经营', icon: '导', tone: 'green' },
   { value: 'loan', label: '贷款咨询', desc: '创业担保贷款', icon: '贷', tone: 'orange' },
   { value: 'event', label: '参加活动', desc: '沙龙、讲堂、路演', icon: '活', tone: 'red' },
