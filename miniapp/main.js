@@ -10,6 +10,7 @@ import { session } from './lib/session.js'
 import { replayNow, startOutboxSync } from './lib/sync.js'
 // Outbox operations register before the first replay, or queued items would be dropped as unknown.
 import './lib/door-op.js'
+import './lib/visit-scan-op.js'
 import { startServiceWorker } from './lib/sw-bridge.js'
 // A place poster's URL (/c/<code>, opened by WeChat's scanner) becomes the check-in page.
 import { resumeAfterLogin, routePosterPath } from './pages/checkin/poster-link.js'

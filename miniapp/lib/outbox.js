@@ -18,9 +18,14 @@ export const BACKOFF_CAP_MS = 5 * 60_000
 
 /** op → URL of the endpoint that accepts it. Feature modules add theirs with registerOp(). */
 export const OP_ROUTES = {}
+/** op → its own sender, for an op that needs more than the default POST (other headers, a body
+ *  made at send time). Same contract as defaultSender. */
+export const OP_SENDERS = {}
 
-export function registerOp(op, url) {
+export function registerOp(op, url, { send } = {}) {
   OP_ROUTES[op] = url
+  if (send) OP_SENDERS[op] = send
+  else delete OP_SENDERS[op]
 }
 
 let dbPromise = null
@@ -155,13 +160,14 @@ export function classify(status) {
 // ---- replay -------------------------------------------------------------------------------------
 
 /**
- * The default sender: POST `{...payload, nonce, client_ts}` to OP_ROUTES[op] with
- * `Idempotency-Key: <nonce>`. Must resolve `{status, body}` for any HTTP answer and throw
- * only when there was no answer. Tests pass their own sender.
+ * The default sender: the op's own sender when it registered one, otherwise POST
+ * `{...payload, nonce, client_ts}` to OP_ROUTES[op] with `Idempotency-Key: <nonce>`. Must resolve
+ * `{status, body}` for any HTTP answer and throw only when there was no answer. Tests pass their own sender.
  */
 export async function defaultSender(item) {
   const url = OP_ROUTES[item.op]
   if (!url) return { status: 400, body: { code: 'unknown_op', message: '此类离线操作已不再支持，未能提交' } }
+  if (OP_SENDERS[item.op]) return OP_SENDERS[item.op](item)
   try {
     const response = await apiRequest(url, {
       method: 'POST',
