@@ -62,6 +62,10 @@ class Scan(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     review_note: Mapped[str] = mapped_column(sa.String(200), default="")
 
+    place = relationship("Place", lazy="joined")
+    device = relationship("ScannerDevice", lazy="joined")
+    staff = relationship("User", foreign_keys=[staff_id], lazy="joined")
+
     __table_args__ = (sa.Index(None, "result", "id"), sa.Index(None, "conflict", "id"))
 
 

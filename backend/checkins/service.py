@@ -191,7 +191,7 @@ def note_text(note: VisitNote) -> str:
 
 def review_query(*, kind: str, reviewed: bool | None = None, place_ids=None) -> sa.Select:
     """kind: rejected (the failed-scan log), forced, conflict."""
-    query = sa.select(Scan).order_by(Scan.id.desc())
+    query = sa.select(Scan).order_by(Scan.reviewed_at.is_(None).desc(), Scan.id.desc())  # waiting ones first
     if kind == "conflict":
         query = query.where(Scan.conflict.is_(True))
     else:

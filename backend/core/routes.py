@@ -15,6 +15,7 @@ from backend.core.auth import BEARER, login_required, roles_required
 from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
+from backend.checkins.enums import PURPOSE_LABELS
 from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
 from backend.places.enums import KIND_LABELS, SERVICES
 
@@ -34,6 +35,7 @@ class MetaOut(Schema):
     roles = fields.List(fields.Nested(Option), required=True)
     place_services = fields.List(fields.String(), required=True)
     event_kinds = fields.List(fields.Nested(Option), required=True)
+    visit_purposes = fields.List(fields.Nested(Option), required=True)
     demo = fields.Boolean(required=True)
 
 
@@ -45,7 +47,7 @@ def _options(labels: dict) -> list[dict]:
 class Meta(MethodView):
     @meta_blp.response(200, MetaOut)
     def get(self):
-        """Labels for place kinds, subject types, districts, roles and event kinds."""
+        """Labels for place kinds, subject types, districts, roles, event kinds and visit purposes."""
         return {
             "place_kinds": _options(KIND_LABELS),
             "subject_types": _options(SUBJECT_LABELS),
@@ -53,6 +55,7 @@ class Meta(MethodView):
             "roles": _options(ROLE_LABELS),
             "place_services": SERVICES,
             "event_kinds": _options(EVENT_KIND_LABELS),
+            "visit_purposes": _options(PURPOSE_LABELS),
             "demo": current_app.config["DEMO_LOGIN"],
         }
 

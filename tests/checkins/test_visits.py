@@ -130,6 +130,7 @@ def test_admin_reviews_a_failed_scan_once_and_it_is_logged(client, auth):
     admin = make_user("admin")
     listed = client.get("/api/admin/checkin-scans?kind=rejected&reviewed=false", headers=auth(admin)).get_json()
     assert [s["nonce"] for s in listed] == [bad["nonce"]] and listed[0]["result_label"] == "被拒绝"
+    assert listed[0]["place_name"] == place.name and listed[0]["device_name"] == "测试扫码枪"
     scan_id = listed[0]["id"]
     done = client.post(f"/api/admin/checkin-scans/{scan_id}/review", json={"note": "打印的二维码模糊，已更换"},
                        headers=auth(admin))
