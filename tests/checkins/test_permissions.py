@@ -7,6 +7,7 @@ import pytest
 from backend.accounts.enums import Role
 from backend.core import signing
 from backend.core.codes import CodeType, Purpose
+from tests.matrix import app_rules, assert_permission, fill, table_rules
 
 ROLES = [r.value for r in Role]
 ENTREPRENEUR = {"entrepreneur"}
@@ -46,14 +47,6 @@ def world(caller):
             "personal": pay_code(make_device(make_entrepreneur()), purpose=Purpose.identify)}
 
 
-def fill(body, ids):
-    if isinstance(body, dict):
-        return {k: fill(v, ids) for k, v in body.items()}
-    if isinstance(body, list):
-        return [fill(v, ids) for v in body]
-    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
-        return ids[body[1:-1]]
-    return body
 
 
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
@@ -63,14 +56,7 @@ def test_permission(client, make_user, auth, who, method, path, body, allowed):
     ids = world(caller)
     headers = {} if caller is None else auth(caller)
     response = client.open(path.format(**ids), method=method, json=fill(body, ids), headers=headers)
-    answer = response.get_json(silent=True) or {}
-    if who in allowed:
-        assert response.status_code not in (401, 403), answer
-        assert response.status_code < 500
-    elif who == "anonymous":
-        assert response.status_code == 401 and answer["code"] == "unauthorized"
-    else:
-        assert response.status_code == 403 and answer["code"] == "forbidden"
+    assert_permission(response, who, allowed)
 
 
 @pytest.mark.parametrize("path", ["/api/checkins/sync", "/api/checkins/today"])
@@ -96,14 +82,8 @@ def test_a_station_staff_member_without_a_place_is_refused(client, make_user, au
 
 
 def test_every_checkin_route_is_in_the_table(app):
-    table = set()
-    for method, path, _, _ in ENDPOINTS:
-        rule = path.split("?")[0]
-        for placeholder, name in PLACEHOLDERS.items():
-            rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
-        table.add((method, rule))
+    table = table_rules(ENDPOINTS, PLACEHOLDERS)
     prefixes = ("/api/checkins", "/api/me/visits", "/api/admin/checkin-scans")
-    routes = {(m, r.rule) for r in app.url_map.iter_rules() if r.rule.startswith(prefixes)
-              for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes = app_rules(app, prefixes)
     assert routes - table == set()
     assert table - routes == set()

@@ -6,6 +6,7 @@ import secrets
 import pytest
 
 from backend.accounts.enums import Role
+from tests.matrix import app_rules, assert_permission, fill, table_rules
 from tests.vouchers.test_uploads import png_bytes
 
 ROLES = [r.value for r in Role]
@@ -80,14 +81,6 @@ def world(caller, place=None):
             "_place": place, "_service": service}
 
 
-def fill(body, ids):
-    if isinstance(body, dict):
-        return {k: fill(v, ids) for k, v in body.items()}
-    if isinstance(body, list):
-        return [fill(v, ids) for v in body]
-    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
-        return ids[body[1:-1]]
-    return body
 
 
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
@@ -98,14 +91,7 @@ def test_permission(client, make_user, auth, who, method, path, body, allowed):
     url = path.format(**{k: v for k, v in ids.items() if not k.startswith("_")})
     headers = {} if caller is None else auth(caller)
     response = client.open(url, method=method, json=fill(body, ids), headers=headers)
-    answer = response.get_json(silent=True) or {}
-    if who in allowed:
-        assert response.status_code not in (401, 403), answer
-        assert response.status_code < 500
-    elif who == "anonymous":
-        assert response.status_code == 401 and answer["code"] == "unauthorized"
-    else:
-        assert response.status_code == 403 and answer["code"] == "forbidden"
+    assert_permission(response, who, allowed)
 
 
 def test_a_scanner_device_of_the_place_works_the_door(client):
@@ -131,14 +117,8 @@ def test_an_organiser_of_another_place_is_refused(client, make_user, auth, metho
 
 
 def test_every_event_route_is_in_the_table(app):
-    table = set()
-    for method, path, _, _ in ENDPOINTS:
-        rule = path.split("?")[0]
-        for placeholder, name in PLACEHOLDERS.items():
-            rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
-        table.add((method, rule.replace("/cover/card", "/cover/<any(card, full):size>")))
+    table = table_rules(ENDPOINTS, PLACEHOLDERS)
     prefixes = ("/api/events", "/api/me/registrations", "/api/organiser")
-    routes = {(m, r.rule) for r in app.url_map.iter_rules() if r.rule.startswith(prefixes)
-              for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes = app_rules(app, prefixes)
     assert routes - table == set()
     assert table - routes == set()

@@ -6,6 +6,7 @@ import io
 import pytest
 
 from backend.accounts.enums import Role
+from tests.matrix import app_rules, assert_permission, table_rules
 from tests.vouchers.test_uploads import png_bytes
 
 ROLES = [r.value for r in Role]
@@ -115,27 +116,14 @@ def test_permission(client, make_user, auth, who, method, path, body, allowed):
                                content_type="multipart/form-data")
     else:
         response = client.open(url, method=method, json=body, headers=headers)
-    answer = response.get_json(silent=True) or {}
-    if who in allowed:
-        assert response.status_code not in (401, 403), answer
-        assert response.status_code < 500
-    elif who == "anonymous":
-        assert response.status_code == 401 and answer["code"] == "unauthorized"
-    else:
-        assert response.status_code == 403 and answer["code"] == "forbidden"
+    assert_permission(response, who, allowed)
 
 
 def test_every_voucher_route_is_in_the_table(app):
-    table = set()
-    for method, path, _, _ in ENDPOINTS:
-        rule = path.split("?")[0]
-        for placeholder, name in PLACEHOLDERS.items():
-            rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
-        table.add((method, rule))
+    table = table_rules(ENDPOINTS, PLACEHOLDERS)
     prefixes = ("/api/voucher-batches", "/api/me/vouchers", "/api/me/receipts", "/api/me/voucher-applications",
                 "/api/me/notifications", "/api/uploads", "/api/providers", "/api/provider", "/api/admin/voucher",
                 "/api/admin/providers", "/api/admin/statements")
-    routes = {(m, r.rule) for r in app.url_map.iter_rules() if r.rule.startswith(prefixes)
-              for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes = app_rules(app, prefixes)
     assert routes - table == set()
     assert table - routes == set()
