@@ -20,7 +20,7 @@ from backend.core.errors import DomainError
 from backend.core.validators import mask_name
 from backend.events import service as events
 from backend.events.enums import CheckinResult, EventState, RegistrationState
-from backend.events.models import DoorScan, Event, Registration
+from backend.events.models import DoorScan, Registration
 from backend.extensions import db
 from backend.vouchers.common import LOCAL
 
@@ -177,16 +177,6 @@ def _answer(result: str, registration: Registration, *, reason=None, message=Non
 def scans_query(*, actor, event_id: int) -> sa.Select:
     event = events.managed(user=actor, id=event_id)
     return sa.select(DoorScan).where(DoorScan.event_id == event.id).order_by(DoorScan.id.desc())
-
-
-def device_events(*, device) -> list[Event]:
-    """Events at the scanner's place that are on now or soon: the door scanner shows their titles offline."""
-    now = utcnow()
-    return db.session.scalars(sa.select(Event).where(
-        Event.place_id == device.place_id, Event.state == EventState.published,
-        Event.ends_at >= now - CLOSES_AFTER,
-        Event.starts_at <= now + timedelta(days=2)).order_by(Event.starts_at)).all()
-
 
 
 def door_list(*, actor, event_id: int) -> dict:

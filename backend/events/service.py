@@ -19,6 +19,7 @@ from backend.extensions import db
 from backend.notifications import service as notifications
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
+from backend.vouchers.common import LOCAL
 
 # the sizes the pages show a cover at (width × height, 16:9); made once from the stored upload
 COVER_SIZES = {"card": (480, 270), "full": (1200, 675)}
@@ -224,8 +225,6 @@ def public_query(*, district=None, kind=None, q=None, date_from=None, date_to=No
 
 
 def _local_midnight(day) -> datetime:
-    from backend.vouchers.common import LOCAL
-
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL)
 
 

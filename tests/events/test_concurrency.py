@@ -3,6 +3,7 @@ the whole request path. Afterwards: never more seats than the capacity, seats_ta
 registered people, the waitlist promoted first come first served."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from backend.events import registrations
@@ -10,8 +11,6 @@ from backend.events.models import Event, Registration
 from backend.extensions import db
 from tests.factories import make_entrepreneur, make_event
 from tests.vouchers.test_concurrency import committed, hammer, pg_app, token  # noqa: F401 (fixture)
-
-import pytest
 
 pytestmark = pytest.mark.postgres_only
 

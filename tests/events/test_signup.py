@@ -5,7 +5,6 @@ import pytest
 
 from backend.core.db import utcnow
 from backend.events import registrations
-from backend.events.enums import RegistrationState
 from backend.events.models import Registration
 from backend.extensions import db
 from backend.notifications.models import Notification
