@@ -56,3 +56,11 @@ def _pagination_schema(def_page, def_page_size, def_max_page_size):
 
 # flask-smorest builds its page-argument schema through this module-level factory; ours bounds it.
 pagination._pagination_parameters_schema_factory = _pagination_schema
+
+
+def request_cache(name: str) -> dict:
+    """A dict that lives exactly as long as the current request: schemas memoise per-item lookups in
+    it. (Not ``g``: ``g`` belongs to the app context, which a test — or a CLI — may keep across requests.)"""
+    from flask import request
+
+    return request.environ.setdefault(f"cyql.cache.{name}", {})

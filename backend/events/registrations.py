@@ -94,6 +94,13 @@ def live_registration(*, user_id: int, event_id: int) -> Registration | None:
         Registration.state.in_([s.value for s in (R.pending, R.registered, R.waitlisted, R.rejected)])))
 
 
+def live_registrations_of(*, user_id: int) -> dict[int, Registration]:
+    """event id -> this person's live registration there."""
+    return {r.event_id: r for r in db.session.scalars(sa.select(Registration).where(
+        Registration.user_id == user_id,
+        Registration.state.in_([s.value for s in (R.pending, R.registered, R.waitlisted, R.rejected)])))}
+
+
 def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
     """Sign up; returns (registration, created). Signing up again returns the live registration."""
     event = db.session.get(Event, event_id)

@@ -4,6 +4,7 @@ from flask import g
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.accounts.enums import SubjectType
+from backend.core.api import request_cache
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import mask_name, mask_phone
@@ -161,7 +162,7 @@ class EventForMeOut(EventOut):
 
 
 def _mine(event) -> tuple:
-    cache = g.setdefault("event_for_me", {})
+    cache = request_cache("event_for_me")
     if event.id in cache:
         return cache[event.id]
     from backend.events import registrations
@@ -171,7 +172,10 @@ def _mine(event) -> tuple:
     if viewer is None or not viewer.has_role("entrepreneur"):
         answer = ("login_required", "请以创业者身份登录后报名", None)
     else:
-        mine = registrations.live_registration(user_id=viewer.id, event_id=event.id)
+        live = request_cache("my_live_registrations")  # one query for the whole list, not one per event
+        if "all" not in live:
+            live["all"] = registrations.live_registrations_of(user_id=viewer.id)
+        mine = live["all"].get(event.id)
         if mine is not None:
             answer = ("already_registered", REGISTRATION_LABELS[mine.state],
                       {"id": mine.id, "state": mine.state.value, "state_label": REGISTRATION_LABELS[mine.state]})

@@ -5,6 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.accounts.enums import SubjectType
 from backend.core.db import utcnow
+from backend.core.api import request_cache
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import is_credit_code, is_phone, mask_name, mask_phone
@@ -124,7 +125,7 @@ class BatchForMeOut(BatchOut):
 
 def _mine(batch) -> tuple:
     """(reason code, reason, held, pending application state) for g.viewer; memoised per request."""
-    cache = g.setdefault("batch_for_me", {})
+    cache = request_cache("batch_for_me")
     if batch.id in cache:
         return cache[batch.id]
     from backend.vouchers import batches, claims
@@ -411,7 +412,7 @@ def _provider_name(provider_id: int) -> str:
     from backend.extensions import db
     from backend.vouchers.models import Provider
 
-    cache = g.setdefault("provider_names", {})
+    cache = request_cache("provider_names")
     if provider_id not in cache:
         cache[provider_id] = db.session.get(Provider, provider_id).name
     return cache[provider_id]

@@ -179,3 +179,32 @@ def test_organiser_lists_only_their_places(client, auth):
     make_event()  # elsewhere
     assert [e["id"] for e in client.get("/api/organiser/events", headers=auth(organiser)).get_json()] == [mine.id]
     assert [p["id"] for p in client.get("/api/organiser/places", headers=auth(organiser)).get_json()] == [space.id]
+
+
+def test_the_signed_in_list_costs_the_same_queries_for_one_event_or_many(client, auth):
+    import sqlalchemy as sa
+
+    person = make_entrepreneur()
+    space = make_space()
+    organiser = make_user("organiser", place=space)
+    statements = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        if statement.lstrip().upper().startswith("SELECT"):  # the test's own savepoints vary
+            statements.append(statement)
+
+    def listed():
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/api/events", headers=auth(person)).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    for _ in range(2):
+        registrations.sign_up(user=person, event_id=make_event(place=space, organiser=organiser).id)
+    two = listed()
+    for _ in range(6):
+        registrations.sign_up(user=person, event_id=make_event(place=space, organiser=organiser).id)
+    assert listed() == two
