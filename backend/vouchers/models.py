@@ -220,6 +220,25 @@ class VoucherApplication(TimestampMixin, db.Model):
     batch: Mapped[VoucherBatch] = relationship(lazy="joined")
 
 
+class PayScan(db.Model):
+    """A pay code (付款码) consumed by a cashier's scan. A pay code is single-use, as WeChat Pay's is:
+    the phone's device and the second the code was made identify it (its ECDSA signature is not
+    unique: the same code can be re-signed or its signature's ``s`` negated), and the unique pair
+    makes the first scan win on any number of app servers. The scan authorises one redemption."""
+
+    __tablename__ = "pay_scan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("personal_device.id", ondelete="CASCADE"))
+    code_ts: Mapped[int] = mapped_column(sa.BigInteger)  # when the phone made the code, Unix seconds
+    holder_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("device_id", "code_ts"),)
+
+
 class Redemption(db.Model):
     """One use of a voucher at a provider (核销); reversed in place, settled by a statement."""
 
@@ -241,6 +260,8 @@ class Redemption(db.Model):
     reverse_reason: Mapped[str] = mapped_column(sa.String(256), default="")
     statement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("settlement_statement.id", ondelete="RESTRICT"),
                                                      index=True)
+    # the scan of the pay code that authorised it: one scan, one payment (unique); empty on older rows
+    scan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pay_scan.id", ondelete="RESTRICT"), unique=True)
 
     voucher: Mapped[Voucher] = relationship(lazy="joined")
     # for lists of receipts: every holder on a page in one extra query, not one query per row
