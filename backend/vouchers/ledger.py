@@ -63,14 +63,14 @@ def post(*, voucher: Voucher, kind: LedgerKind, amount: int, redemption_id: int 
 
 
 REDEMPTION_COLUMNS = ("voucher_id", "provider_id", "staff_id", "holder_id", "category", "bill_amount", "amount",
-                      "idempotency_key", "request_hash", "created_at", "reverse_reason")
+                      "idempotency_key", "request_hash", "created_at", "reverse_reason", "scan_id")
 
 
 def post_redemption(*, voucher: Voucher, redemption: dict) -> int | None:
     """Write a redemption (``redemption``: the values of REDEMPTION_COLUMNS), its ledger entry, and
-    move the balance of the locked ``voucher`` — unless the staff member's idempotency key is
-    already taken, in which case nothing at all is written and None comes back. Returns the
-    redemption's id.
+    move the balance of the locked ``voucher`` — unless the staff member's idempotency key or the
+    pay-code scan is already taken, in which case nothing at all is written and None comes back.
+    Returns the redemption's id.
 
     One round trip on PostgreSQL (the three writes chained in one statement; the entry and the
     balance only follow a redemption row that went in); SQLite, with no writes inside WITH, takes three."""
@@ -82,7 +82,7 @@ def post_redemption(*, voucher: Voucher, redemption: dict) -> int | None:
     else:
         table = Redemption.__table__
         new_id = db.session.execute(sqlite.insert(table).values(**redemption)
-                                    .on_conflict_do_nothing(index_elements=["staff_id", "idempotency_key"])
+                                    .on_conflict_do_nothing()  # the key or the scan
                                     .returning(table.c.id)).scalar()
         if new_id is not None:
             post(voucher=voucher, kind=LedgerKind.redeem, amount=amount, redemption_id=new_id)
@@ -93,15 +93,15 @@ def post_redemption(*, voucher: Voucher, redemption: dict) -> int | None:
 
 @cache
 def _redemption_write() -> sa.Update:
-    """WITH inserted AS (INSERT INTO redemption … ON CONFLICT (staff_id, idempotency_key) DO NOTHING
+    """WITH inserted AS (INSERT INTO redemption … ON CONFLICT DO NOTHING (the key or the scan taken)
     RETURNING …), entry AS (INSERT INTO voucher_ledger … SELECT … FROM inserted)
     UPDATE voucher SET balance = :new_balance FROM inserted WHERE voucher.id = inserted.voucher_id
     RETURNING inserted.id — with :r_<column> for each of REDEMPTION_COLUMNS."""
     table, entries, vouchers = Redemption.__table__, LedgerEntry.__table__, Voucher.__table__
-    new_balance = sa.bindparam("new_balance", type_=sa.Integer)
+    new_balance = sa.bindparam("new_balance", type_=sa.BigInteger)
     inserted = postgresql.insert(table) \
         .values({c: sa.bindparam(f"r_{c}", type_=table.c[c].type) for c in REDEMPTION_COLUMNS}) \
-        .on_conflict_do_nothing(index_elements=["staff_id", "idempotency_key"]) \
+        .on_conflict_do_nothing() \
         .returning(table.c.id, table.c.voucher_id, table.c.amount, table.c.created_at).cte("inserted")
     entry = entries.insert().from_select(
         ["voucher_id", "kind", "amount", "balance_after", "redemption_id", "created_at"],

@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,7 +22,7 @@ from backend.extensions import db
 from backend.vouchers import ledger, providers
 from backend.vouchers.common import LOCAL, yuan
 from backend.vouchers.enums import CATEGORY_LABELS, LedgerKind, ProviderStatus
-from backend.vouchers.models import Provider, Redemption, Voucher, VoucherBatch
+from backend.vouchers.models import PayScan, Provider, Redemption, Voucher, VoucherBatch
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -76,6 +77,8 @@ def scan(*, staff: User, code: str) -> dict:
     if verified["purpose"] != "pay":
         raise DomainError("这是签到用的个人码，请让对方打开“付款码”", code="wrong_purpose", status=422)
     holder = verified["user"]
+    scan_id = _consume(device_id=verified["device_id"], ts=verified["ts"], holder=holder, provider=provider,
+                       staff=staff)
     owns = _owns(holder, provider)
     vouchers = db.session.scalars(sa.select(Voucher).where(Voucher.holder_id == holder.id, Voucher.balance > 0,
                                                            Voucher.expired_at.is_(None))
@@ -86,9 +89,32 @@ def scan(*, staff: User, code: str) -> dict:
         options.append({"voucher": voucher, "usable": problem is None,
                         "reason_code": problem[0] if problem else None, "reason": problem[1] if problem else None,
                         "categories": sorted(set(voucher.batch.categories) & set(provider.categories))})
-    token = _serializer().dumps({"h": holder.id, "p": provider.id, "s": staff.id, "o": owns})
+    token = _serializer().dumps({"h": holder.id, "p": provider.id, "s": staff.id, "o": owns, "i": scan_id})
     return {"holder": holder, "provider": provider, "vouchers": options, "scan_token": token,
             "expires_in": current_app.config["VOUCHER_SCAN_MINUTES"] * 60}
+
+
+def _consume(*, device_id: int, ts: int, holder: User, provider: Provider, staff: User) -> int:
+    """Take the pay code: the first scan of it anywhere wins (a unique row; a concurrent scan of the
+    same code waits for this one's transaction and then finds it taken)."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = PayScan.__table__
+    scan_id = db.session.execute(insert(table).values(
+        device_id=device_id, code_ts=int(ts), holder_id=holder.id, provider_id=provider.id, staff_id=staff.id,
+        created_at=utcnow()).on_conflict_do_nothing().returning(table.c.id)).scalar()
+    if scan_id is None:
+        raise Conflict("该付款码已使用，请让对方刷新付款码后重新扫描", code="pay_code_used")
+    return scan_id
+
+
+def last_scan(*, user: User) -> dict | None:
+    """The latest scan of my pay codes, so that the phone replaces a used code at once."""
+    row = db.session.execute(sa.select(PayScan.code_ts, PayScan.created_at, Provider.name)
+                             .join(Provider, Provider.id == PayScan.provider_id)
+                             .where(PayScan.holder_id == user.id).order_by(PayScan.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return {"code_ts": row.code_ts, "scanned_at": row.created_at, "provider_name": row.name}
 
 
 def _load_token(token: str, staff: User, *, check_age: bool = True) -> dict:
@@ -99,7 +125,7 @@ def _load_token(token: str, staff: User, *, check_age: bool = True) -> dict:
         raise DomainError("扫码已超时，请重新扫描付款码", code="scan_expired", status=422) from None
     except BadSignature:
         raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422) from None
-    if data.get("s") != staff.id:
+    if data.get("s") != staff.id or not isinstance(data.get("i"), int):
         raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422)
     return data
 
@@ -170,10 +196,13 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
         return _replay(earlier, digest=digest, voucher=voucher), False
     values = dict(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id, holder_id=voucher.holder_id,
                   category=category, bill_amount=bill_amount, amount=amount, idempotency_key=idempotency_key,
-                  request_hash=digest, created_at=utcnow(), reverse_reason="")
+                  request_hash=digest, created_at=utcnow(), reverse_reason="", scan_id=data["i"])
     new_id = ledger.post_redemption(voucher=voucher, redemption=values)
-    if new_id is None:  # the key was taken: an earlier request did this (or something else)
-        return _replay(_earlier(staff=staff, key=idempotency_key), digest=digest, voucher=voucher), False
+    if new_id is None:  # the key was taken (an earlier request did this, or something else) or the scan was
+        earlier = _earlier(staff=staff, key=idempotency_key)
+        if earlier is None:
+            raise Conflict("这次扫码已完成一笔付款，再次收款请重新扫描对方的付款码", code="scan_used")
+        return _replay(earlier, digest=digest, voucher=voucher), False
     # the receipt, built from what was written and attached as persistent: no reload, no second insert
     redemption = Redemption(id=new_id, reversed_at=None, reversed_by_id=None, statement_id=None, **values)
     make_transient_to_detached(redemption)

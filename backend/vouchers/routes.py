@@ -122,6 +122,16 @@ class Receipts(MethodView):
         return redemption.receipts_query(user=current_user, since=args.get("since"))
 
 
+@wallet_blp.route("/pay-code")
+class PayCodeStatus(MethodView):
+    @roles_required(ENTREPRENEUR)
+    @wallet_blp.doc(security=BEARER)
+    @wallet_blp.response(200, schemas.PayCodeStatusOut)
+    def get(self):
+        """The latest scan of my 付款码: a pay code is single-use, so the phone shows a new one once scanned."""
+        return {"last_scan": redemption.last_scan(user=current_user)}
+
+
 @wallet_blp.route("/voucher-applications")
 class MyApplications(MethodView):
     @roles_required(ENTREPRENEUR)

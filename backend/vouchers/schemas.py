@@ -358,6 +358,16 @@ class ScanOut(Schema):
     expires_in = fields.Integer(required=True)
 
 
+class LastPayScan(Schema):
+    code_ts = fields.Integer(required=True, metadata={"description": "when the phone made the scanned code, Unix seconds"})
+    scanned_at = fields.DateTime(required=True)
+    provider_name = fields.String(required=True)
+
+
+class PayCodeStatusOut(Schema):
+    last_scan = fields.Nested(LastPayScan, allow_none=True, required=True)
+
+
 class QuoteIn(Schema):
     scan_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
     voucher_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))

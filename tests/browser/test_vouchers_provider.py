@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from backend.core import codes
 from backend.core.codes import Purpose
-from tests.factories import p256_key
+from tests.factories import fresh_ts, p256_key
 from tests.browser.conftest import demo_login, demo_token
 
 BATCH_NAME = "2026年济宁市创业券（第一批）"
@@ -57,8 +57,9 @@ class PayCodes:
         self.credential = codes.from_text(answer.json()["credential"])
 
     def make(self, purpose=Purpose.pay) -> str:
+        """A new code; a pay code is single-use, so each is made at a second not used before."""
         return codes.to_text(codes.encode_personal(self.credential, device_key=self.key, purpose=purpose,
-                                                   ts=int(time.time())))
+                                                   ts=fresh_ts(self)))
 
 
 def totals(base_url: str, token: str) -> dict:

@@ -19,7 +19,7 @@ from backend.core.db import utcnow
 from backend.extensions import db
 from backend.vouchers import claims, ledger
 from backend.vouchers.common import LOCAL
-from backend.vouchers.models import Redemption, SettlementStatement, Voucher
+from backend.vouchers.models import PayScan, Redemption, SettlementStatement, Voucher
 from tests.conftest import PG_ADMIN_URL, TEST_SECRETS
 from tests.factories import (make_batch, make_device, make_entrepreneur, make_staff, pay_code)
 
@@ -108,25 +108,38 @@ def test_one_controller_never_exceeds_the_limit_however_many_tries(pg_app):
     assert invariants(pg_app) == []
 
 
+class Hot:
+    """A ¥1,000 voucher paying 100% of any bill, its holder's phone, and a staff member who scans it."""
+
+    def __init__(self, app, staff_id, voucher_id, phone):
+        self.app, self.voucher_id, self.phone = app, voucher_id, phone
+        self.headers = token(app, staff_id)
+
+    def scan(self, code=None) -> str:
+        """A new scan of a new pay code (a pay code pays once): its scan token."""
+        answer = self.app.test_client().post("/api/provider/scan", json={"code": code or pay_code(self.phone)},
+                                             headers=self.headers)
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()["scan_token"]
+
+
 @pytest.fixture
 def hot_voucher(pg_app):
-    """A ¥1,000 voucher paying 100% of any bill, its holder's phone, and a staff member's scan."""
     def build():
         staff, provider = make_staff()
         holder = make_entrepreneur()
         batch = make_batch(face_value=100_000, co_pay_ratio_bp=10000, min_bill=0, total_count=10)
         voucher, _ = claims.claim(user=holder, batch_id=batch.id)
-        return staff.id, voucher.id, make_device(holder)
+        phone = make_device(holder)
+        phone.pk = phone.id  # still readable once the session is gone
+        return staff.id, voucher.id, phone
 
-    staff_id, voucher_id, phone = committed(pg_app, build)
-    headers = token(pg_app, staff_id)
-    scan = pg_app.test_client().post("/api/provider/scan", json={"code": pay_code(phone)}, headers=headers)
-    assert scan.status_code == 200, scan.get_json()
-    return type("Hot", (), dict(headers=headers, voucher_id=voucher_id, scan_token=scan.get_json()["scan_token"]))
+    return Hot(pg_app, *committed(pg_app, build))
 
 
-def redeem_call(hot, bill, key):
-    return ("POST", "/api/provider/redemptions", {"scan_token": hot.scan_token, "voucher_id": hot.voucher_id,
+def redeem_call(hot, bill, key, scan_token=None):
+    """A redemption on its own new scan, unless ``scan_token`` names one."""
+    return ("POST", "/api/provider/redemptions", {"scan_token": scan_token or hot.scan(), "voucher_id": hot.voucher_id,
                                                   "bill_amount": bill, "category": "rent", "idempotency_key": key},
             hot.headers)
 
@@ -149,6 +162,30 @@ def test_a_hot_voucher_is_never_overspent(pg_app, hot_voucher):
     assert {b["code"] for s, b in answers if s != 201} == {"insufficient_balance"}
     assert balance(pg_app, hot_voucher.voucher_id) == 0
     assert invariants(pg_app) == []
+
+
+def test_one_scan_pays_once_however_many_redemptions_race_on_it(pg_app, hot_voucher):
+    scan_token = hot_voucher.scan()
+    answers = hammer(pg_app, [redeem_call(hot_voucher, 1_000, f"one-scan-{i}", scan_token) for i in range(24)])
+    assert sum(1 for s, _ in answers if s == 201) == 1, answers
+    assert {(s, b["code"]) for s, b in answers if s != 201} == {(409, "scan_used")}
+    assert balance(pg_app, hot_voucher.voucher_id) == 99_000
+    assert invariants(pg_app) == []
+
+
+def test_one_pay_code_scanned_at_once_by_many_cashiers_is_taken_once(pg_app, hot_voucher):
+    def build():
+        return [make_staff()[0].id for _ in range(7)]  # staff of seven other providers
+
+    cashiers = [hot_voucher.headers] + [token(pg_app, s) for s in committed(pg_app, build)]
+    code = pay_code(hot_voucher.phone)
+    answers = hammer(pg_app, [("POST", "/api/provider/scan", {"code": code}, cashiers[i % len(cashiers)])
+                              for i in range(32)])
+    assert sum(1 for s, _ in answers if s == 200) == 1, answers
+    assert {(s, b["code"]) for s, b in answers if s != 200} == {(409, "pay_code_used")}
+    with pg_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PayScan)
+                                 .where(PayScan.device_id == hot_voucher.phone.pk)) == 1
 
 
 def test_the_same_request_retried_at_once_from_many_threads_acts_once(pg_app, hot_voucher):

@@ -157,6 +157,58 @@ def test_a_scan_token_belongs_to_the_staff_member_who_scanned(shop):
                    bill_amount=20_000, category="rent", idempotency_key="forged-token") == "scan_invalid"
 
 
+def test_a_pay_code_is_taken_by_its_first_scan_anywhere(shop):
+    code = pay_code(shop.phone)
+    redemption.scan(staff=shop.staff, code=code)
+    colleague, _ = make_staff(provider=shop.provider)
+    elsewhere, _ = make_staff()  # a cashier of another provider
+    for cashier in (shop.staff, colleague, elsewhere):
+        assert code_of(redemption.scan, staff=cashier, code=code) == "pay_code_used"
+    # the phone's next code (made a second later) is good again
+    assert redemption.scan(staff=elsewhere, code=pay_code(shop.phone))["holder"].id == shop.holder.id
+
+
+def test_a_re_signed_pay_code_is_the_same_code(shop):
+    """ECDSA signatures are not unique: the same body signed again, or with s negated, is still the
+    code made at that second on that phone, and is refused once that code was taken."""
+    from backend.core import codes
+
+    ts = int(utcnow().timestamp())
+    redemption.scan(staff=shop.staff, code=pay_code(shop.phone, ts=ts))
+    assert code_of(redemption.scan, staff=shop.staff, code=pay_code(shop.phone, ts=ts)) == "pay_code_used"
+    raw = codes.from_text(pay_code(shop.phone, ts=ts))
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # P-256 group order
+    s_value = int.from_bytes(raw[-32:], "big")
+    malleated = codes.to_text(raw[:-32] + (order - s_value).to_bytes(32, "big"))
+    assert code_of(redemption.scan, staff=shop.staff, code=malleated) == "pay_code_used"
+
+
+def test_a_scan_authorises_one_payment(shop):
+    token = scan(shop)["scan_token"]
+    first, created = redeem(shop, 20_000, key="first-payment", token=token)
+    assert created
+    assert code_of(redemption.redeem, staff=shop.staff, scan_token=token, voucher_id=shop.voucher.id,
+                   bill_amount=20_000, category="rent", idempotency_key="second-payment") == "scan_used"
+    again, created = redeem(shop, 20_000, key="first-payment", token=token)  # a retry of the first: its receipt
+    assert (again.id, created) == (first.id, False)
+    assert db.session.get(Voucher, shop.voucher.id).balance == 90_000
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Redemption)
+                             .where(Redemption.voucher_id == shop.voucher.id)) == 1
+
+
+def test_the_phone_learns_that_its_pay_code_was_taken(shop, client, auth):
+    headers = auth(shop.holder)
+    assert client.get("/api/me/pay-code", headers=headers).get_json() == {"last_scan": None}
+    ts = int(utcnow().timestamp()) - 3
+    answer = client.post("/api/provider/scan", json={"code": pay_code(shop.phone, ts=ts)}, headers=auth(shop.staff))
+    assert answer.status_code == 200
+    last = client.get("/api/me/pay-code", headers=headers).get_json()["last_scan"]
+    assert (last["code_ts"], last["provider_name"]) == (ts, shop.provider.name)
+    again = client.post("/api/provider/scan", json={"code": pay_code(shop.phone, ts=ts)}, headers=auth(shop.staff))
+    assert (again.status_code, again.get_json()["code"]) == (409, "pay_code_used")
+    assert "已使用" in again.get_json()["message"]
+
+
 def test_reversal_returns_the_amount_once_and_only_within_the_window(shop, app):
     receipt, _ = redeem(shop, 40_000)
     redemption.reverse(staff=shop.staff, redemption_id=receipt.id, reason="金额录错")
