@@ -2,12 +2,9 @@
 or rejects it with a reason and marks it paid. Redemptions in a statement are frozen."""
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 
-from backend.core import audit
+from backend.core import audit, tables
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
 from backend.core.validators import mask_name
@@ -138,29 +135,6 @@ def export(*, statement: SettlementStatement, fmt: str) -> tuple[bytes, str, str
                ["月份", statement.month], ["笔数", statement.redemption_count],
                ["核销合计(元)", statement.redeemed_total / 100], ["撤销合计(元)", statement.reversed_total / 100],
                ["应兑付(元)", statement.net_total / 100]]
-    name = f"statement-{statement.provider_id}-{statement.month}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(HEADER)
-        writer.writerows(rows(statement))
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "明细"
-    sheet.append([title])
-    sheet.append(HEADER)
-    for row in rows(statement):
-        sheet.append(row)
-    for column, width in zip("ABCDEFGHI", (22, 20, 8, 10, 12, 14, 14, 10, 14)):
-        sheet.column_dimensions[column].width = width
-    info = book.create_sheet("汇总")
-    for row in summary:
-        info.append(row)
-    info.column_dimensions["A"].width = 20
-    info.column_dimensions["B"].width = 36
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx"
+    return tables.export(name=f"statement-{statement.provider_id}-{statement.month}", header=HEADER,
+                         rows=rows(statement), fmt=fmt, title=title, widths=[22, 20, 8, 10, 12, 14, 14, 10, 14],
+                         sheets=[tables.Sheet("汇总", summary, [20, 36])])
