@@ -2,9 +2,10 @@
 most their limit) and application with approval. Both issue through ``issue``."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from backend.core import audit, uploads
 from backend.core.db import utcnow
@@ -80,7 +81,8 @@ def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
     if batch.valid_until is not None:
         valid_until = batch.valid_until
     else:
-        valid_until = end_of_local_day(local_day(now) + timedelta(days=batch.valid_days - 1))
+        # in UTC, as it comes back from the database: the first answer and a replay read the same
+        valid_until = end_of_local_day(local_day(now) + timedelta(days=batch.valid_days - 1)).astimezone(timezone.utc)
     voucher = Voucher(batch_id=batch.id, holder_id=holder.id, face_value=batch.face_value, balance=0,
                       claim_key=claim_key, application_id=application_id, claimed_at=now, valid_from=now,
                       valid_until=valid_until)
@@ -92,18 +94,35 @@ def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
 
 
 def claim(*, user, batch_id: int, key: str | None = None) -> tuple[Voucher, bool]:
-    """Claim a voucher of a first-come batch; the same key again returns the same voucher (created=False)."""
+    """Claim a voucher of a first-come batch; the same key again returns the same voucher (created=False),
+    also when the retries arrive at the same moment: the first to write wins and the others, refused by
+    a counter it moved or by the unique key, answer with what it wrote."""
     if key is not None:
-        earlier = db.session.scalar(sa.select(Voucher).where(Voucher.holder_id == user.id, Voucher.claim_key == key))
+        earlier = _claimed_with(user=user, key=key, batch_id=batch_id)
         if earlier is not None:
             return earlier, False
-    batch = batches.get_public(id=batch_id)
-    if batches.apply_mode(batch):
-        raise DomainError("本批次需提交申请，审核通过后发放", code="apply_required", status=422)
-    problem = claim_problem(user=user, batch=batch)
-    if problem:
-        _raise(problem)
-    return issue(batch=batch, holder=user, claim_key=key), True
+    try:
+        batch = batches.get_public(id=batch_id)
+        if batches.apply_mode(batch):
+            raise DomainError("本批次需提交申请，审核通过后发放", code="apply_required", status=422)
+        problem = claim_problem(user=user, batch=batch)
+        if problem:
+            _raise(problem)
+        return issue(batch=batch, holder=user, claim_key=key), True
+    except (DomainError, IntegrityError):
+        # a retry running beside the first sees its counters (the limit reached) or its key; issue's
+        # savepoint is gone, and with it every counter this request moved
+        earlier = _claimed_with(user=user, key=key, batch_id=batch_id) if key is not None else None
+        if earlier is None:
+            raise
+        return earlier, False
+
+
+def _claimed_with(*, user, key: str, batch_id: int) -> Voucher | None:
+    earlier = db.session.scalar(sa.select(Voucher).where(Voucher.holder_id == user.id, Voucher.claim_key == key))
+    if earlier is not None and earlier.batch_id != batch_id:
+        raise Conflict("该请求编号已用于领取另一批次的创业券", code="idempotency_key_reused")
+    return earlier
 
 
 # --- applications ------------------------------------------------------------------------------

@@ -42,6 +42,13 @@ def test_the_same_idempotency_key_returns_the_same_voucher(session):
     assert batch.issued_count == 1
 
 
+def test_a_claim_key_names_one_claim_of_one_batch(session):
+    person = make_entrepreneur()
+    claims.claim(user=person, batch_id=make_batch().id, key="key-for-one-batch")
+    assert code_of(claims.claim, user=person, batch_id=make_batch().id, key="key-for-one-batch") \
+        == "idempotency_key_reused"
+
+
 def test_per_person_limit_counts_people_with_the_same_credit_code_or_id_number_together(session):
     batch = make_batch(per_person_limit=1)
     owner = make_entrepreneur()

@@ -19,7 +19,8 @@ from backend.core.db import utcnow
 from backend.extensions import db
 from backend.vouchers import claims, ledger
 from backend.vouchers.common import LOCAL
-from backend.vouchers.models import PayScan, Redemption, SettlementStatement, Voucher
+from backend.accounts.models import User
+from backend.vouchers.models import PayScan, Redemption, SettlementStatement, Voucher, VoucherBatch
 from tests.conftest import PG_ADMIN_URL, TEST_SECRETS
 from tests.factories import (make_batch, make_device, make_entrepreneur, make_staff, pay_code)
 
@@ -121,6 +122,21 @@ class Hot:
                                              headers=self.headers)
         assert answer.status_code == 200, answer.get_json()
         return answer.get_json()["scan_token"]
+
+
+@pytest.mark.parametrize("per_person_limit", [1, 3])
+def test_one_claim_key_sent_many_times_at_once_claims_once(pg_app, per_person_limit):
+    batch_id, person = committed(pg_app, lambda: (make_batch(total_count=100, per_person_limit=per_person_limit).id,
+                                                  make_entrepreneur().id))
+    call = ("POST", f"/api/voucher-batches/{batch_id}/claim", {"idempotency_key": "flaky-network-tap"},
+            token(pg_app, person))
+    answers = hammer(pg_app, [call] * 20)
+    assert sorted(s for s, _ in answers) == [200] * 19 + [201], answers
+    assert len({b["id"] for _, b in answers}) == 1 and len({str(sorted(b.items())) for _, b in answers}) == 1
+    with pg_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.holder_id == person)) == 1
+        assert claims.held(user=db.session.get(User, person), batch=db.session.get(VoucherBatch, batch_id)) == 1
+    assert invariants(pg_app) == []
 
 
 @pytest.fixture
