@@ -70,7 +70,7 @@ def xml(text: str) -> str:
 
 
 def download(client, url, headers, fmt):
-    answer = client.get(f"{url}?format={fmt}" if "?" not in url else f"{url}&format={fmt}", headers=headers)
+    answer = client.get(f"{url}{'&' if '?' in url else '?'}format={fmt}", headers=headers)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
     return answer
 

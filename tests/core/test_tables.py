@@ -22,7 +22,8 @@ def test_a_leading_formula_character_gets_a_quote_and_the_rest_survives(value):
     ("del\x7f c1\x85 csi\x9b", "del\ufffd c1\ufffd csi\ufffd"),  # DEL and C1 controls
     ("\ud800", "\ufffd"), ("x\ufffe\uffff", "x\ufffd\ufffd"),  # a lone surrogate, noncharacters XML refuses
     ("\u202e反向文字", "\ufffd反向文字"),  # RIGHT-TO-LEFT OVERRIDE
-    ("a\u202ab\u202bc\u202cd\u202de\u2066f\u2067g\u2068h\u2069", "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffdh\ufffd"),
+    ("a\u202ab\u202bc\u202cd\u202de\u2066f\u2067g\u2068h\u2069",
+     "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffdh\ufffd"),  # the other embeddings, overrides, isolates
     ("\x07=1+1", "\ufffd=1+1"),  # replaced, not dropped: no formula appears from what was hidden behind it
 ])
 def test_controls_and_bidi_overrides_become_the_replacement_character(value, expected):
