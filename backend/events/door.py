@@ -30,6 +30,8 @@ FUTURE_TOLERANCE = timedelta(minutes=10)  # a scanner's clock running ahead by m
 
 # refusals an offline scanner may already have let through; the server keeps them as "forced"
 FORCEABLE = {"revoked", "registration_cancelled", "event_cancelled", "not_yet_valid", "expired", "device_revoked"}
+# refusals for lack of authority: answered as rejected, never stored, whatever the scanner let through
+UNFORCEABLE = {"wrong_event", "wrong_place"}
 
 MESSAGES = {
     "wrong_event": "这张票不是本场活动的",
@@ -92,21 +94,20 @@ def _one(item: dict, *, event_id, staff, device) -> dict:
     if scanned_at > now + FUTURE_TOLERANCE:
         raise Refused("clock_skew")
     scanned_at = min(scanned_at, now)
+    # Whose ticket, and may this caller act for its event? Decided before anything else: a refusal
+    # for lack of authority is never kept as "forced", whatever the scanner says it let through.
+    registration = _registration_behind(item["code"])
+    if registration is not None:
+        _ensure_authority(registration, event_id=event_id, staff=staff, device=device)
     try:
         parsed = signing.verify(item["code"], expect="ticket", now=scanned_at.timestamp())
     except DomainError as exc:
         # the signature is good but the time is wrong: we can still say whose ticket it was
-        raise Refused(exc.code, exc.message, registration=_registration_behind(item["code"])) from None
-    registration = db.session.get(Registration, parsed.fields["registration_id"])
-    if registration is None or registration.event_id != parsed.fields["event_id"]:
+        raise Refused(exc.code, exc.message, registration=registration) from None
+    if registration is None or registration.id != parsed.fields["registration_id"] \
+            or registration.event_id != parsed.fields["event_id"]:
         raise Refused("registration_not_found")
     event = registration.event
-    if event_id is not None and event.id != event_id:
-        raise Refused("wrong_event", registration=registration)
-    if device is not None and device.place_id != event.place_id:
-        raise Refused("wrong_place", registration=registration)
-    if staff is not None and not events.can_organise(staff, event.place_id):
-        raise Refused("wrong_place", registration=registration)
     if event.state == EventState.cancelled:
         raise Refused("event_cancelled", registration=registration)
     if registration.state == RegistrationState.cancelled:
@@ -120,6 +121,18 @@ def _one(item: dict, *, event_id, staff, device) -> dict:
     _record(item, registration, result, scanned_at=scanned_at, staff=staff, device=device)
     db.session.refresh(registration)
     return {**_answer(result.value, registration, checked_in_at=registration.checked_in_at), "nonce": item["nonce"]}
+
+
+def _ensure_authority(registration: Registration, *, event_id, staff, device) -> None:
+    """The door may check in tickets of its own event (the organiser's door page names one) at its own
+    place; the refusals raised here carry no registration, so they can never be kept as forced."""
+    event = registration.event
+    if event_id is not None and event.id != event_id:
+        raise Refused("wrong_event")
+    if device is not None and device.place_id != event.place_id:
+        raise Refused("wrong_place")
+    if staff is not None and not events.can_organise(staff, event.place_id):
+        raise Refused("wrong_place")
 
 
 def _registration_behind(text: str) -> Registration | None:
@@ -143,7 +156,8 @@ def _record(item, registration, result: CheckinResult, *, scanned_at, staff, dev
 def _refusal(item: dict, refusal: Refused, *, staff, device) -> dict:
     """A scan the server refuses. One an offline scanner already let through is kept as *forced*."""
     registration = refusal.registration
-    if item.get("offline") and refusal.code in FORCEABLE and registration is not None:
+    if item.get("offline") and refusal.code in FORCEABLE and refusal.code not in UNFORCEABLE \
+            and registration is not None:
         try:
             with db.session.begin_nested():
                 scanned_at = min(item.get("scanned_at") or utcnow(), utcnow())

@@ -8,6 +8,7 @@ from backend.core import signing
 from backend.core.codes import CodeType
 from backend.core.db import utcnow
 from backend.events import registrations
+from backend.events.enums import EventState, RegistrationState
 from backend.events.models import DoorScan, Registration
 from backend.extensions import db
 from tests.factories import make_entrepreneur, make_event, make_scanner, make_space, make_user
@@ -109,6 +110,58 @@ def test_ticket_of_another_place_is_refused_for_device_and_organiser(client, aut
     assert scan(client, auth(stranger), {"nonce": nonce(), "code": code})[0]["code"] == "wrong_place"
     _, home_token = make_scanner(event.place)
     assert scan(client, {"X-Device-Token": home_token}, {"nonce": nonce(), "code": code})[0]["result"] == "ok"
+
+
+@pytest.mark.parametrize("refusal", ["not_yet_valid", "expired", "registration_cancelled", "event_cancelled"])
+@pytest.mark.parametrize("offline", [False, True])
+def test_no_door_writes_for_another_places_event_whatever_the_ticket_says(client, auth, refusal, offline):
+    """Authority first: a ticket of place P at place Q's door (its organiser, its scanner, an organiser
+    naming Q's own event) is rejected for lack of authority, offline or not, and nothing is stored —
+    even when the ticket would also be refused for its time or state, which offline would be forced."""
+    now = utcnow()
+    starts = now + timedelta(days=4) if refusal == "not_yet_valid" else now + timedelta(hours=1)
+    event = make_event(starts_at=starts, ends_at=starts + timedelta(hours=2), signup_closes_at=starts)
+    if refusal == "expired":  # held yesterday
+        event.starts_at, event.ends_at = now - timedelta(days=1), now - timedelta(hours=22)
+    person = make_entrepreneur()
+    registration = registered(event, person)
+    code = ticket_text_of(registration)
+    if refusal == "registration_cancelled":
+        registration.state = RegistrationState.cancelled
+    elif refusal == "event_cancelled":
+        event.state = EventState.cancelled
+    db.session.flush()
+    other = make_space(name="喵小创·别处空间")
+    stranger = make_user("organiser", place=other)
+    _, device_token = make_scanner(other)
+    own_event = make_event(place=other, organiser=stranger)
+    callers = [(auth(stranger), None), ({"X-Device-Token": device_token}, None), (auth(stranger), own_event.id)]
+    for headers, event_id in callers:
+        answer = scan(client, headers, {"nonce": nonce(), "code": code, "offline": offline,
+                                        "scanned_at": now.isoformat()}, event_id=event_id)[0]
+        assert answer["result"] == "rejected", answer
+        assert answer["code"] == ("wrong_event" if event_id else "wrong_place")
+        assert answer["registration"] is None  # nothing about another place's registrant
+    assert db.session.query(DoorScan).filter_by(registration_id=registration.id).count() == 0
+    assert db.session.get(Registration, registration.id, populate_existing=True).checked_in_at is None
+    # the event's own organiser offline, for the same ticket: the time or state refusal is kept as forced
+    home = scan(client, auth(organiser_of(event)), {"nonce": nonce(), "code": code, "offline": True,
+                                                    "scanned_at": now.isoformat()})[0]
+    assert (home["result"], home["code"]) == ("forced", refusal)
+
+
+def registered(event, person):
+    """A registered seat, whatever the event's time (written directly: sign-up would refuse a past event)."""
+    registration = Registration(event_id=event.id, user_id=person.id, state=RegistrationState.registered)
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def ticket_text_of(registration):
+    from backend.events import door
+
+    return door.ticket_text(registration)
 
 
 def test_wrong_event_at_the_door_page(client, auth, seated):
