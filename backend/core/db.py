@@ -44,6 +44,12 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+def total(column) -> sa.ColumnElement:
+    """SUM of an integer (fen) column as an integer, 0 when there are no rows: PostgreSQL's SUM of a
+    BIGINT is NUMERIC (a Decimal in Python), which neither JSON nor an equality with int expects."""
+    return sa.func.coalesce(sa.cast(sa.func.sum(column), sa.BigInteger), 0)
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

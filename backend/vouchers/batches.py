@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from backend.accounts.enums import SUBJECT_LABELS, SubjectType
 from backend.core import audit
-from backend.core.db import utcnow
+from backend.core.db import total, utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.regions import DISTRICTS
 from backend.extensions import db
@@ -191,14 +191,14 @@ def figures(*, batch: VoucherBatch) -> dict:
     from backend.vouchers.models import LedgerEntry, Voucher
 
     sums = dict(db.session.execute(
-        sa.select(LedgerEntry.kind, sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))
+        sa.select(LedgerEntry.kind, total(LedgerEntry.amount))
         .join(Voucher, Voucher.id == LedgerEntry.voucher_id).where(Voucher.batch_id == batch.id)
         .group_by(LedgerEntry.kind)).all())
     get = lambda kind: abs(int(sums.get(kind, 0)))  # noqa: E731
     from backend.vouchers.enums import LedgerKind
     from backend.vouchers.models import Redemption
 
-    outstanding = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Voucher.balance), 0))
+    outstanding = db.session.scalar(sa.select(total(Voucher.balance))
                                     .where(Voucher.batch_id == batch.id))
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.batch_id == batch.id))
     redemptions = db.session.scalar(sa.select(sa.func.count()).select_from(Redemption).join(

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
+from backend.core.db import total
 from backend.core.errors import NotFound
 from backend.extensions import db
 from backend.vouchers.enums import LedgerKind
@@ -122,14 +123,14 @@ def check_invariants() -> list[str]:
     from backend.vouchers.models import VoucherBatch
 
     problems = []
-    sums = sa.select(LedgerEntry.voucher_id, sa.func.sum(LedgerEntry.amount).label("total")) \
+    sums = sa.select(LedgerEntry.voucher_id, total(LedgerEntry.amount).label("total")) \
         .group_by(LedgerEntry.voucher_id).subquery()
     rows = db.session.execute(sa.select(Voucher.id, Voucher.balance, Voucher.face_value, sums.c.total)
                               .outerjoin(sums, sums.c.voucher_id == Voucher.id))
-    for vid, balance, face, total in rows:
-        if total != balance or not 0 <= balance <= face:
-            problems.append(f"voucher {vid}: balance {balance}, ledger {total}, face {face}")
-    counts = sa.select(Voucher.batch_id, sa.func.count().label("n"), sa.func.sum(Voucher.face_value).label("amt")) \
+    for vid, balance, face, summed in rows:
+        if summed != balance or not 0 <= balance <= face:
+            problems.append(f"voucher {vid}: balance {balance}, ledger {summed}, face {face}")
+    counts = sa.select(Voucher.batch_id, sa.func.count().label("n"), total(Voucher.face_value).label("amt")) \
         .group_by(Voucher.batch_id).subquery()
     for batch, n, amt in db.session.execute(sa.select(VoucherBatch, counts.c.n, counts.c.amt)
                                             .outerjoin(counts, counts.c.batch_id == VoucherBatch.id)):

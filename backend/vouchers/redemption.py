@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import User
-from backend.core.db import utcnow
+from backend.core.db import total, utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
 from backend.devices import service as devices
 from backend.extensions import db
@@ -286,8 +286,8 @@ def provider_query(*, provider: Provider, day=None, month=None) -> sa.Select:
 def totals(query: sa.Select) -> dict:
     sub = query.order_by(None).subquery()
     row = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.amount), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((sub.c.reversed_at.is_not(None), sub.c.amount), else_=0)), 0))).one()
+        sa.func.count(), total(sub.c.amount),
+        total(sa.case((sub.c.reversed_at.is_not(None), sub.c.amount), else_=0)))).one()
     return {"count": row[0], "redeemed": row[1], "reversed": row[2], "net": row[1] - row[2]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.core import audit, tables
-from backend.core.db import utcnow
+from backend.core.db import total, utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
 from backend.core.validators import mask_name
 from backend.extensions import db
@@ -60,8 +60,8 @@ def submit(*, staff, month: str) -> SettlementStatement:
 
 def _total(statement: SettlementStatement) -> None:
     row = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(Redemption.amount), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((Redemption.reversed_at.is_not(None), Redemption.amount), else_=0)), 0))
+        sa.func.count(), total(Redemption.amount),
+        total(sa.case((Redemption.reversed_at.is_not(None), Redemption.amount), else_=0)))
         .where(Redemption.statement_id == statement.id)).one()
     statement.redemption_count, statement.redeemed_total, statement.reversed_total = row
     statement.net_total = statement.redeemed_total - statement.reversed_total
