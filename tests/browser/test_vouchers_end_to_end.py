@@ -58,6 +58,11 @@ def test_admin_funds_entrepreneur_claims_provider_redeems_entrepreneur_sees_the_
         staff.get_by_test_id("qr-manual-input").fill(code)
         staff.get_by_test_id("qr-manual-submit").click()
         expect(staff.get_by_test_id("holder-name")).to_contain_text("张")
+        # the code is single-use: the phone learns it was taken and shows a new one
+        expect(holder.get_by_test_id("pay-scanned")).to_contain_text("已扫码", timeout=15_000)
+        expect(qr).not_to_have_attribute("data-code", code)
+        assert read_qr(qr) == qr.get_attribute("data-code") != code
+        shot(holder, "e2e-pay-code-taken")
         voucher = staff.locator("[data-testid^=voucher-]", has_text=BATCH_NAME).first
         voucher.click()
         staff.get_by_test_id("category-rent").click()
@@ -69,6 +74,12 @@ def test_admin_funds_entrepreneur_claims_provider_redeems_entrepreneur_sees_the_
         expect(staff.get_by_test_id("receipt-amount")).to_contain_text("¥500.00")
         receipt_no = staff.get_by_test_id("receipt-no").inner_text().strip()
         shot(staff, "e2e-redeemed")
+        # a screenshot of the used code does not pay again
+        staff.get_by_test_id("redeem-next").click()
+        staff.get_by_test_id("qr-manual-input").fill(code)
+        staff.get_by_test_id("qr-manual-submit").click()
+        expect(staff.get_by_test_id("scan-error")).to_contain_text("已使用")
+        shot(staff, "e2e-used-code-refused")
 
         expect(holder.get_by_test_id("pay-success")).to_be_visible(timeout=15_000)
         expect(holder.get_by_test_id("pay-amount")).to_contain_text("¥500.00")
