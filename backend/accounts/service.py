@@ -120,7 +120,8 @@ def request_login_code(*, phone: str) -> SmsCode:
 
 
 def login_with_code(*, phone: str, code: str) -> User:
-    """Check the latest code for the phone; a wrong guess is counted even though the request fails."""
+    """Check the latest code for the phone. Each guess is counted before it is compared, in one
+    guarded UPDATE committed at once: a hundred guesses sent together compare at most the limit."""
     cfg = current_app.config
     phone_hash = blind_index(phone)
     entry = db.session.scalar(
@@ -130,17 +131,19 @@ def login_with_code(*, phone: str, code: str) -> User:
         raise DomainError("验证码错误，请重新获取", code="code_invalid")
     if entry.expires_at <= utcnow():
         raise DomainError("验证码已过期，请重新获取", code="code_expired")
-    if entry.attempts >= cfg["SMS_CODE_MAX_ATTEMPTS"]:
+    limit = cfg["SMS_CODE_MAX_ATTEMPTS"]
+    attempts = db.session.execute(
+        sa.update(SmsCode)
+        .where(SmsCode.id == entry.id, SmsCode.attempts < limit, SmsCode.used_at.is_(None))
+        .values(attempts=SmsCode.attempts + 1)
+        .returning(SmsCode.attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    db.session.commit()  # the attempt counts even though this request may fail
+    if attempts is None:
         raise DomainError("错误次数过多，请重新获取验证码", code="too_many_attempts", status=429)
     if not hmac.compare_digest(entry.code_hash, _code_digest(phone_hash, code)):
-        # guarded increment, committed now so that the failed attempt is not rolled back
-        db.session.execute(
-            sa.update(SmsCode)
-            .where(SmsCode.id == entry.id, SmsCode.attempts < cfg["SMS_CODE_MAX_ATTEMPTS"])
-            .values(attempts=SmsCode.attempts + 1)
-        )
-        db.session.commit()
-        left = max(cfg["SMS_CODE_MAX_ATTEMPTS"] - entry.attempts, 0)
+        left = max(limit - attempts, 0)
         raise DomainError("验证码错误", code="code_invalid", details={"attempts_left": left})
     claimed = db.session.execute(
         sa.update(SmsCode).where(SmsCode.id == entry.id, SmsCode.used_at.is_(None)).values(used_at=utcnow())
