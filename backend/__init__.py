@@ -20,7 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings.load(app.instance_path, config))
     if config:
         app.config.update(config)
-    app.json.ensure_ascii = False
+    from backend.core.payload import JSONProvider
+
+    app.json = JSONProvider(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from backend.core import auth, keys, pii

@@ -94,7 +94,9 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "POSTER_FONT": os.environ.get("POSTER_FONT", ""),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(Path(__file__).resolve().parent.parent / "static")),
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # request bodies (backend/core/payload.py): JSON at most 4 MiB; file uploads (multipart) 16 MiB
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "UPLOAD_MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", ""),
         # Vouchers: how long a provider may reverse a redemption; how long a scan stays good to
         # confirm a payment; how many days before expiry holders are reminded; provider notice days

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import ValidationError, fields, pre_load, validate, validates
+from marshmallow import ValidationError, pre_load, validate, validates
 
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, SubjectType
+from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import is_credit_code, is_id_number, is_phone, mask_id_number, mask_phone
@@ -84,7 +85,7 @@ class ProfileIn(Schema):
     subject_type = fields.Enum(SubjectType, allow_none=True, error_messages={"unknown": "请选择主体类型"})
     org_name = fields.String(allow_none=True, validate=validate.Length(max=128, error="名称不能超过 128 个字"))
     credit_code = fields.String(allow_none=True)
-    founded_on = fields.Date(allow_none=True)
+    founded_on = fields.Date(allow_none=True, earliest=date(1900, 1, 1))  # checked below: 1949 to today
     district = fields.String(allow_none=True, validate=validate.OneOf(list(DISTRICTS), error="请选择所在区县"))
     id_number = fields.String(allow_none=True)
 
@@ -120,7 +121,7 @@ class MeIn(Schema):
 
 class GrantIn(Schema):
     role = fields.Enum(Role, required=True, error_messages={"unknown": "没有这个角色"})
-    place_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, error="场所编号不正确"))
+    place_id = fields.Id(load_default=None, allow_none=True, error_messages={"out_of_range": "场所编号不正确"})
 
 
 class UserAdminOut(MeOut):

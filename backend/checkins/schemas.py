@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
 from backend.checkins.enums import PURPOSE_LABELS, VisitPurpose, VisitSource
 from backend.checkins.service import note_text, result_label
+from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import mask_name
 from backend.places.enums import KIND_LABELS
 
-ID = fields.Integer(validate=validate.Range(1, 2**31 - 1, error="编号不正确"))
+ID = fields.Id()
 NONCE = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{16,64}$",
                                                               error="扫码编号应为 16 到 64 位字母、数字、- 或 _"))
 PURPOSE = fields.Enum(VisitPurpose, required=True, error_messages={"unknown": "请选择到访目的"})
@@ -23,8 +24,9 @@ class SelfCheckInIn(Schema):
 
 
 class VisitNoteIn(Schema):
-    text = fields.String(load_default="", validate=validate.Length(max=500, error="服务记录不能超过 500 字"))
-    loan_amount = fields.Integer(load_default=None, allow_none=True,
+    text = fields.String(load_default="", multiline=True,
+                         validate=validate.Length(max=500, error="服务记录不能超过 500 字"))
+    loan_amount = fields.Fen(load_default=None, allow_none=True,
                                  validate=validate.Range(0, 10**11, error="拟贷金额不正确（单位：分）"))
     business_type = fields.String(load_default="", validate=validate.Length(max=64, error="经营类型不能超过 64 字"))
     referred_bank = fields.String(load_default="", validate=validate.Length(max=64, error="推荐银行不能超过 64 字"))
@@ -172,7 +174,8 @@ class ReviewQueryIn(Schema):
 
 
 class ScanReviewIn(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的核查说明"))
+    note = fields.String(required=True, multiline=True,
+                         validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的核查说明"))
 
 
 class CheckinScanOut(Schema):

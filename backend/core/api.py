@@ -1,11 +1,16 @@
-"""flask-smorest Api whose documented and actual error payload is our one error shape."""
+"""flask-smorest Api whose documented and actual error payload is our one error shape, and the
+Blueprint every domain uses, whose argument parser applies this project's input rules."""
 from __future__ import annotations
+
+import re
 
 import marshmallow as ma
 import flask_smorest
 from flask_smorest import pagination
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
 
-from backend.core import errors
+from backend.core import errors, fields, payload
 
 
 class ErrorSchema(ma.Schema):
@@ -24,8 +29,50 @@ class Api(flask_smorest.Api):
         return errors.handle_http_exception(error)
 
 
-def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> flask_smorest.Blueprint:
-    return flask_smorest.Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+_DECIMAL = re.compile(r"-?[0-9]{1,30}")
+
+
+def _as_int(value):
+    """Canonical decimal text as an int; anything else as it came, for the strict field to refuse."""
+    if isinstance(value, list):
+        return [_as_int(each) for each in value]
+    return int(value) if isinstance(value, str) and _DECIMAL.fullmatch(value) else value
+
+
+def _is_integer(field: ma.fields.Field) -> bool:
+    return isinstance(field, ma.fields.Integer) or (isinstance(field, ma.fields.List)
+                                                    and isinstance(field.inner, ma.fields.Integer))
+
+
+class Parser(FlaskParser):
+    """webargs' parser with the project's input rules (the fields carry the rest, core/fields.py):
+    JSON bodies go through ``payload.loads`` (depth bounded, NaN refused); a query string is text, so
+    an integer field's canonical decimal text is made an int here and the field itself stays strict."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return webargs_core.missing
+        try:
+            return payload.loads(req.get_data(cache=True))
+        except payload.TooDeep:
+            raise errors.DomainError("请求内容嵌套层级过深", code="json_too_deep", status=400,
+                                     details={"max_depth": payload.MAX_DEPTH}) from None
+
+    def load_querystring(self, req, schema):
+        proxy = self._makeproxy(req.args, schema)
+        integers = {field.data_key or name for name, field in schema.fields.items() if _is_integer(field)}
+        if not integers.intersection(req.args.keys()):
+            return proxy
+        return {key: _as_int(proxy[key]) if key in integers else proxy[key] for key in proxy}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+    PAGINATION_ARGUMENTS_PARSER = ARGUMENTS_PARSER
+
+
+def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    return Blueprint(name, import_name, url_prefix=url_prefix, description=description)
 
 
 MAX_PAGE = 100_000
@@ -39,10 +86,10 @@ def _pagination_schema(def_page, def_page_size, def_max_page_size):
             ordered = True
             unknown = ma.EXCLUDE
 
-        page = ma.fields.Integer(
+        page = fields.Integer(
             load_default=def_page, validate=ma.validate.Range(min=1, max=MAX_PAGE, error="页码应在 1 到 100000 之间")
         )
-        page_size = ma.fields.Integer(
+        page_size = fields.Integer(
             load_default=def_page_size,
             validate=ma.validate.Range(min=1, max=def_max_page_size, error=f"每页条数应在 1 到 {def_max_page_size} 之间"),
         )

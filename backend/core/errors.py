@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     406: ("not_acceptable", "无法提供所请求的格式"),
     409: ("conflict", "数据已被修改，请刷新后重试"),
     412: ("precondition_failed", "内容已被修改，请刷新后重试"),
-    413: ("payload_too_large", "上传的内容过大"),
+    413: ("payload_too_large", "提交的内容过大"),
     415: ("unsupported_media_type", "不支持的内容类型"),
     422: ("validation_error", "提交的内容有误，请检查后重试"),
     428: ("precondition_required", "缺少版本信息，请刷新后重试"),
@@ -92,6 +92,8 @@ def handle_http_exception(error: HTTPException):
         limit = getattr(error, "limit", None)
         if limit is not None:
             details = {"limit": str(limit.limit)}
+    if status == 413:
+        details = {"max_bytes": request.max_content_length}
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         details = {"allowed": sorted(error.valid_methods)}
     response = error_response(code, message, status, details, headers)

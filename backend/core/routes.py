@@ -5,12 +5,12 @@ import sqlalchemy as sa
 from flask import current_app, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS
 from backend.core.api import blueprint
 from backend.core.audit import AuditLog
-from backend.core import uploads
+from backend.core import fields, payload, uploads
 from backend.core.auth import BEARER, login_required, roles_required
 from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
@@ -64,7 +64,7 @@ class AuditQueryIn(Schema):
     action = fields.String(validate=validate.Length(max=64))
     target_type = fields.String(validate=validate.Length(max=32))
     target_id = fields.String(validate=validate.Length(max=64))
-    actor_id = fields.Integer()
+    actor_id = fields.Id()
 
 
 class AuditOut(Schema):
@@ -95,6 +95,7 @@ class AuditLogList(MethodView):
 
 
 uploads_blp = blueprint("uploads", __name__, "/api/uploads", "上传材料（图片按内容检查、去除 EXIF 并压缩；PDF）")
+uploads_blp.before_request(payload.allow_upload_size)
 
 
 class UploadIn(Schema):

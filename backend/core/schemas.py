@@ -1,10 +1,13 @@
-"""Marshmallow base schema: unknown input fields are excluded and messages are Chinese."""
+"""Marshmallow base schema: unknown input fields are excluded, every field is a project field type
+(backend/core/fields.py) and messages are Chinese."""
 from __future__ import annotations
 
 import inspect
 
 import marshmallow as ma
 from marshmallow import fields, validate
+
+from backend.core import fields as project_fields
 
 FIELD_MESSAGES = {
     "required": "必填",
@@ -53,27 +56,17 @@ def _localise_validators() -> None:
 _localise_validators()
 
 
-def _nul_fields(data, path="") -> list[str]:
-    """Names of string values (at any depth) holding a NUL character, which no database text takes."""
-    found = []
-    if isinstance(data, str):
-        return [path or "_schema"] if "\x00" in data else []
-    items = data.items() if hasattr(data, "items") else enumerate(data) if isinstance(data, list) else ()
-    for key, value in items:
-        found += _nul_fields(value, f"{path}.{key}" if path else str(key))
-    return found
-
-
 class Schema(ma.Schema):
+    """Unknown input fields are excluded; every field is one of ``backend.core.fields`` (strict integers
+    bounded by their columns, text without control characters, dates in range)."""
+
     class Meta:
         unknown = ma.EXCLUDE
 
     error_messages = {"type": "数据格式不正确", "unknown": "未知字段"}
 
-    @ma.pre_load
-    def _refuse_nul(self, data, **kwargs):
-        bad = _nul_fields(data) if hasattr(data, "items") or isinstance(data, list) else []
-        if bad:
-            raise ma.ValidationError({name.split(".")[0]: ["不能包含空字符"] for name in bad})
-        return data
-
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        foreign = project_fields.foreign_leaf(field_obj)
+        if foreign is not None:
+            raise TypeError(f"{type(self).__name__}.{field_name}: use backend.core.fields, not marshmallow's "
+                            f"{type(foreign).__name__}")

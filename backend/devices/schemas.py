@@ -3,8 +3,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, validate
 
+from backend.core import fields
 from backend.core.schemas import Schema
 from backend.core.validators import mask_name
 from backend.places.schemas import PlaceOut
@@ -75,7 +76,7 @@ class ProvisionOut(Schema):
 
 
 class BundleQueryIn(Schema):
-    since = fields.Integer(validate=validate.Range(min=0, max=2**62))
+    since = fields.Integer(validate=validate.Range(min=0, max=2**31 - 1, error="同步位置不正确"))
 
 
 class BundleDevice(Schema):

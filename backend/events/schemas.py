@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask import g
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
 from backend.accounts.enums import SubjectType
+from backend.core import fields
 from backend.core.api import request_cache
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
@@ -11,7 +12,7 @@ from backend.core.validators import mask_name, mask_phone
 from backend.events.enums import EVENT_STATE_LABELS, KIND_LABELS, REGISTRATION_LABELS, EventKind, EventState, \
     RegistrationState
 
-ID = fields.Integer(validate=validate.Range(1, 2**31 - 1, error="编号不正确"))
+ID = fields.Id()
 DISTRICT = fields.String(validate=validate.OneOf(list(DISTRICTS), error="区县代码不正确"))
 KIND = fields.Enum(EventKind, error_messages={"unknown": "活动类型不正确"})
 NONCE = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{16,64}$",
@@ -25,11 +26,12 @@ class AudienceIn(Schema):
 
 
 class EventIn(Schema):
-    place_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1, error="请选择场所"))
+    place_id = fields.Id(required=True, error_messages={"out_of_range": "请选择场所"})
     title = fields.String(required=True, validate=validate.Length(min=2, max=64, error="标题为 2 到 64 个字"))
     kind = fields.Enum(EventKind, required=True, error_messages={"unknown": "活动类型不正确"})
-    description = fields.String(load_default="", validate=validate.Length(max=5000, error="介绍不能超过 5000 字"))
-    cover_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1))
+    description = fields.String(load_default="", multiline=True,
+                                validate=validate.Length(max=5000, error="介绍不能超过 5000 字"))
+    cover_id = fields.Id(load_default=None, allow_none=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     signup_opens_at = fields.AwareDateTime(required=True)
@@ -45,7 +47,8 @@ class EventPatchIn(EventIn):
 
 
 class CancelIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
+    reason = fields.String(required=True, multiline=True,
+                           validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
 
 
 class PublicQueryIn(Schema):
@@ -86,7 +89,8 @@ class FiguresIn(Schema):
 
 
 class RejectIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
+    reason = fields.String(required=True, multiline=True,
+                           validate=validate.Length(min=2, max=200, error="请填写 2 到 200 字的原因"))
 
 
 class DoorScanIn(Schema):

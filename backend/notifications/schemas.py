@@ -1,5 +1,6 @@
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from backend.core import fields
 from backend.core.schemas import Schema
 
 
@@ -14,7 +15,7 @@ class NotificationOut(Schema):
 
 
 class ReadIn(Schema):
-    ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), load_default=None,
+    ids = fields.List(fields.Id(), load_default=None,
                       allow_none=True, validate=validate.Length(max=500, error="一次最多 500 条"),
                       metadata={"description": "omit to mark all as read"})
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from flask import g
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
+from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.places import service

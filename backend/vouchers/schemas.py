@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask import g
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
 from backend.accounts.enums import SubjectType
+from backend.core import fields
 from backend.core.db import utcnow
 from backend.core.api import request_cache
 from backend.core.regions import DISTRICTS
@@ -13,8 +14,7 @@ from backend.vouchers.enums import (APPLICATION_STATE_LABELS, BATCH_STATE_LABELS
                                     PROVIDER_STATUS_LABELS, STATEMENT_STATE_LABELS, ApplicationState, BatchMode,
                                     BatchState, Category, StatementState)
 
-MAX_FEN = 10**10  # ¥100,000,000.00
-FEN = fields.Integer
+MAX_AMOUNT = 10**10  # ¥100,000,000.00: a face value, a minimum bill, a bill (a budget goes to fields.MAX_FEN)
 KEY = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{8,64}$",
                                                             error="请求编号应为 8 到 64 位字母、数字、- 或 _"))
 CATEGORY = fields.String(validate=validate.OneOf([c.value for c in Category], error="服务类别不正确"))
@@ -38,12 +38,15 @@ class EligibilityIn(Schema):
 
 class BatchIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=64, error="名称为 2 到 64 个字"))
-    description = fields.String(load_default="", validate=validate.Length(max=2000, error="说明不能超过 2000 字"))
+    description = fields.String(load_default="", multiline=True,
+                                validate=validate.Length(max=2000, error="说明不能超过 2000 字"))
     district = fields.String(required=True, validate=validate.OneOf(list(DISTRICTS), error="请选择发放区县"))
-    face_value = FEN(required=True, validate=validate.Range(1, MAX_FEN, error="面值应为正数（单位：分）"))
+    face_value = fields.Fen(required=True,
+                            validate=validate.Range(1, MAX_AMOUNT, error="面值应在 1 分到 1 亿元之间（单位：分）"))
     total_count = fields.Integer(load_default=None, allow_none=True,
                                  validate=validate.Range(1, 10_000_000, error="发放总量应在 1 到 10000000 之间"))
-    budget = FEN(load_default=None, allow_none=True, validate=validate.Range(1, MAX_FEN * 1000, error="预算应为正数（单位：分）"))
+    budget = fields.Fen(load_default=None, allow_none=True,
+                        validate=validate.Range(1, fields.MAX_FEN, error="预算应在 1 分到 100 亿元之间（单位：分）"))
     per_person_limit = fields.Integer(load_default=1, validate=validate.Range(1, 100, error="每人限领应在 1 到 100 之间"))
     daily_cap = fields.Integer(load_default=None, allow_none=True,
                                validate=validate.Range(1, 10_000_000, error="每日上限应为正数"))
@@ -55,7 +58,8 @@ class BatchIn(Schema):
     categories = fields.List(CATEGORY, required=True, validate=validate.Length(min=1, error="至少选择一种用途"))
     co_pay_ratio_bp = fields.Integer(load_default=10000, validate=validate.Range(
         1, 10000, error="补贴比例应在 0.01% 到 100% 之间（单位：万分之一）"))
-    min_bill = FEN(load_default=0, validate=validate.Range(0, MAX_FEN, error="最低账单金额不能为负"))
+    min_bill = fields.Fen(load_default=0,
+                          validate=validate.Range(0, MAX_AMOUNT, error="最低账单金额应在 0 到 1 亿元之间（单位：分）"))
     eligibility = fields.Nested(EligibilityIn, load_default=lambda: {"subject_types": [], "max_firm_age_years": None,
                                                                      "districts": []})
     mode = fields.Enum(BatchMode, load_default=BatchMode.claim, error_messages={"unknown": "发放方式只能是 claim 或 apply"})
@@ -195,8 +199,9 @@ class WalletQueryIn(Schema):
 # --- applications -------------------------------------------------------------------------------------
 
 class ApplicationIn(Schema):
-    statement = fields.String(required=True, validate=validate.Length(min=5, max=2000, error="申请说明为 5 到 2000 字"))
-    upload_ids = fields.List(fields.Integer(validate=validate.Range(1, 2**31 - 1)), load_default=list,
+    statement = fields.String(required=True, multiline=True,
+                              validate=validate.Length(min=5, max=2000, error="申请说明为 5 到 2000 字"))
+    upload_ids = fields.List(fields.Id(), load_default=list,
                              validate=validate.Length(max=10, error="最多上传 10 份材料"))
 
 
@@ -236,12 +241,13 @@ def _applicant(application) -> dict:
 
 class ApplicationQueryIn(Schema):
     state = fields.Enum(ApplicationState, error_messages={"unknown": "状态不正确"})
-    batch_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+    batch_id = fields.Id()
 
 
 class DecisionIn(Schema):
     approve = fields.Boolean(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=256, error="原因不能超过 256 字"))
+    reason = fields.String(load_default="", multiline=True,
+                           validate=validate.Length(max=256, error="原因不能超过 256 字"))
 
 
 # --- providers -------------------------------------------------------------------------------------
@@ -259,7 +265,8 @@ class ProviderIn(Schema):
     address = fields.String(required=True, validate=validate.Length(min=2, max=256, error="地址为 2 到 256 个字"))
     contact_name = fields.String(required=True, validate=validate.Length(min=1, max=64, error="请填写联系人"))
     contact_phone = fields.String(required=True, validate=lambda v: is_phone(v) or _bad_phone())
-    intro = fields.String(load_default="", validate=validate.Length(max=1000, error="简介不能超过 1000 字"))
+    intro = fields.String(load_default="", multiline=True,
+                          validate=validate.Length(max=1000, error="简介不能超过 1000 字"))
 
     @validates_schema
     def _categories_unique(self, data, **kwargs):
@@ -319,11 +326,13 @@ class AdminProviderQueryIn(Schema):
 class ProviderDecisionIn(Schema):
     action = fields.String(required=True, validate=validate.OneOf(
         ["approve", "reject", "suspend", "blacklist", "restore"], error="操作不正确"))
-    reason = fields.String(load_default="", validate=validate.Length(max=256, error="原因不能超过 256 字"))
+    reason = fields.String(load_default="", multiline=True,
+                           validate=validate.Length(max=256, error="原因不能超过 256 字"))
 
 
 class ObjectionIn(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=5, max=500, error="异议内容为 5 到 500 字"))
+    text = fields.String(required=True, multiline=True,
+                         validate=validate.Length(min=5, max=500, error="异议内容为 5 到 500 字"))
 
 
 class ObjectionOut(Schema):
@@ -370,8 +379,9 @@ class PayCodeStatusOut(Schema):
 
 class QuoteIn(Schema):
     scan_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    voucher_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
-    bill_amount = FEN(required=True, validate=validate.Range(1, MAX_FEN, error="账单金额应为正数（单位：分）"))
+    voucher_id = fields.Id(required=True)
+    bill_amount = fields.Fen(required=True,
+                             validate=validate.Range(1, MAX_AMOUNT, error="账单金额应在 1 分到 1 亿元之间（单位：分）"))
     category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category],
                                                                      error="服务类别不正确"))
 
@@ -429,7 +439,8 @@ def _provider_name(provider_id: int) -> str:
 
 
 class ReverseIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=256, error="请填写撤销原因（2 到 256 字）"))
+    reason = fields.String(required=True, multiline=True,
+                           validate=validate.Length(min=2, max=256, error="请填写撤销原因（2 到 256 字）"))
 
 
 class RedemptionQueryIn(Schema):
@@ -474,12 +485,13 @@ class StatementOut(Schema):
 
 class StatementQueryIn(Schema):
     state = fields.Enum(StatementState, error_messages={"unknown": "状态不正确"})
-    provider_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+    provider_id = fields.Id()
 
 
 class StatementDecisionIn(Schema):
     action = fields.String(required=True, validate=validate.OneOf(["approve", "reject", "pay"], error="操作不正确"))
-    reason = fields.String(load_default="", validate=validate.Length(max=256, error="原因不能超过 256 字"))
+    reason = fields.String(load_default="", multiline=True,
+                           validate=validate.Length(max=256, error="原因不能超过 256 字"))
 
 
 class ExportQueryIn(Schema):
