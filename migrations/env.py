@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -96,15 +97,42 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, _sqlite_foreign_keys_deferred_to_the_end(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # SQLite's DDL is transactional too: one transaction for the run, checked before it commits
+            transactional_ddl=True,
             **conf_args
         )
 
         with context.begin_transaction():
             context.run_migrations()
+            _check_sqlite_foreign_keys(connection)
+
+
+@contextmanager
+def _sqlite_foreign_keys_deferred_to_the_end(connection):
+    """SQLite alters a table by rebuilding it (batch mode): with foreign keys enforced, dropping the old
+    table deletes through the foreign keys pointing at it (RESTRICT refuses, CASCADE empties the
+    children). As SQLite's own procedure for ALTER says, enforcement is off during the migration (the
+    PRAGMA only works outside a transaction, so on the DBAPI connection before it begins) and the
+    whole database is checked before the migration commits."""
+    sqlite = connection.dialect.name == 'sqlite'
+    if sqlite:
+        connection.connection.driver_connection.execute('PRAGMA foreign_keys=OFF')
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys=ON')
+
+
+def _check_sqlite_foreign_keys(connection):
+    if connection.dialect.name == 'sqlite':
+        broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+        if broken:
+            raise RuntimeError(f'foreign keys broken by the migration: {broken[:10]}')
 
 
 if context.is_offline_mode():

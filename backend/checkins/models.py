@@ -79,7 +79,7 @@ class VisitNote(db.Model):
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     nonce: Mapped[str] = mapped_column(sa.String(64), unique=True)
     text: Mapped[str] = mapped_column(sa.String(500), default="")
-    loan_amount: Mapped[int | None]  # fen sought
+    loan_amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen sought
     business_type: Mapped[str] = mapped_column(sa.String(64), default="")
     referred_bank: Mapped[str] = mapped_column(sa.String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,9 +36,9 @@ class VoucherBatch(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(64))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     district: Mapped[str] = mapped_column(sa.String(12), index=True)
-    face_value: Mapped[int]
+    face_value: Mapped[int] = mapped_column(sa.BigInteger)
     total_count: Mapped[int | None]
-    budget: Mapped[int | None]
+    budget: Mapped[int | None] = mapped_column(sa.BigInteger)
     per_person_limit: Mapped[int] = mapped_column(default=1)
     daily_cap: Mapped[int | None]
     claim_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -47,13 +47,13 @@ class VoucherBatch(TimestampMixin, db.Model):
     valid_days: Mapped[int | None]
     categories: Mapped[list] = mapped_column(sa.JSON, default=list)
     co_pay_ratio_bp: Mapped[int] = mapped_column(default=10000)  # share of a bill it may cover, 1/10000
-    min_bill: Mapped[int] = mapped_column(default=0)
+    min_bill: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     eligibility: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # subject_types, max_firm_age_years, districts
     mode: Mapped[BatchMode] = mapped_column(str_enum(BatchMode, "batch_mode", 8), default=BatchMode.claim)
     state: Mapped[BatchState] = mapped_column(str_enum(BatchState, "batch_state", 8), default=BatchState.draft)
     issued_count: Mapped[int] = mapped_column(default=0)
-    issued_amount: Mapped[int] = mapped_column(default=0)
-    returned_amount: Mapped[int] = mapped_column(default=0)  # unspent value of expired vouchers
+    issued_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    returned_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # unspent value of expired vouchers
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     __table_args__ = (
@@ -113,8 +113,8 @@ class Voucher(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_batch.id", ondelete="RESTRICT"), index=True)
     holder_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"), index=True)
-    face_value: Mapped[int]
-    balance: Mapped[int]
+    face_value: Mapped[int] = mapped_column(sa.BigInteger)
+    balance: Mapped[int] = mapped_column(sa.BigInteger)
     claim_key: Mapped[str | None] = mapped_column(sa.String(64))
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voucher_application.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -139,8 +139,8 @@ class LedgerEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[LedgerKind] = mapped_column(str_enum(LedgerKind, "ledger_kind", 8))
-    amount: Mapped[int]
-    balance_after: Mapped[int]
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    balance_after: Mapped[int] = mapped_column(sa.BigInteger)
     redemption_id: Mapped[int | None] = mapped_column(sa.ForeignKey("redemption.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -250,8 +250,8 @@ class Redemption(db.Model):
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"))
     holder_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"), index=True)
     category: Mapped[str] = mapped_column(sa.String(16))
-    bill_amount: Mapped[int]
-    amount: Mapped[int]
+    bill_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
     idempotency_key: Mapped[str] = mapped_column(sa.String(64))
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -288,9 +288,9 @@ class SettlementStatement(TimestampMixin, db.Model):
     state: Mapped[StatementState] = mapped_column(str_enum(StatementState, "statement_state", 12),
                                                   default=StatementState.submitted, index=True)
     redemption_count: Mapped[int] = mapped_column(default=0)
-    redeemed_total: Mapped[int] = mapped_column(default=0)
-    reversed_total: Mapped[int] = mapped_column(default=0)
-    net_total: Mapped[int] = mapped_column(default=0)
+    redeemed_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    reversed_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    net_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

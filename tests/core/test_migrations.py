@@ -1,11 +1,18 @@
 """The models and the migrations agree: after `upgrade` on an empty database, autogenerate
 finds nothing to do.  Runs on SQLite and on PostgreSQL like the rest of the suite."""
+import uuid
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import psycopg
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from backend.core.db import NAMING_CONVENTION
 from backend.extensions import db
+from tests.conftest import PG_ADMIN_URL
 
 
 def test_models_match_migrations(app, session):
@@ -35,3 +42,76 @@ def test_constraints_follow_the_naming_convention(app, session):
         for index in inspector.get_indexes(table.name):
             assert index["name"].startswith(("ix_", "uq_")), index
     assert NAMING_CONVENTION["pk"] == "pk_%(table_name)s"
+
+
+@pytest.fixture
+def scratch_engine(database_kind, tmp_path):
+    """An empty database of the same kind, for migrating with rows in it."""
+    from backend.config import normalise_db_url
+    from backend.core.db import configure_sqlite
+
+    if database_kind == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrate.db'}")
+        configure_sqlite(engine)  # foreign keys on, as the app runs
+        yield engine
+        engine.dispose()
+        return
+    name = f"cyql_migrate_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = sa.create_engine(normalise_db_url(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"))
+    yield engine
+    engine.dispose()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+BEFORE_BIGINT, BIGINT = "3a7e5c0de001", "b16a0c0de002"
+ROWS = [
+    ('INSERT INTO "user" (id, name, is_active, created_at, updated_at) VALUES (1, :name, :yes, :now, :now)', {}),
+    ("INSERT INTO voucher_batch (id, name, description, district, face_value, per_person_limit, claim_starts_at, "
+     "claim_ends_at, categories, co_pay_ratio_bp, min_bill, eligibility, mode, state, issued_count, issued_amount, "
+     "returned_amount, created_at, updated_at) VALUES (1, :name, '', '370811', 50000, 1, :now, :now, '[\"rent\"]', "
+     "10000, 0, '{}', 'claim', 'active', 1, 50000, 0, :now, :now)", {}),
+    ("INSERT INTO voucher (id, batch_id, holder_id, face_value, balance, claimed_at, valid_from, valid_until) "
+     "VALUES (1, 1, 1, 50000, 50000, :now, :now, :now)", {}),
+    ("INSERT INTO voucher_ledger (id, voucher_id, kind, amount, balance_after, created_at) "
+     "VALUES (1, 1, 'issue', 50000, 50000, :now)", {}),
+]
+
+
+def test_amounts_become_bigint_keeping_rows_constraints_and_foreign_keys(app, scratch_engine, monkeypatch):
+    """SQLite rebuilds each table: with foreign keys enforced, dropping a referenced table would delete
+    through them (migrations/env.py turns enforcement off for the migration and checks it after)."""
+    import flask_migrate
+
+    from backend.core.db import UTCDateTime
+
+    monkeypatch.setattr(app.extensions["migrate"], "db", SimpleNamespace(engine=scratch_engine, metadata=db.metadata))
+    params = {"name": "迁移测试", "yes": True, "now": datetime.now(timezone.utc)}
+    typed = [sa.bindparam("now", type_=UTCDateTime)]
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_BIGINT)
+        with scratch_engine.begin() as conn:
+            for sql, _ in ROWS:
+                statement = sa.text(sql)
+                conn.execute(statement.bindparams(*[p for p in typed if f":{p.key}" in sql]),
+                             {k: v for k, v in params.items() if f":{k}" in sql})
+        flask_migrate.upgrade(revision=BIGINT)
+        with scratch_engine.begin() as conn:
+            conn.execute(sa.text("UPDATE voucher_batch SET budget = 5000000000"))  # ¥50 M
+            assert conn.execute(sa.text("SELECT budget FROM voucher_batch")).scalar() == 5_000_000_000
+            assert conn.execute(sa.text("SELECT count(*) FROM voucher_ledger")).scalar() == 1
+            columns = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns("voucher")}
+            assert isinstance(columns["balance"], sa.BigInteger)
+        with pytest.raises(sa.exc.IntegrityError):  # the named CHECK constraints came along
+            with scratch_engine.begin() as conn:
+                conn.execute(sa.text("UPDATE voucher SET balance = face_value + 1"))
+        if scratch_engine.dialect.name == "sqlite":
+            with scratch_engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with scratch_engine.begin() as conn:
+            conn.execute(sa.text("UPDATE voucher_batch SET budget = NULL"))
+        flask_migrate.downgrade(revision=BEFORE_BIGINT)
+        with scratch_engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM voucher_ledger")).scalar() == 1
