@@ -64,9 +64,8 @@ def register(*, user, data: dict) -> Provider:
     db.session.add(provider)
     db.session.flush()
     db.session.add(ProviderMember(provider_id=provider.id, user_id=user.id))
-    if not user.has_role(Role.provider_staff):
-        accounts.grant_role(actor=None, user=user, role=Role.provider_staff)
     db.session.flush()
+    # no role yet: the provider-staff role (the desk: scan, redeem, statements) comes with approval
     return provider
 
 
@@ -87,7 +86,13 @@ def decide(*, actor, provider: Provider, action: str, reason: str) -> Provider:
     db.session.flush()
     audit.record(actor=actor, action=f"provider.{action}", target_type="provider", target_id=provider.id,
                  before=before, after={"status": provider.status.value, "reason": reason})
-    for member in db.session.scalars(sa.select(ProviderMember).where(ProviderMember.provider_id == provider.id)):
+    members = db.session.scalars(sa.select(ProviderMember).where(ProviderMember.provider_id == provider.id)).all()
+    if action == "approve":  # the staff role comes with approval (granted and logged once per member)
+        from backend.accounts.models import User
+
+        for member in members:
+            accounts.grant_role(actor=actor, user=db.session.get(User, member.user_id), role=Role.provider_staff)
+    for member in members:
         notifications.notify(user_id=member.user_id, kind="provider_status",
                              title=f"服务机构{ACTION_LABELS[action]}",
                              body=f"{provider.name}{('：' + reason) if reason else ''}", link="provider-home")

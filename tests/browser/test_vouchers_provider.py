@@ -302,7 +302,8 @@ def test_register_a_provider(page, live_server, shot):
         localStorage.setItem('cyql.user', JSON.stringify(login.user))
     }""", login)
     page.reload()  # the session is read at start-up
-    page.goto("/#/provider-home")
+    page.goto("/#/mine")
+    page.get_by_test_id("mine-provider").click()
     expect(page.get_by_test_id("page-provider-home")).to_have_attribute("data-status", "none")
     snap(shot, page, "provider-home-none")
     page.get_by_test_id("go-register").click()
@@ -331,5 +332,10 @@ def test_register_a_provider(page, live_server, shot):
     expect(home).to_have_attribute("data-status", "pending")
     expect(page.get_by_test_id("next-step")).to_contain_text("审核")
     expect(page.get_by_test_id("go-redeem")).to_have_count(0)
-    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", "provider_staff")
+    # no staff role before approval: the desk's endpoints stay closed, the phone stays an entrepreneur's
+    assert page.evaluate("localStorage.getItem('cyql.role')") != "provider_staff"
+    me = requests.get(base + "/api/me", headers=auth(login["access_token"]), timeout=5).json()
+    assert "provider_staff" not in me["roles"]
+    desk = requests.get(base + "/api/provider/statements", headers=auth(login["access_token"]), timeout=5)
+    assert (desk.status_code, desk.json()["code"]) == (403, "forbidden")
     snap(shot, page, "provider-home-pending")

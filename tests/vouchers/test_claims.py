@@ -222,3 +222,33 @@ def test_objections_only_during_notice_and_once_per_person(session):
     assert code_of(providers.object_to, user=person, provider=on_notice, text="再提一次异议") == "already_objected"
     assert code_of(providers.object_to, user=person, provider=listed, text="公示期已过") == "not_on_notice"
     assert providers.objection_count(on_notice) == 1
+
+
+def test_a_provider_registration_grants_no_role_until_approved(client, auth, session):
+    """Filing a registration opens no staff-only endpoint; approval grants the role, logged."""
+    from backend.core.audit import AuditLog
+    from backend.core.validators import credit_code_check_char
+
+    person = make_entrepreneur()
+    body = {"name": "济宁明德财税咨询有限公司", "credit_code": "91370811MA3DEM777" + credit_code_check_char("91370811MA3DEM777"),
+            "categories": ["tax"], "district": "370811", "address": "济宁市任城区共青团路 8 号",
+            "contact_name": "孙明德", "contact_phone": "13912345678"}
+    answer = client.post("/api/providers", json=body, headers=auth(person))
+    assert answer.status_code == 201, answer.get_json()
+    provider_id = answer.get_json()["id"]
+    assert "provider_staff" not in client.get("/api/me", headers=auth(person)).get_json()["roles"]
+    assert client.get("/api/provider", headers=auth(person)).get_json()["status"] == "pending"
+    for method, url in [("POST", "/api/provider/scan"), ("GET", "/api/provider/statements"),
+                        ("GET", "/api/provider/redemptions")]:
+        refused = client.open(url, method=method, json={"code": "CY:X"} if method == "POST" else None,
+                              headers=auth(person))
+        assert (refused.status_code, refused.get_json()["code"]) == (403, "forbidden"), url
+    admin = make_user("admin")
+    decided = client.post(f"/api/admin/providers/{provider_id}/decision", json={"action": "approve"},
+                          headers=auth(admin))
+    assert decided.status_code == 200, decided.get_json()
+    assert "provider_staff" in client.get("/api/me", headers=auth(person)).get_json()["roles"]
+    grants = session.scalars(sa.select(AuditLog).where(AuditLog.action == "role.grant",
+                                                       AuditLog.target_id == str(person.id))).all()
+    assert [(g.actor_id, g.after["role"]) for g in grants if g.after["role"] == "provider_staff"] == \
+        [(admin.id, "provider_staff")]

@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("GET", "/api/me/vouchers", None, ENTREPRENEUR),
     ("GET", "/api/me/vouchers/{voucher}", None, ENTREPRENEUR),
     ("GET", "/api/me/receipts", None, ENTREPRENEUR),
+    ("GET", "/api/me/pay-code", None, ENTREPRENEUR),
     ("GET", "/api/me/voucher-applications", None, ENTREPRENEUR),
     ("POST", "/api/me/voucher-applications/{application}/withdraw", None, ENTREPRENEUR),
     ("GET", "/api/me/notifications", None, LOGGED_IN),
@@ -121,7 +122,7 @@ def test_permission(client, make_user, auth, who, method, path, body, allowed):
 
 def test_every_voucher_route_is_in_the_table(app):
     table = table_rules(ENDPOINTS, PLACEHOLDERS)
-    prefixes = ("/api/voucher-batches", "/api/me/vouchers", "/api/me/receipts", "/api/me/voucher-applications",
+    prefixes = ("/api/voucher-batches", "/api/me/vouchers", "/api/me/receipts", "/api/me/pay-code", "/api/me/voucher-applications",
                 "/api/me/notifications", "/api/uploads", "/api/providers", "/api/provider", "/api/admin/voucher",
                 "/api/admin/providers", "/api/admin/statements")
     routes = app_rules(app, prefixes)
