@@ -121,3 +121,34 @@ def app_context(served: "ServedApp"):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def scan_tokens(*, staff_id: int, provider_id: int, targets: list[tuple[int, int]]) -> list[str]:
+    """What a cashier's scan of a pay code leaves behind, one per redemption to come (a pay code pays
+    once): a pay_scan row and the scan token naming it. ``targets``: (voucher id, holder id) per call.
+    Each holder gets one phone; its codes are told apart by the second they were made."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from backend.core.db import utcnow
+    from backend.devices.models import PersonalDevice
+    from backend.extensions import db
+    from backend.vouchers import redemption
+    from backend.vouchers.models import PayScan
+
+    now = utcnow()
+    phones = {}
+    for holder_id in sorted({holder for _, holder in targets}):
+        phone = PersonalDevice(user_id=holder_id, name="压测手机", public_key=b"\x02" + bytes(32),
+                               credential_expires_at=now + timedelta(days=1))
+        db.session.add(phone)
+        phones[holder_id] = phone
+    db.session.flush()
+    rows = [{"device_id": phones[holder].id, "code_ts": i, "holder_id": holder, "provider_id": provider_id,
+             "staff_id": staff_id, "created_at": now} for i, (_, holder) in enumerate(targets)]
+    ids = db.session.scalars(sa.insert(PayScan).returning(PayScan.id, sort_by_parameter_order=True), rows).all()
+    db.session.commit()
+    serializer = redemption._serializer()
+    return [serializer.dumps({"h": holder, "p": provider_id, "s": staff_id, "o": False, "i": scan_id})
+            for scan_id, (_, holder) in zip(ids, targets)]

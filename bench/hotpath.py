@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import PG_ADMIN_URL  # noqa: E402
+from bench.harness import PG_ADMIN_URL, scan_tokens  # noqa: E402
 
 
 def _database():
@@ -38,7 +38,8 @@ def _calls(kind: str, n: int) -> list:
     from flask_jwt_extended import create_access_token
 
     from backend.extensions import db
-    from backend.vouchers import claims, redemption
+    from backend.vouchers import claims
+    from backend.vouchers.models import Voucher
     from tests.factories import make_batch, make_entrepreneur, make_staff
 
     if kind in ("claim", "sold-out"):
@@ -57,11 +58,11 @@ def _calls(kind: str, n: int) -> list:
     batch = make_batch(face_value=1_000_000, total_count=50, co_pay_ratio_bp=10000, min_bill=0, categories=["rent"])
     vouchers = [claims.claim(user=make_entrepreneur(), batch_id=batch.id)[0] for _ in range(50)]
     db.session.commit()
-    serializer = redemption._serializer()
+    targets = [(v.id, v.holder_id) for v in (vouchers[i % len(vouchers)] for i in range(n))]
+    tokens = scan_tokens(staff_id=staff.id, provider_id=provider.id, targets=targets)  # one scan, one payment
     calls = []
-    for i in range(n):
-        v = vouchers[i % len(vouchers)]
-        token = serializer.dumps({"h": v.holder_id, "p": provider.id, "s": staff.id, "o": False})
+    for (voucher_id, _), token in zip(targets, tokens):
+        v = db.session.get(Voucher, voucher_id)
         calls.append(("POST", "/api/provider/redemptions",
                       {"scan_token": token, "voucher_id": v.id, "bill_amount": 100, "category": "rent",
                        "idempotency_key": uuid.uuid4().hex}, auth))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import app_context, gunicorn, served_app  # noqa: E402
+from bench.harness import app_context, gunicorn, scan_tokens, served_app  # noqa: E402
 from bench.loadgen import LoadProcess  # noqa: E402
 
 BILL = 100  # fen; vouchers pay 100% of the bill
@@ -28,7 +28,7 @@ def prepare(served, holders: int) -> dict:
     from flask_jwt_extended import create_access_token
 
     from backend.extensions import db
-    from backend.vouchers import claims, redemption
+    from backend.vouchers import claims
     from tests.factories import make_batch, make_entrepreneur, make_staff
 
     with app_context(served):
@@ -47,19 +47,21 @@ def prepare(served, holders: int) -> dict:
         hot_real = claims.claim(user=hot_holder, batch_id=hot.id)[0]
         hot_bare = claims.claim(user=make_entrepreneur(), batch_id=hot.id)[0]
         db.session.commit()
-        serializer = redemption._serializer()
-        token = lambda holder_id: serializer.dumps({"h": holder_id, "p": provider.id, "s": staff.id, "o": False})  # noqa
         return {
             "auth": {"Authorization": f"Bearer {create_access_token(identity=str(staff.id))}"},
-            "real": [(v.id, token(v.holder_id)) for v in real], "bare": [v.id for v in bare],
-            "hot_real": (hot_real.id, token(hot_real.holder_id)), "hot_bare": hot_bare.id,
+            "staff_id": staff.id, "provider_id": provider.id,
+            "real": [(v.id, v.holder_id) for v in real], "bare": [v.id for v in bare],
+            "hot_real": (hot_real.id, hot_real.holder_id), "hot_bare": hot_bare.id,
         }
 
 
-def real_calls(world, targets, n):
+def real_calls(served, world, targets, n):
+    """n redemptions, each on a random target and on its own scan (a scan authorises one payment)."""
+    chosen = [random.choice(targets) for _ in range(n)]
+    with app_context(served):
+        tokens = scan_tokens(staff_id=world["staff_id"], provider_id=world["provider_id"], targets=chosen)
     calls = []
-    for _ in range(n):
-        voucher_id, scan_token = random.choice(targets)
+    for (voucher_id, _), scan_token in zip(chosen, tokens):
         calls.append(("POST", "/api/provider/redemptions",
                       {"scan_token": scan_token, "voucher_id": voucher_id, "bill_amount": BILL, "category": "rent",
                        "idempotency_key": uuid.uuid4().hex}, world["auth"]))
@@ -105,13 +107,13 @@ def main() -> int:
         world = prepare(served, args.holders)
         with gunicorn("bench.bare_app:create()", served.env, args.workers, args.threads, probe="/") as bare_url, \
                 LoadProcess() as load:
-            warm = load.run(served.url, real_calls(world, world["real"], 300), c)  # warm-up both
+            warm = load.run(served.url, real_calls(served, world, world["real"], 300), c)  # warm-up both
             load.run(bare_url, bare_calls(world["bare"], 300), c)
             results = {}
             for name, url, calls in [
-                ("many", served.url, real_calls(world, world["real"], n)),
+                ("many", served.url, real_calls(served, world, world["real"], n)),
                 ("many_bare", bare_url, bare_calls(world["bare"], n)),
-                ("hot", served.url, real_calls(world, [world["hot_real"]], n // 2)),
+                ("hot", served.url, real_calls(served, world, [world["hot_real"]], n // 2)),
                 ("hot_bare", bare_url, bare_calls([world["hot_bare"]], n // 2)),
             ]:
                 results[name] = (load.run(url, calls, c), calls)
