@@ -104,6 +104,17 @@ def handle_http_exception(error: HTTPException):
     return response
 
 
+def handle_integrity_error(error: Exception):
+    """A unique or check constraint refused a write that a service did not foresee (two requests
+    racing to create the same thing): the database kept its promise, so the client is told to look
+    again (409), never a 500. Services that can give a better answer catch it themselves."""
+    from backend.extensions import db
+
+    db.session.rollback()
+    log.warning("integrity error answered 409: %s", getattr(error, "orig", error))
+    return error_response("conflict", "数据已被同时修改，请刷新后重试", 409)
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -116,6 +127,9 @@ def handle_unexpected(error: Exception):
 
 
 def register(app) -> None:
+    from sqlalchemy.exc import IntegrityError
+
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -113,3 +113,23 @@ def test_a_nul_character_anywhere_is_a_clear_422_not_a_500(client, make_user, au
     assert response.status_code == 422 and response.get_json()["details"]["query"]["q"] == ["不能包含空字符"]
     response = client.patch("/api/me", headers=auth(make_user("entrepreneur")), json={"name": "张\x00三"})
     assert response.status_code == 422 and response.get_json()["code"] == "validation_error"
+
+
+def test_an_unforeseen_constraint_violation_is_409_not_500(app, session):
+    """Two requests racing to create the same thing: whatever a service did not foresee, the database
+    refuses and the client is told to look again, in the error shape."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    user = User(name="重复")
+    session.add(user)
+    session.flush()
+    with app.test_request_context("/api/anything", method="POST"):
+        try:
+            with session.begin_nested():
+                session.execute(sa.insert(User.__table__).values(id=user.id, name="又一个", is_active=True))
+        except IntegrityError as exc:
+            response = app.handle_user_exception(exc)
+        else:  # pragma: no cover - the insert must fail
+            pytest.fail("a duplicate primary key was accepted")
+        assert_error_shape(response, 409, "conflict")
