@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from marshmallow import ValidationError, validate
 
@@ -11,14 +12,17 @@ from backend.core.validators import mask_name
 from backend.places.schemas import PlaceOut
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*=*")
+
+
 class B64Bytes(fields.Field):
-    """Bytes as unpadded base64url."""
+    """Bytes as unpadded base64url (nothing else: the decoder would skip any other character)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else base64.urlsafe_b64encode(value).rstrip(b"=").decode()
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 200:
+        if not isinstance(value, str) or len(value) > 200 or not _BASE64URL.fullmatch(value):
             raise ValidationError("格式不正确")
         try:
             return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
