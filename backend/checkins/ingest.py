@@ -25,7 +25,7 @@ from backend.core.keys import keyring
 from backend.core.validators import mask_name
 from backend.devices.models import PersonalDevice
 from backend.extensions import db
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # refusals an offline scanner could not have known about: the visit happened, kept with the reason

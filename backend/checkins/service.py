@@ -19,7 +19,7 @@ from backend.core.validators import mask_name
 from backend.extensions import db
 from backend.places.enums import KIND_LABELS
 from backend.places.models import Place
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 
 def today() -> date:

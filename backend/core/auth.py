@@ -79,6 +79,19 @@ def _identity_query() -> sa.Select:
         .where(User.id == sa.bindparam("user_id"))
 
 
+def viewer_optional(fn):
+    """A page anyone may read that says more to a signed-in viewer: ``g.viewer`` is the user or None."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from flask import g
+
+        verify_jwt_in_request(optional=True)
+        g.viewer = current_user if current_user else None
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def login_required(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):

@@ -14,7 +14,7 @@ from backend.events.models import Event, Registration
 from backend.extensions import db
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 UPCOMING = [
     ("创业沙龙：小店开业的第一年", EventKind.salon, 3, 40, False, "邀请三位开店满一年的店主，聊选址、定价、雇人和现金流。"),

@@ -22,7 +22,7 @@ from backend.events import service as events
 from backend.events.enums import CheckinResult, EventState, RegistrationState
 from backend.events.models import DoorScan, Registration
 from backend.extensions import db
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 OPENS_BEFORE = timedelta(hours=3)
 CLOSES_AFTER = timedelta(hours=1)

@@ -18,7 +18,7 @@ from backend.events.enums import KIND_LABELS, REGISTRATION_LABELS, EventKind, Ev
 from backend.events.models import Event, Registration
 from backend.extensions import db
 from backend.places.models import Place
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 # the seeds' yearly targets (Jining: ≥ 100 promotion events, ≥ 20 mentor visits a year)
 TARGETS = {"events": 100, "mentor_visits": 20}

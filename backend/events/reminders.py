@@ -15,7 +15,7 @@ from backend.events.enums import EventState, RegistrationState
 from backend.events.models import Event, Registration
 from backend.extensions import db
 from backend.notifications import service as notifications
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 
 def remind(*, today: date | None = None) -> dict:

@@ -12,13 +12,12 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required
+from backend.core.auth import BEARER, roles_required, viewer_optional
 from backend.core.errors import Forbidden
 from backend.core.pagination import SelectPage
 from backend.devices import service as devices
 from backend.events import door, figures, registrations, schemas, service
-from backend.vouchers.common import LOCAL
-from backend.vouchers.routes import viewer_optional
+from backend.core.localtime import LOCAL
 
 events_blp = blueprint("events", __name__, "/api/events", "活动：列表、详情、报名、门口签到")
 mine_blp = blueprint("my_registrations", __name__, "/api/me/registrations", "我的活动：报名、电子票、取消")

@@ -19,7 +19,7 @@ from backend.extensions import db
 from backend.notifications import service as notifications
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 
 # the sizes the pages show a cover at (width × height, 16:9); made once from the stored upload
 COVER_SIZES = {"card": (480, 270), "full": (1200, 675)}

@@ -12,7 +12,7 @@ from backend.core.db import total, utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.regions import DISTRICTS
 from backend.extensions import db
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 from backend.vouchers.enums import BatchMode, BatchState
 from backend.vouchers.models import VoucherBatch
 

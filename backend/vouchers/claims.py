@@ -13,7 +13,8 @@ from backend.core.errors import Conflict, DomainError, NotFound
 from backend.extensions import db
 from backend.notifications import service as notifications
 from backend.vouchers import batches, ledger
-from backend.vouchers.common import end_of_local_day, guarded_increment, local_day, yuan
+from backend.core.localtime import end_of_local_day, local_day
+from backend.vouchers.common import guarded_increment, yuan
 from backend.vouchers.enums import ApplicationState, BatchState, LedgerKind
 from backend.vouchers.models import BatchDay, BatchHolding, Voucher, VoucherApplication, VoucherBatch
 

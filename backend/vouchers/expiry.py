@@ -11,7 +11,8 @@ from backend.core.db import utcnow
 from backend.extensions import db
 from backend.notifications import service as notifications
 from backend.vouchers import ledger
-from backend.vouchers.common import LOCAL, yuan
+from backend.core.localtime import LOCAL
+from backend.vouchers.common import yuan
 from backend.vouchers.models import Voucher
 from backend.vouchers.redemption import _return_to_batch
 

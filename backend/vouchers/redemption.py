@@ -20,7 +20,8 @@ from backend.core.errors import Conflict, DomainError, NotFound
 from backend.devices import service as devices
 from backend.extensions import db
 from backend.vouchers import ledger, providers
-from backend.vouchers.common import LOCAL, yuan
+from backend.core.localtime import LOCAL
+from backend.vouchers.common import yuan
 from backend.vouchers.enums import CATEGORY_LABELS, LedgerKind, ProviderStatus
 from backend.vouchers.models import PayScan, Provider, Redemption, Voucher, VoucherBatch
 
@@ -269,7 +270,7 @@ def _return_to_batch(voucher: Voucher, amount: int) -> None:
 
 
 def provider_query(*, provider: Provider, day=None, month=None) -> sa.Select:
-    from backend.vouchers.common import month_bounds
+    from backend.core.localtime import month_bounds
 
     query = sa.select(Redemption).where(Redemption.provider_id == provider.id)
     if day is not None:

@@ -2,16 +2,15 @@
 provider catalogue, provider staff (scan, redeem, reverse, statements) and administrators."""
 from __future__ import annotations
 
-from functools import wraps
 from io import BytesIO
 
-from flask import g, send_file
+from flask import send_file
 from flask.views import MethodView
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.auth import BEARER, login_required, roles_required, viewer_optional
 from backend.core.pagination import SelectPage
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
 
@@ -24,16 +23,6 @@ admin_blp = blueprint("voucher_admin", __name__, "/api/admin", "创业券管理�
 ENTREPRENEUR = Role.entrepreneur
 STAFF = Role.provider_staff
 ADMIN = Role.admin
-
-
-def viewer_optional(fn):
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        verify_jwt_in_request(optional=True)
-        g.viewer = current_user if current_user else None
-        return fn(*args, **kwargs)
-
-    return wrapper
 
 
 # --- voucher centre -----------------------------------------------------------------------------

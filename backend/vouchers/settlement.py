@@ -11,7 +11,8 @@ from backend.core.validators import mask_name
 from backend.extensions import db
 from backend.notifications import service as notifications
 from backend.vouchers import providers
-from backend.vouchers.common import LOCAL, month_bounds, yuan
+from backend.core.localtime import LOCAL, month_bounds
+from backend.vouchers.common import yuan
 from backend.vouchers.enums import CATEGORY_LABELS, StatementState
 from backend.vouchers.models import Provider, Redemption, SettlementStatement
 

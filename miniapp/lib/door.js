@@ -15,11 +15,7 @@ export { DOOR_OP } from './door-op.js'
 
 // --- pure ----------------------------------------------------------------------------------------
 
-/** A scan's nonce: 32 hex characters (the server takes 16–64 of [A-Za-z0-9_-]). */
-export function newNonce() {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-}
+export { newNonce } from './nonce.js'
 
 const clock = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
 

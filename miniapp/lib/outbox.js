@@ -9,6 +9,7 @@
 // No fetch is ever awaited inside an IndexedDB transaction: read, close, send, then write.
 import { openDB } from 'idb'
 import { ApiError, apiRequest } from './api.js'
+import { newNonce } from './nonce.js'
 
 export const OUTBOX_DB = 'cyql-outbox'
 const VERSION = 1
@@ -78,10 +79,6 @@ function notify() {
 }
 
 // ---- queue --------------------------------------------------------------------------------------
-
-function newNonce() {
-  return globalThis.crypto.randomUUID()
-}
 
 /** Queue a write. Resolves the stored item (with its nonce). */
 export async function enqueue(op, payload, { userId = null, now = Date.now() } = {}) {

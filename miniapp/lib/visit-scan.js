@@ -40,11 +40,7 @@ const DEVICE_GONE = new Set(['device_unauthorized', 'device_revoked'])
 
 // --- pure ----------------------------------------------------------------------------------------
 
-/** A scan's nonce: 32 hex characters (the server takes 16–64 of [A-Za-z0-9_-]). */
-export function newNonce() {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-}
+export { newNonce } from './nonce.js'
 
 const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })
 const clockFormat = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })

@@ -36,7 +36,7 @@ afterEach(async () => {
 describe('enqueue', () => {
   it('stores nonce, op, payload, client_ts, attempts and next_try_at', async () => {
     const [item] = await queue('place_visit')
-    expect(item.nonce).toMatch(/^[0-9a-f-]{36}$/)
+    expect(item.nonce).toMatch(/^[0-9a-f]{32}$/)
     expect(item).toMatchObject({
       op: 'place_visit',
       payload: { code: 'place_visit-code' },

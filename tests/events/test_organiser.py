@@ -9,7 +9,7 @@ from backend.core.audit import AuditLog
 from backend.core.db import utcnow
 from backend.events import registrations
 from backend.extensions import db
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 from tests.factories import make_entrepreneur, make_event, make_space, make_user
 from tests.vouchers.test_uploads import png_bytes
 

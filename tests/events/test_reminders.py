@@ -9,7 +9,7 @@ from backend.accounts.models import WechatIdentity
 from backend.events import registrations, reminders
 from backend.extensions import db
 from backend.notifications.models import Notification
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 from tests.factories import make_entrepreneur, make_event
 
 TEMPLATE = "tmpl-event-reminder-0001"

@@ -18,7 +18,7 @@ from backend import create_app
 from backend.core.db import utcnow
 from backend.extensions import db
 from backend.vouchers import claims, ledger
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 from backend.accounts.models import User
 from backend.vouchers.models import PayScan, Redemption, SettlementStatement, Voucher, VoucherBatch
 from tests.conftest import PG_ADMIN_URL, TEST_SECRETS

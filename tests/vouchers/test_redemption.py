@@ -12,7 +12,7 @@ from backend.core.db import utcnow
 from backend.extensions import db
 from backend.notifications.models import Notification
 from backend.vouchers import claims, expiry, ledger, redemption, settlement
-from backend.vouchers.common import LOCAL
+from backend.core.localtime import LOCAL
 from backend.vouchers.enums import LedgerKind, StatementState
 from backend.vouchers.models import Redemption, Voucher, VoucherBatch
 from tests.factories import (make_batch, make_device, make_entrepreneur, make_staff, make_user,

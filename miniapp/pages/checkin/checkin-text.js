@@ -45,11 +45,7 @@ export function placeIdOf(code) {
   return parsed.fields.place_id
 }
 
-/** A request nonce: 32 hex characters (the server takes 16–64 of [A-Za-z0-9_-]). */
-export function newNonce() {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-}
+export { newNonce } from '../../lib/nonce.js'
 
 const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })
 

@@ -2,19 +2,15 @@
 // (no network, 5xx) so that tapping again retries the same claim and can never take two.
 import { ref } from 'vue'
 import { apiRequest } from '../../lib/api.js'
+import { newNonce } from '../../lib/nonce.js'
 import { navigateTo } from '../../lib/router.js'
 import { showToast } from '../../lib/toast.js'
 
 const pendingKeys = new Map() // batch id → key of a claim whose answer never arrived
 
-function newKey() {
-  if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID()
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`
-}
-
 /** Resolves the voucher (also when the server had already issued it for this key); throws ApiError. */
 export async function claimBatch(batchId) {
-  const key = pendingKeys.get(batchId) || newKey()
+  const key = pendingKeys.get(batchId) || newNonce()
   pendingKeys.set(batchId, key)
   try {
     const { data } = await apiRequest(`/api/voucher-batches/${batchId}/claim`, {
