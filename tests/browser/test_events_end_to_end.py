@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE_VIEWPORT, demo_token
 from tests.browser.test_events_entrepreneur import qr_is_drawn
-from tests.browser.test_events_organiser import BEIJING, api, event_named, local_input, manual_scan
+from tests.browser.scanning import manual_scan
+from tests.browser.test_events_organiser import BEIJING, api, event_named, local_input
 
 TITLE = "创业沙龙：两部手机的端到端测试"
 

@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
+from tests.browser.scanning import manual_scan
 from tests.browser.test_qr_scanner import write_y4m
 
 BEIJING = timezone(timedelta(hours=8))
@@ -128,14 +129,6 @@ def event_named(base: str, token: str, title: str) -> dict:
     assert answer.status_code == 200, answer.text
     [event] = [e for e in answer.json() if e["title"] == title]
     return event
-
-
-def manual_scan(page, text: str):
-    scanner = page.get_by_test_id("qr-scanner")
-    if scanner.get_attribute("data-mode") != "manual":
-        page.get_by_test_id("qr-use-manual").click()
-    page.get_by_test_id("qr-manual-input").fill(text)
-    page.get_by_test_id("qr-manual-submit").click()
 
 
 # --- the flow -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from backend.core import codes
 from backend.core.codes import Purpose
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
+from tests.browser.scanning import manual_scan
 from tests.browser.test_qr_scanner import write_y4m
 from tests.factories import p256_key
 
@@ -321,9 +322,7 @@ def test_a_code_that_is_not_a_personal_code_is_refused_here(phone, live_server, 
     expect(page.get_by_test_id("page-station-scanner")).to_have_attribute("data-state", "ready")
     context.set_offline(True)
     expect(page.get_by_test_id("station-online")).to_have_text("离线")
-    page.get_by_test_id("qr-use-manual").click()
-    page.get_by_test_id("qr-manual-input").fill(setup["setup_code"])
-    page.get_by_test_id("qr-manual-submit").click()
+    manual_scan(page, setup["setup_code"])
     result = page.get_by_test_id("visit-result")
     expect(result).to_have_attribute("data-result", "rejected")
     expect(page.get_by_test_id("visit-result-title")).to_contain_text("这不是个人码")

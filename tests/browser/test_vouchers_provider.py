@@ -18,6 +18,7 @@ from backend.core import codes
 from backend.core.codes import Purpose
 from tests.factories import fresh_ts, p256_key
 from tests.browser.conftest import demo_login, demo_token
+from tests.browser.scanning import open_manual
 
 BATCH_NAME = "2026年济宁市创业券（第一批）"
 PROVIDER_NAME = "济宁创客孵化器有限公司"
@@ -77,15 +78,6 @@ def snap(shot, page, name: str):
 def credit_code(body17: str) -> str:
     total = sum(CREDIT_ALPHABET.index(ch) * w for ch, w in zip(body17, CREDIT_WEIGHTS))
     return body17 + CREDIT_ALPHABET[(31 - total % 31) % 31]
-
-
-def open_manual(page):
-    """This browser has no camera (the scanner says so and shows 手动输入); with one, switch to it."""
-    scanner = page.get_by_test_id("qr-scanner")
-    expect(scanner).not_to_have_attribute("data-mode", "starting")
-    if scanner.get_attribute("data-mode") != "manual":
-        page.get_by_test_id("qr-use-manual").click()
-    expect(page.get_by_test_id("qr-manual-input")).to_be_visible()
 
 
 def fill_bill_and_quote(page, category: str, bill: str, amount: str):
