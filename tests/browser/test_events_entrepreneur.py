@@ -239,6 +239,8 @@ def test_entrepreneur_signs_up_shows_the_ticket_offline_and_cancels(page, contex
 def test_my_events_empty_state(page, live_server, shot):
     page.goto("/")
     page.get_by_test_id("demo-login-entrepreneur").click()
+    # signed in (the token is stored) before the next page asks for it
+    expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", "entrepreneur")
     page.goto("/#/my-events?when=past")
     expect(page.get_by_test_id("my-event")).to_have_count(5)
     # A brand-new entrepreneur has nothing yet: the empty state says where to go.
