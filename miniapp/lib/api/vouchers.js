@@ -22,3 +22,10 @@ export const receiptsUrl = (page, size) => withQuery('/api/me/receipts', paged(p
 
 export const myApplicationsUrl = (page, size) => withQuery('/api/me/voucher-applications', paged(page, size))
 export const withdrawApplication = (id) => post(`/api/me/voucher-applications/${id}/withdraw`)
+
+// The pay-code page (pages/personal-code) watches for its payment while the code is on screen:
+// both answer {data, headers} (the Date header corrects the phone's clock) and never go to login.
+/** My receipts created since an ISO instant, newest first (the first 10). */
+export const receiptsSince = (since) => apiRequest(withQuery('/api/me/receipts', { since, ...paged(1, 10) }), { authRedirect: false })
+/** The pay code's server-side state: {last_scan: {code_ts, provider_name} | null, …}. */
+export const getPayCodeState = () => apiRequest('/api/me/pay-code', { authRedirect: false })
