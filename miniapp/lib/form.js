@@ -45,6 +45,26 @@ export function serverFieldErrors(details, { nested = [], messages = {} } = {}) 
   return out
 }
 
+/**
+ * A 422's details → {leaf field: first message}, for forms whose fields are named by their leaf
+ * (e.g. {json: {profile: {credit_code: [...]}}} → {credit_code: '…'}); the `json`/`query` wrapper is skipped.
+ */
+export function fieldErrors(details) {
+  const out = {}
+  const walk = (node) => {
+    if (!node || typeof node !== 'object') return
+    for (const [key, value] of Object.entries(node)) {
+      if (Array.isArray(value) || typeof value === 'string') {
+        if (!(key in out)) out[key] = firstMessage(value) || String(value[0] ?? '')
+      } else {
+        walk(value)
+      }
+    }
+  }
+  walk(details?.json ?? details?.query ?? details)
+  return out
+}
+
 /** A copy of a form to compare against later (JSON-shaped values: text, numbers, lists, flags). */
 export const snapshot = (form) => JSON.stringify(form)
 
