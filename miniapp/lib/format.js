@@ -1,8 +1,10 @@
 // Showing things to people: times in Asia/Shanghai whatever the phone's zone, distances, masks.
+// Every page reads Beijing time through this file (one formatter, one time zone).
 
 const TZ = 'Asia/Shanghai'
+const WEEKDAYS = '日一二三四五六'
 
-const dateTime = new Intl.DateTimeFormat('zh-CN', {
+const dateTime = new Intl.DateTimeFormat('en-US', {
   timeZone: TZ,
   year: 'numeric',
   month: '2-digit',
@@ -12,16 +14,54 @@ const dateTime = new Intl.DateTimeFormat('zh-CN', {
   hourCycle: 'h23',
 })
 
-function parts(iso) {
+const pad = (n) => String(n).padStart(2, '0')
+
+function toDate(iso) {
+  if (iso == null || iso === '') return null
   const date = iso instanceof Date ? iso : new Date(iso)
-  if (Number.isNaN(date.getTime())) return null
-  return Object.fromEntries(dateTime.formatToParts(date).map((p) => [p.type, p.value]))
+  return Number.isNaN(date.getTime()) ? null : date
+}
+
+/**
+ * The Beijing wall clock of an instant as numbers: {year, month, day, hour, minute, weekday}
+ * (weekday 0 = Sunday); null for a missing or bad date.
+ */
+export function beijingParts(iso) {
+  const date = toDate(iso)
+  if (!date) return null
+  const p = Object.fromEntries(dateTime.formatToParts(date).map((x) => [x.type, x.value]))
+  const year = Number(p.year)
+  const month = Number(p.month)
+  const day = Number(p.day)
+  return { year, month, day, hour: Number(p.hour) % 24, minute: Number(p.minute), weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay() }
+}
+
+function parts(iso) {
+  const p = beijingParts(iso)
+  return p && { year: String(p.year), month: pad(p.month), day: pad(p.day), hour: pad(p.hour), minute: pad(p.minute) }
 }
 
 /** '2025-11-22 10:30' in Beijing time. */
 export function formatDateTime(iso) {
   const p = parts(iso)
   return p ? `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}` : ''
+}
+
+/** '2025-11-22' in Beijing time. */
+export function formatDate(iso) {
+  return formatDateTime(iso).slice(0, 10)
+}
+
+/** '14:02' in Beijing time. */
+export function formatClock(iso) {
+  const p = parts(iso)
+  return p ? `${p.hour}:${p.minute}` : ''
+}
+
+/** '周六' for an instant, by its Beijing day. */
+export function formatWeekday(iso) {
+  const p = beijingParts(iso)
+  return p ? `周${WEEKDAYS[p.weekday]}` : ''
 }
 
 /** '11月22日 10:30', or '今天 10:30' when it is today in Beijing. */
@@ -33,6 +73,36 @@ export function formatShort(iso, now = new Date()) {
     return `今天 ${p.hour}:${p.minute}`
   }
   return `${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}`
+}
+
+/** '2025-11-22': the day in Beijing (a check-in counts once per place and Beijing day). */
+export function beijingDay(date = new Date()) {
+  return formatDate(date)
+}
+
+/** '2025-11': the month in Beijing. */
+export function beijingMonth(date = new Date()) {
+  return formatDate(date).slice(0, 7)
+}
+
+/** '2026-11-22 14:00 – 16:00', or both dates when it spans days (Beijing time). */
+export function timeRange(startsAt, endsAt) {
+  const start = formatDateTime(startsAt)
+  const end = formatDateTime(endsAt)
+  if (!start) return ''
+  return start.slice(0, 10) === end.slice(0, 10) ? `${start} – ${end.slice(11)}` : `${start} – ${end}`
+}
+
+/** ISO instant → '2026-12-01T08:00' as a Beijing wall clock (for <input type="datetime-local">). */
+export function toLocalInput(iso) {
+  const text = formatDateTime(iso)
+  return text ? text.replace(' ', 'T') : ''
+}
+
+/** '2026-12-01T08:00' (Beijing) → '2026-12-01T08:00:00+08:00'; '' or malformed → null. */
+export function fromLocalInput(text) {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2}))?$/.exec(String(text || ''))
+  return match ? `${match[1]}T${match[2]}:${match[3] || '00'}+08:00` : null
 }
 
 /** 40 → '100米内', 846 → '850米', 12345 → '12公里'. The position sent is rounded to ~100 m. */

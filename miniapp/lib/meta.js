@@ -1,5 +1,7 @@
-// Reference lists from GET /api/meta (place kinds, subject types, districts, roles), cache first.
-// The built-in labels below are only a fallback for the very first, offline start.
+// Reference lists from GET /api/meta (place kinds, subject types, districts, roles, event kinds,
+// visit purposes, voucher categories), cache first: every page takes its labels from here. The
+// built-in labels below are only a fallback for the very first, offline start (and for a list the
+// server does not send yet: voucher categories, backend/vouchers/enums.py CATEGORY_LABELS).
 import { reactive } from 'vue'
 import { cachedGet } from './api.js'
 
@@ -24,6 +26,33 @@ const FALLBACK = {
     { value: 'organiser', label: '活动组织者' },
     { value: 'admin', label: '人社部门管理员' },
   ],
+  event_kinds: [
+    { value: 'salon', label: '创业沙龙' },
+    { value: 'market', label: '创业集市' },
+    { value: 'lecture', label: '创业讲堂' },
+    { value: 'bootcamp', label: '训练营' },
+    { value: 'mentor_visit', label: '导师基层行' },
+    { value: 'roadshow', label: '路演' },
+    { value: 'policy_briefing', label: '政策宣讲' },
+  ],
+  visit_purposes: [
+    { value: 'policy', label: '政策咨询' },
+    { value: 'guidance', label: '创业指导' },
+    { value: 'loan', label: '贷款咨询' },
+    { value: 'event', label: '参加活动' },
+    { value: 'other', label: '其他' },
+  ],
+  voucher_categories: [
+    { value: 'rent', label: '房租抵扣' },
+    { value: 'legal', label: '法律服务' },
+    { value: 'tax', label: '财税服务' },
+    { value: 'ip', label: '知识产权' },
+    { value: 'training', label: '培训' },
+    { value: 'testing', label: '检验检测' },
+    { value: 'consulting', label: '管理咨询' },
+    { value: 'coaching', label: '创业辅导' },
+    { value: 'financing', label: '投融资服务' },
+  ],
   demo: false,
 }
 
@@ -47,3 +76,6 @@ export function labelOf(listName, value) {
 }
 
 export const roleLabel = (role) => labelOf('roles', role)
+export const categoryLabel = (category) => labelOf('voucher_categories', category)
+export const eventKindLabel = (kind) => labelOf('event_kinds', kind)
+export const purposeLabel = (purpose) => labelOf('visit_purposes', purpose)

@@ -18,27 +18,9 @@ export function validateSmsCode(value) {
   return ''
 }
 
-/**
- * Turn a 422 `details` into {field: '第一条消息'}. Nested objects (e.g. {json: {profile: {credit_code:
- * [...]}}}) are flattened to their leaf field names; the `json`/`query` wrapper is skipped.
- */
-export function fieldErrors(details) {
-  const out = {}
-  const walk = (node) => {
-    if (!node || typeof node !== 'object') return
-    for (const [key, value] of Object.entries(node)) {
-      if (Array.isArray(value)) {
-        if (!(key in out)) out[key] = String(value.find((v) => typeof v === 'string') ?? value[0] ?? '')
-      } else if (typeof value === 'string') {
-        if (!(key in out)) out[key] = value
-      } else {
-        walk(value)
-      }
-    }
-  }
-  walk(details?.json ?? details?.query ?? details)
-  return out
-}
+// A 422's details → {field: message} lives with the other form helpers (lib/form.js); kept here
+// too because the checks below and it are used together.
+export { fieldErrors } from './form.js'
 
 // 统一社会信用代码 (GB 32100-2015): 18 characters from this alphabet, the last one a check character.
 const CREDIT_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY'

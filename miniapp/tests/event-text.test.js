@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   audienceText, canCancel, formatDay, formatEventTime, formatMoment, registrationBadge, seatsInfo, seatsPercent,
   signUpLabel, signupWindowText, ticketView,
-} from '../pages/events/event-text.js'
+} from '../lib/event-text.js'
 
 // 2025-11-26 is a Wednesday; 06:00Z is 14:00 in Beijing.
 const NOW = new Date('2025-11-20T02:00:00Z')

@@ -1,44 +1,13 @@
-// The batch form: between the API's BatchOut (fen, basis points, ISO times) and what an admin
+// The batch form (categories from lib/meta.js): between the API's BatchOut (fen, basis points, ISO times) and what an admin
 // types (元, %, Beijing wall-clock time in <input type="datetime-local">), and the checks done
 // before sending. The server has the last word; its 422 field messages go under the same fields.
-import { parseYuan } from '../../lib/money.js'
-
-export const CATEGORIES = [
-  { value: 'rent', label: '房租抵扣' },
-  { value: 'legal', label: '法律服务' },
-  { value: 'tax', label: '财税服务' },
-  { value: 'ip', label: '知识产权' },
-  { value: 'training', label: '培训' },
-  { value: 'testing', label: '检验检测' },
-  { value: 'consulting', label: '管理咨询' },
-  { value: 'coaching', label: '创业辅导' },
-  { value: 'financing', label: '投融资服务' },
-]
+import { countInput, fromLocalInput, parseCount, parseYuan, percentToBp, serverFieldErrors, toLocalInput, yuanInput } from '../../lib/form.js'
 
 /** What a live (published) batch still accepts. */
 export const EDITABLE_WHEN_LIVE = ['name', 'description', 'claim_ends_at', 'daily_cap']
 
-const beijing = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-})
-
-/** ISO instant → '2026-12-01T08:00' as a Beijing wall clock (for datetime-local). */
-export function toLocalInput(iso) {
-  if (!iso) return ''
-  const date = new Date(iso)
-  if (Number.isNaN(date.getTime())) return ''
-  const p = Object.fromEntries(beijing.formatToParts(date).map((x) => [x.type, x.value]))
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`
-}
-
-/** '2026-12-01T08:00' (Beijing) → '2026-12-01T08:00:00+08:00'; '' or malformed → null. */
-export function fromLocalInput(text) {
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2}))?$/.exec(String(text || ''))
-  return match ? `${match[1]}T${match[2]}:${match[3] || '00'}+08:00` : null
-}
-
-const yuanText = (fen) => (fen == null ? '' : (fen / 100).toFixed(2).replace(/\.00$/, ''))
-const intText = (n) => (n == null ? '' : String(n))
+const yuanText = yuanInput
+const intText = countInput
 
 export function emptyForm() {
   return {
@@ -65,18 +34,7 @@ export function toForm(batch) {
   }
 }
 
-function int(text) {
-  const clean = String(text ?? '').trim()
-  return /^\d{1,9}$/.test(clean) ? Number(clean) : NaN
-}
-
-/** '50' or '33.33' (%) → basis points 5000 / 3333; null when not 0.01–100 with ≤ 2 decimals. */
-export function percentToBp(text) {
-  const match = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(String(text ?? '').trim().replace(/[%％]$/, ''))
-  if (!match) return null
-  const bp = Number(match[1]) * 100 + Number((match[2] || '').padEnd(2, '0'))
-  return bp >= 1 && bp <= 10000 ? bp : null
-}
+const int = parseCount
 
 /**
  * Check the form; returns {errors: {field: 中文}, payload}. Only the fields in `only` are checked
@@ -167,24 +125,7 @@ export function buildPayload(form, { only = null } = {}) {
   return { errors: e, payload: p }
 }
 
-function first(value) {
-  if (Array.isArray(value)) return value.map(first).find(Boolean) || ''
-  if (value && typeof value === 'object') return Object.values(value).map(first).find(Boolean) || ''
-  return typeof value === 'string' ? value : ''
-}
-
 /** A 422's details → {field: message}; eligibility's fields as 'eligibility.<name>'. */
 export function serverErrors(details) {
-  const root = details?.json ?? details ?? {}
-  const out = {}
-  for (const [key, value] of Object.entries(root)) {
-    if (key === 'eligibility' && value && !Array.isArray(value) && typeof value === 'object') {
-      for (const [inner, message] of Object.entries(value)) out[`eligibility.${inner}`] = first(message)
-    } else if (key === 'co_pay_ratio_bp') {
-      out.co_pay_ratio_bp = '补贴比例应在 0.01% 到 100% 之间'
-    } else {
-      out[key] = first(value)
-    }
-  }
-  return out
+  return serverFieldErrors(details, { nested: ['eligibility'], messages: { co_pay_ratio_bp: '补贴比例应在 0.01% 到 100% 之间' } })
 }

@@ -1,6 +1,6 @@
 // 到访统计's dates, all Beijing days as 'YYYY-MM-DD': the quick ranges (本月 by default), checking a
 // range the person typed, and the columns of the by-period table. Pure, unit-tested.
-import { beijingDay } from '../checkin/checkin-text.js'
+import { beijingDay } from '../../lib/format.js'
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 export const MAX_EXPORT_DAYS = 366 // the server refuses a longer export

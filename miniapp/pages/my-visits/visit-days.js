@@ -1,15 +1,11 @@
 // 我的到访记录 grouped by the visit's Beijing day ('YYYY-MM-DD' from the API): 今天, 昨天, 11月22日 周六,
 // or 2024年11月22日 周五 in another year. Pure, unit-tested.
-import { beijingDay } from '../checkin/checkin-text.js'
+import { beijingDay, formatClock } from '../../lib/format.js'
 
 const WEEKDAYS = '日一二三四五六'
-const clock = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
 
 /** ISO instant → '14:02' in Beijing. */
-export function visitTime(iso) {
-  const date = new Date(iso)
-  return Number.isNaN(date.getTime()) ? '' : clock.format(date)
-}
+export const visitTime = formatClock
 
 function shiftDay(day, days) {
   const [y, m, d] = day.split('-').map(Number)

@@ -1,7 +1,7 @@
 // The event form: between EventOut (ISO times, audience) and what an organiser types (Beijing
 // wall-clock times in datetime-local inputs), and the checks made before sending. The server has
 // the last word; its messages land under the field they name.
-import { fromLocalInput, serverErrors as batchServerErrors, toLocalInput } from '../admin-batch-edit/form.js'
+import { fromLocalInput, serverFieldErrors, toLocalInput } from '../../lib/form.js'
 
 /** What a published event still takes (backend EDITABLE_AFTER_PUBLISH). */
 export const EDITABLE_WHEN_PUBLISHED = ['title', 'description', 'cover_id', 'ends_at', 'signup_closes_at', 'capacity', 'waitlist']
@@ -22,7 +22,7 @@ export function emptyForm() {
   }
 }
 
-/** The upload id behind an event's cover URL ('/api/events/4/cover/card?v=17' → 17). */
+/** The upload id behind an event's cover URL ('…/events/4/cover/card?v=17' → 17). */
 export function coverIdOf(event) {
   const match = /[?&]v=(\d+)/.exec(event?.cover_card || '')
   return match ? Number(match[1]) : null
@@ -90,7 +90,7 @@ export function serverErrors(error) {
   const details = error?.details || {}
   if (typeof details.field === 'string') return { [details.field]: error.message }
   if (Array.isArray(details.fields)) return Object.fromEntries(details.fields.map((f) => [f, error.message]))
-  const out = batchServerErrors(details)
+  const out = serverFieldErrors(details)
   if (out.audience && typeof out.audience === 'string') out.subject_types = out.audience
   return out
 }

@@ -1,13 +1,13 @@
 // How many of my messages are unread, for the badges on 我的 and 首页. The API has no count
 // endpoint, so this counts the unread ones among the newest 100 (cache first, so it works offline).
 import { ref } from 'vue'
-import { cachedGet } from '../../lib/api.js'
+import { readLatestNotifications } from './api/notifications.js'
 
 export const unreadCount = ref(0)
 
 export async function loadUnread() {
   try {
-    await cachedGet('/api/me/notifications?page=1&page_size=100', (data) => {
+    await readLatestNotifications((data) => {
       unreadCount.value = (Array.isArray(data) ? data : []).filter((n) => !n.read_at).length
     })
   } catch {

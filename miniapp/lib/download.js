@@ -1,16 +1,17 @@
-// 导出签到表: the export needs the bearer token, so it is fetched as a blob and saved through a
-// temporary <a download> (an expired token is refreshed once, as lib/api.js does).
-import { ApiError, NETWORK_ERROR, refreshAccessToken } from '../../lib/api.js'
-import { getAccessToken } from '../../lib/session.js'
+// Saving a private file (an export that needs the bearer token): fetched as a blob with the token,
+// an expired token refreshed once as apiFetch does, then saved through a temporary <a download>
+// under the server's file name (Content-Disposition) or `fallbackName`. Errors are ApiError.
+import { ApiError, NETWORK_ERROR, refreshAccessToken } from './api.js'
+import { getAccessToken } from './session.js'
 
-/** 'attachment; filename*=UTF-8''%E7%AD%BE.xlsx' → '签.xlsx'; falls back to `fallback`. */
+/** 'attachment; filename*=UTF-8''%E7%AD%BE.xlsx' → '签.xlsx'; `fallback` when there is none. */
 export function filenameFrom(disposition, fallback) {
   const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition || '')
   if (star) {
     try {
       return decodeURIComponent(star[1].trim().replace(/^"|"$/g, ''))
     } catch {
-      /* fall through */
+      /* malformed escape: try the plain name */
     }
   }
   const plain = /filename="?([^";]+)"?/i.exec(disposition || '')
@@ -28,22 +29,28 @@ async function get(url) {
 
 async function errorOf(response) {
   try {
-    return new ApiError(response.status, await response.json())
+    const body = await response.json()
+    return new ApiError(response.status, body && typeof body === 'object' ? body : {})
   } catch {
     return new ApiError(response.status, {})
   }
 }
 
-/** Download the attendance sheet of an event as `format` ('xlsx' | 'csv'); resolves the file name. */
-export async function downloadAttendance(eventId, format) {
-  const url = `/api/organiser/events/${eventId}/export?format=${format}`
+/** Fetch `url` with the token (refreshing an expired one once); resolves the Response or throws ApiError. */
+export async function fetchFile(url) {
   let response = await get(url)
   if (response.status === 401) {
     const error = await errorOf(response.clone())
     if (error.code === 'token_expired' && (await refreshAccessToken())) response = await get(url)
   }
   if (!response.ok) throw await errorOf(response)
-  const name = filenameFrom(response.headers.get('Content-Disposition'), `签到表-${eventId}.${format}`)
+  return response
+}
+
+/** Download `url` and save it; resolves the file name it was saved under. */
+export async function downloadFile(url, fallbackName) {
+  const response = await fetchFile(url)
+  const name = filenameFrom(response.headers.get('Content-Disposition'), fallbackName)
   const blob = await response.blob()
   const href = URL.createObjectURL(blob)
   const link = Object.assign(document.createElement('a'), { href, download: name, style: 'display:none' })

@@ -1,18 +1,8 @@
 // Events in plain Chinese, shared by the entrepreneur's 活动 pages (list, detail, my events, ticket):
-// times in Beijing time with the weekday, seats, the sign-up button, registration states.
-
-const TZ = 'Asia/Shanghai'
+// times in Beijing time with the weekday, seats, the sign-up button, registration states, and the
+// organiser's event states.
+import { beijingParts, formatClock as formatClockOf } from './format.js'
 const WEEKDAYS = '日一二三四五六'
-
-export const KINDS = [
-  { value: 'salon', label: '创业沙龙' },
-  { value: 'market', label: '创业集市' },
-  { value: 'lecture', label: '创业讲堂' },
-  { value: 'bootcamp', label: '训练营' },
-  { value: 'mentor_visit', label: '导师基层行' },
-  { value: 'roadshow', label: '路演' },
-  { value: 'policy_briefing', label: '政策宣讲' },
-]
 
 /** A tone per kind, for tags and the cover placeholder. */
 export const KIND_TONE = {
@@ -33,42 +23,11 @@ export const REG_STATE = {
   rejected: { label: '未通过', tone: 'tag_red' },
 }
 
-const fmt = new Intl.DateTimeFormat('en-US', {
-  timeZone: TZ,
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  hourCycle: 'h23',
-})
-
 /** {year, month, day, hour, minute, weekday} in Beijing time; null for a bad date. */
-export function beijing(iso) {
-  if (iso == null || iso === '') return null
-  const date = iso instanceof Date ? iso : new Date(iso)
-  if (Number.isNaN(date.getTime())) return null
-  const p = Object.fromEntries(fmt.formatToParts(date).map((x) => [x.type, x.value]))
-  const year = Number(p.year)
-  const month = Number(p.month)
-  const day = Number(p.day)
-  return {
-    year,
-    month,
-    day,
-    hour: Number(p.hour) % 24,
-    minute: Number(p.minute),
-    weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
-  }
-}
-
-const pad = (n) => String(n).padStart(2, '0')
+export const beijing = beijingParts
 
 /** '14:00' */
-export function formatClock(iso) {
-  const p = beijing(iso)
-  return p ? `${pad(p.hour)}:${pad(p.minute)}` : ''
-}
+export const formatClock = formatClockOf
 
 /** '11月26日 周三'; the year is added when it is not this year. */
 export function formatDay(iso, now = new Date()) {
@@ -202,3 +161,15 @@ export function canCancel(registration, now = new Date()) {
   if (event && (event.state === 'cancelled' || isPast(event, now))) return false
   return true
 }
+
+// The organiser's side: an event's states as tabs and tags, registration tags.
+export const STATE_TABS = [
+  { value: '', label: '全部' },
+  { value: 'draft', label: '草稿' },
+  { value: 'published', label: '已发布' },
+  { value: 'cancelled', label: '已取消' },
+]
+
+export const STATE_TONE = { draft: '', published: 'tag_green', cancelled: 'tag_red' }
+
+export const REGISTRATION_TONE = Object.fromEntries(Object.entries(REG_STATE).map(([state, { tone }]) => [state, tone]))

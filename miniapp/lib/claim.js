@@ -1,10 +1,10 @@
 // Claiming a first-come voucher. One idempotency key per tap, kept while the answer is unknown
 // (no network, 5xx) so that tapping again retries the same claim and can never take two.
 import { ref } from 'vue'
-import { apiRequest } from '../../lib/api.js'
-import { newNonce } from '../../lib/nonce.js'
-import { navigateTo } from '../../lib/router.js'
-import { showToast } from '../../lib/toast.js'
+import { claimVoucher } from './api/vouchers.js'
+import { newNonce } from './nonce.js'
+import { navigateTo } from './router.js'
+import { showToast } from './toast.js'
 
 const pendingKeys = new Map() // batch id → key of a claim whose answer never arrived
 
@@ -13,12 +13,9 @@ export async function claimBatch(batchId) {
   const key = pendingKeys.get(batchId) || newNonce()
   pendingKeys.set(batchId, key)
   try {
-    const { data } = await apiRequest(`/api/voucher-batches/${batchId}/claim`, {
-      method: 'POST',
-      body: { idempotency_key: key },
-    })
+    const voucher = await claimVoucher(batchId, key)
     pendingKeys.delete(batchId)
-    return data
+    return voucher
   } catch (error) {
     if (!error?.transient) pendingKeys.delete(batchId) // a definite answer: the next tap is a new claim
     throw error

@@ -1,7 +1,7 @@
 // Voucher rules in plain Chinese, shared by the 创业券 pages (batch list and detail, wallet, voucher).
-import { formatDateTime } from '../../lib/format.js'
-import { labelOf } from '../../lib/meta.js'
-import { formatRatio, formatYuan } from '../../lib/money.js'
+import { formatDateTime } from './format.js'
+import { labelOf } from './meta.js'
+import { formatRatio, formatYuan } from './money.js'
 
 /** '2026-05-22' in Beijing time. */
 export function formatDate(iso) {
