@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import requests
 import zxingcpp
 from PIL import Image
@@ -13,6 +14,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE_VIEWPORT, demo_login, demo_token
 from tests.browser.test_vouchers_admin import BATCH_NAME, create_batch_through_the_form
+
+pytestmark = pytest.mark.both_databases  # the PostgreSQL redemption statement runs under a browser too
 
 
 def phone(browser, live_server):
