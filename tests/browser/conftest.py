@@ -74,13 +74,28 @@ class LiveServer:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(100):
+        self.wait_for(self._answers, "the server to answer", 30)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(self.url + "/api/meta", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    def wait_for(self, condition, what: str, seconds: float = 10):
+        """Poll ``condition`` until it holds, in between waiting on the server process: if the server
+        dies, say so at once with its log."""
+        deadline = time.monotonic() + seconds
+        while not (result := condition()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: " + self.log_path.read_text()[-2000:])
             try:
-                if requests.get(self.url + "/api/meta", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start: " + self.log_path.read_text())
+                self.proc.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                continue
+            raise RuntimeError(f"the server exited while waiting for {what}: " + self.log_path.read_text())
+        return result
 
     def stop(self):
         self.proc.terminate()
@@ -89,12 +104,9 @@ class LiveServer:
 
     def last_sms_code(self, masked_phone: str) -> str:
         """The development SMS sender writes the code to the server log."""
-        for _ in range(50):
-            codes = re.findall(rf"SMS login code for {re.escape(masked_phone)}: (\d{{6}})", self.log_path.read_text())
-            if codes:
-                return codes[-1]
-            time.sleep(0.1)
-        raise AssertionError("no SMS code in the server log")
+        pattern = rf"SMS login code for {re.escape(masked_phone)}: (\d{{6}})"
+        codes = self.wait_for(lambda: re.findall(pattern, self.log_path.read_text()), "an SMS code in the server log", 5)
+        return codes[-1]
 
 
 def demo_token(base_url: str, role: str) -> str:
