@@ -53,7 +53,8 @@ def check_statuses(endpoints, whos) -> None:
             assert set(status) == callers, f"{method} {path}: statuses for {sorted(status)}, allowed {sorted(callers)}"
         for who in callers:
             expected, code = expected_status(status, who)
-            assert isinstance(expected, int) and (expected >= 400) == isinstance(code, str), f"{method} {path}: {status}"
+            assert isinstance(expected, int) and (expected >= 400) == isinstance(code, str), \
+                f"{method} {path}: {status}"
 
 
 def table_rules(endpoints, placeholders: dict) -> set[tuple[str, str]]:

@@ -2,7 +2,7 @@
 devices and codes are here; vouchers, events and check-ins have their matrices beside their tests, and
 every operation of the OpenAPI document has a row in one of them."""
 import pytest
-from flask_jwt_extended import create_refresh_token
+from flask_jwt_extended import create_access_token, create_refresh_token
 
 from backend.accounts.enums import Role
 from tests.matrix import (app_rules, assert_permission, check_statuses, fill, row_id, table_operations,
@@ -123,16 +123,13 @@ def test_every_api_route_is_an_openapi_operation_with_a_row(app):
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
 @pytest.mark.parametrize("method,path,body,allowed,status", ENDPOINTS, ids=[row_id(r) for r in ENDPOINTS])
 def test_permission(client, make_user, wechat_fake, who, method, path, body, allowed, status):
-    from flask_jwt_extended import create_access_token
-
     from tests.factories import make_scanner
 
     caller = None if who == "anonymous" else make_user(who)
     ids = world(caller, wechat_fake)
     url = path.format(**{k: v for k, v in ids.items() if not k.startswith("_")})
-    token = None if caller is None else (create_refresh_token if path == "/api/auth/refresh" else create_access_token)(
-        identity=str(caller.id))
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    token = create_refresh_token if path == "/api/auth/refresh" else create_access_token
+    headers = {} if caller is None else {"Authorization": f"Bearer {token(identity=str(caller.id))}"}
     response = client.open(url, method=method, json=fill(body, ids), headers=headers)
     if allowed == DEVICE:
         assert response.status_code == 401 and response.get_json()["code"] == "device_unauthorized"

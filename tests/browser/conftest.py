@@ -105,8 +105,9 @@ class LiveServer:
     def last_sms_code(self, masked_phone: str) -> str:
         """The development SMS sender writes the code to the server log."""
         pattern = rf"SMS login code for {re.escape(masked_phone)}: (\d{{6}})"
-        codes = self.wait_for(lambda: re.findall(pattern, self.log_path.read_text()), "an SMS code in the server log", 5)
-        return codes[-1]
+        found = self.wait_for(lambda: re.findall(pattern, self.log_path.read_text()),
+                              "an SMS code in the server log", 5)
+        return found[-1]
 
 
 def demo_token(base_url: str, role: str) -> str:

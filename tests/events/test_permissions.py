@@ -79,8 +79,8 @@ def world(caller, place=None):
     from backend.events import door
 
     return {"place": place.id, "event": event.id, "draft": draft.id, "registration": mine.id,
-            "pending": pending.id, "open_event": open_event.id, "ticket": door.ticket_text(seat), "nonce": secrets.token_urlsafe(16),
-            "_place": place, "_service": service}
+            "pending": pending.id, "open_event": open_event.id, "ticket": door.ticket_text(seat),
+            "nonce": secrets.token_urlsafe(16), "_place": place, "_service": service}
 
 
 
