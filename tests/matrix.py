@@ -1,5 +1,10 @@
-"""What the permission matrices (tests/*/test_permissions.py) share: filling placeholders into a
-request body, the verdict on one answer, and the check that every route of a domain is in its table."""
+"""What the permission matrices (tests/*/test_permissions.py) share.
+
+A row is (method, path, body, allowed, status): who may call the operation and the exact status each
+of them gets with that request — one for every allowed caller, else {who: status}; a refusal by a domain
+rule is (status, error code), e.g. (409, "no_provider").
+Callers not allowed get exactly 401 unauthorized (anonymous) or 403 forbidden. Every operation of the
+OpenAPI document has a row in one matrix (tests/test_permissions.py checks it)."""
 from __future__ import annotations
 
 
@@ -14,27 +19,63 @@ def fill(body, ids: dict):
     return body
 
 
-def assert_permission(response, who: str, allowed: set) -> None:
-    """Allowed callers are never refused (a domain rule may still say 404/409/422, never a 500);
-    others get exactly 401 unauthorized (anonymous) or 403 forbidden."""
-    answer = response.get_json(silent=True) or {}
+def row_id(row) -> str:
+    return f"{row[0]} {row[1]}"
+
+
+def expected_status(status, who: str) -> tuple[int, str | None]:
+    """(status, error code or None) a caller gets."""
+    cell = status[who] if isinstance(status, dict) else status
+    return cell if isinstance(cell, tuple) else (cell, None)
+
+
+def assert_permission(response, who: str, allowed: set, status) -> None:
+    """An allowed caller gets exactly the row's status (an error in the error shape); any other caller
+    exactly 401 unauthorized (anonymous) or 403 forbidden."""
+    answer = response.get_json(silent=True)
     if who in allowed:
-        assert response.status_code not in (401, 403), answer
-        assert response.status_code < 500, answer
+        expected, code = expected_status(status, who)
+        assert response.status_code == expected, (response.status_code, answer)
+        assert (expected >= 400) == (code is not None), f"a 4xx cell names its error code, a 2xx none: {status}"
+        if code is not None:
+            assert set(answer) == {"code", "message", "details"} and answer["code"] == code, answer
     elif who == "anonymous":
         assert response.status_code == 401 and answer["code"] == "unauthorized", answer
     else:
         assert response.status_code == 403 and answer["code"] == "forbidden", answer
 
 
+def check_statuses(endpoints, whos) -> None:
+    """Each row states a status for each caller it lets in (one number, or one per caller)."""
+    for method, path, _, allowed, status in endpoints:
+        callers = {w for w in allowed if w in whos}
+        if isinstance(status, dict):
+            assert set(status) == callers, f"{method} {path}: statuses for {sorted(status)}, allowed {sorted(callers)}"
+        for who in callers:
+            expected, code = expected_status(status, who)
+            assert isinstance(expected, int) and (expected >= 400) == isinstance(code, str), \
+                f"{method} {path}: {status}"
+
+
 def table_rules(endpoints, placeholders: dict) -> set[tuple[str, str]]:
     """(method, Flask rule) of each row of a matrix."""
     table = set()
-    for method, path, _, _ in endpoints:
+    for method, path, *_ in endpoints:
         rule = path.split("?")[0].replace("/cover/card", "/cover/<any(card, full):size>")
         for placeholder, name in placeholders.items():
             rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
         table.add((method, rule))
+    return table
+
+
+def table_operations(endpoints, placeholders: dict) -> set[tuple[str, str]]:
+    """(method, OpenAPI path) of each row of a matrix."""
+    table = set()
+    for method, path, *_ in endpoints:
+        path = path.split("?")[0].replace("/cover/card", "/cover/{size}")
+        for placeholder, name in placeholders.items():
+            path = path.replace(placeholder, "{" + name + "}")
+        table.add((method, path))
     return table
 
 

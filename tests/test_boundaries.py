@@ -45,7 +45,7 @@ PAGING = {"page", "page_size"}
 # writes a 4xx may make on purpose: a wrong SMS code counts as an attempt (accounts/service.py)
 WRITES_ON_PURPOSE = {("POST", "/api/auth/login/phone"): {"sms_code"}}
 
-# operations no matrix lists because anyone may call them (tests/test_permissions.py open_by_design)
+# operations anyone may call, walked with these bodies instead of the base matrix's (which need its world)
 OPEN = [
     ("POST", "/api/auth/sms-code", {"phone": "13800000001"}, {"anonymous"}),
     ("POST", "/api/auth/login/phone", {"phone": "13800000001", "code": "123456"}, {"anonymous"}),
@@ -119,12 +119,14 @@ def _matrices():
                                                "voucher_id": "{voucher}"},
              ("POST", "/api/provider/redemptions"): {**vouchers.REDEEM, "scan_token": "{scan_token}",
                                                      "voucher_id": "{voucher}", "idempotency_key": "boundary-key"}}
-    fixed = [(m, p, valid.get((m, p), b), a) for m, p, b, a in vouchers.ENDPOINTS]
-    base_endpoints = [(m, p, b, {DEVICE} if a == base.DEVICE else a) for m, p, b, a in base.ENDPOINTS]
-    events_endpoints = [(m, p, b, {DEVICE if w == "device" else w for w in a}) for m, p, b, a in events.ENDPOINTS]
+    fixed = [(m, p, valid.get((m, p), b), a) for m, p, b, a, _ in vouchers.ENDPOINTS]
+    walked_here = {(m, p) for m, p, _, _ in OPEN}  # with the bodies above
+    base_endpoints = [(m, p, b, {DEVICE} if a == base.DEVICE else a) for m, p, b, a, _ in base.ENDPOINTS
+                      if (m, p) not in walked_here]
+    events_endpoints = [(m, p, b, {DEVICE if w == "device" else w for w in a}) for m, p, b, a, _ in events.ENDPOINTS]
     # the station scanner syncs with its device token as well as staff do
     checkins_endpoints = [(m, p, b, a | {DEVICE} if p == "/api/checkins/sync" else a)
-                          for m, p, b, a in checkins.ENDPOINTS]
+                          for m, p, b, a, _ in checkins.ENDPOINTS]
     return [("base", base_endpoints + OPEN, BASE_PLACEHOLDERS, _base_world),
             ("vouchers", fixed, vouchers.PLACEHOLDERS, _voucher_world),
             ("events", events_endpoints, events.PLACEHOLDERS, _events_world),

@@ -1,5 +1,10 @@
-"""Browser tests: the real app (flask, SQLite file, demo data) in a subprocess, driven through
-Playwright in Debian's Chromium.  Screenshots of every page go to test-artifacts/screenshots/."""
+"""Browser tests: the real app (flask, demo data) in a subprocess, driven through Playwright in
+Debian's Chromium.  Screenshots of every page go to test-artifacts/screenshots/.
+
+The app runs on a SQLite file.  A module marked ``pytest.mark.both_databases`` (the end-to-end paths
+of vouchers, events and the station scanner) runs on each database ``--db`` names, PostgreSQL in a
+database of its own, so the PostgreSQL-only statements (the redemption insert, the ``unnest`` ingest)
+run under a browser too; the other files stay on SQLite to keep the suite's time."""
 from __future__ import annotations
 
 import os
@@ -8,10 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
+
+from tests.conftest import PG_ADMIN_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -19,6 +28,17 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: the browser module's live server runs on each --db database")
+
+
+def pytest_generate_tests(metafunc):
+    if "live_database_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        choice = metafunc.config.getoption("--db")
+        metafunc.parametrize("live_database_kind", ["sqlite", "postgresql"] if choice == "both" else [choice],
+                             scope="module")
 
 
 def pytest_collection_modifyitems(items):
@@ -34,12 +54,12 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, database_url: str):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "server.log"
         self.env = {**os.environ, "FLASK_APP": "backend", "INSTANCE_PATH": str(tmp / "instance"),
-                    "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "PYTHONUNBUFFERED": "1"}
+                    "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
         self.env.pop("APP_ENV", None)
 
     def flask(self, *args):
@@ -54,13 +74,28 @@ class LiveServer:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(100):
+        self.wait_for(self._answers, "the server to answer", 30)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(self.url + "/api/meta", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    def wait_for(self, condition, what: str, seconds: float = 10):
+        """Poll ``condition`` until it holds, in between waiting on the server process: if the server
+        dies, say so at once with its log."""
+        deadline = time.monotonic() + seconds
+        while not (result := condition()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: " + self.log_path.read_text()[-2000:])
             try:
-                if requests.get(self.url + "/api/meta", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start: " + self.log_path.read_text())
+                self.proc.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                continue
+            raise RuntimeError(f"the server exited while waiting for {what}: " + self.log_path.read_text())
+        return result
 
     def stop(self):
         self.proc.terminate()
@@ -69,12 +104,10 @@ class LiveServer:
 
     def last_sms_code(self, masked_phone: str) -> str:
         """The development SMS sender writes the code to the server log."""
-        for _ in range(50):
-            codes = re.findall(rf"SMS login code for {re.escape(masked_phone)}: (\d{{6}})", self.log_path.read_text())
-            if codes:
-                return codes[-1]
-            time.sleep(0.1)
-        raise AssertionError("no SMS code in the server log")
+        pattern = rf"SMS login code for {re.escape(masked_phone)}: (\d{{6}})"
+        found = self.wait_for(lambda: re.findall(pattern, self.log_path.read_text()),
+                              "an SMS code in the server log", 5)
+        return found[-1]
 
 
 def demo_token(base_url: str, role: str) -> str:
@@ -94,9 +127,29 @@ def demo_login(page, role: str = "entrepreneur"):
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def live_database_kind():
+    """SQLite, unless the module is marked both_databases (then parametrised by pytest_generate_tests)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def live_database_url(live_database_kind, tmp_path_factory):
+    """A fresh database for one module's live server: a SQLite file, or a PostgreSQL database dropped after."""
+    if live_database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'browser.db'}"
+        return
+    name = f"cyql_live_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, live_database_url):
     """Each test module gets its own app and database, so no module depends on what another did."""
-    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    server = LiveServer(tmp_path_factory.mktemp("live"), live_database_url).start()
     yield server
     server.stop()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -14,6 +15,8 @@ from tests.browser.conftest import PHONE_VIEWPORT, demo_token
 from tests.browser.test_events_entrepreneur import qr_is_drawn
 from tests.browser.scanning import manual_scan
 from tests.browser.test_events_organiser import BEIJING, api, event_named, local_input
+
+pytestmark = pytest.mark.both_databases  # the door's writes run on PostgreSQL under a browser too
 
 TITLE = "创业沙龙：两部手机的端到端测试"
 

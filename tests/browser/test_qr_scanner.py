@@ -105,7 +105,9 @@ def test_redeem_reads_a_real_pay_code_from_the_camera(camera_page, live_server, 
     write_y4m(video_path, None)
     page.get_by_test_id("redeem-next").click()
     expect(page.get_by_test_id("qr-scanner")).to_have_attribute("data-mode", "scanning")
-    page.wait_for_timeout(500)
+    # the screenshot shows the camera's picture: wait until the video plays frames, not for a while
+    page.wait_for_function("""() => { const v = document.querySelector('[data-testid=qr-scanner-video]')
+        return v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0 }""")
     snap(shot, page, "redeem-camera-scanning")
 
 

@@ -26,6 +26,8 @@ from tests.browser.scanning import manual_scan
 from tests.browser.test_qr_scanner import write_y4m
 from tests.factories import p256_key
 
+pytestmark = pytest.mark.both_databases  # the PostgreSQL unnest ingest runs under a browser too
+
 BEIJING = timezone(timedelta(hours=8))
 PEOPLE = [("13700001111", "王小明"), ("13700002222", "李春花"), ("13700003333", "赵大山")]
 

@@ -1,5 +1,5 @@
-"""Every check-in endpoint × every role + anonymous: who gets in, who gets exactly 401/403; and the
-scanner-device endpoints with a device token."""
+"""Every check-in endpoint × every role + anonymous: the exact status each caller gets (tests/matrix.py),
+exactly 401/403 for those who may not; and the scanner-device endpoints with a device token."""
 import secrets
 
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from backend.accounts.enums import Role
 from backend.core import signing
 from backend.core.codes import CodeType, Purpose
-from tests.matrix import app_rules, assert_permission, fill, table_rules
+from tests.matrix import app_rules, assert_permission, check_statuses, fill, row_id, table_rules
 
 ROLES = [r.value for r in Role]
 ENTREPRENEUR = {"entrepreneur"}
@@ -15,17 +15,19 @@ STAFF = {"station_staff", "admin"}
 ADMIN = {"admin"}
 TODAY = "2026-01-01"
 
+# method, path, json body, who may call it, the status they get
 ENDPOINTS = [
-    ("POST", "/api/checkins/visits", {"code": "{place_code}", "purpose": "policy", "nonce": "{nonce}"}, ENTREPRENEUR),
-    ("GET", "/api/checkins/visits", None, STAFF),
-    ("GET", "/api/me/visits", None, ENTREPRENEUR),
+    ("POST", "/api/checkins/visits", {"code": "{place_code}", "purpose": "policy", "nonce": "{nonce}"}, ENTREPRENEUR,
+     201),
+    ("GET", "/api/checkins/visits", None, STAFF, 200),
+    ("GET", "/api/me/visits", None, ENTREPRENEUR, 200),
     ("POST", "/api/checkins/sync", {"items": [{"nonce": "{nonce}", "code": "{personal}", "purpose": "loan"}],
-                                    "place_id": "{place}"}, STAFF),
-    ("GET", "/api/checkins/today?place_id={place}", None, STAFF),
-    ("GET", f"/api/checkins/figures?day_from={TODAY}&day_to={TODAY}", None, STAFF),
-    ("GET", f"/api/checkins/export?day_from={TODAY}&day_to={TODAY}&format=csv", None, STAFF),
-    ("GET", "/api/admin/checkin-scans", None, ADMIN),
-    ("POST", "/api/admin/checkin-scans/{scan}/review", {"note": "权限测试核查"}, ADMIN),
+                                    "place_id": "{place}"}, STAFF, 200),
+    ("GET", "/api/checkins/today?place_id={place}", None, STAFF, 200),
+    ("GET", f"/api/checkins/figures?day_from={TODAY}&day_to={TODAY}", None, STAFF, 200),
+    ("GET", f"/api/checkins/export?day_from={TODAY}&day_to={TODAY}&format=csv", None, STAFF, 200),
+    ("GET", "/api/admin/checkin-scans", None, ADMIN, 200),
+    ("POST", "/api/admin/checkin-scans/{scan}/review", {"note": "权限测试核查"}, ADMIN, 200),
 ]
 PLACEHOLDERS = {"{scan}": "scan_id"}
 
@@ -49,14 +51,18 @@ def world(caller):
 
 
 
+def test_every_row_states_a_status_for_each_caller_it_lets_in():
+    check_statuses(ENDPOINTS, {"anonymous", *ROLES})
+
+
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
-@pytest.mark.parametrize("method,path,body,allowed", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
-def test_permission(client, make_user, auth, who, method, path, body, allowed):
+@pytest.mark.parametrize("method,path,body,allowed,status", ENDPOINTS, ids=[row_id(r) for r in ENDPOINTS])
+def test_permission(client, make_user, auth, who, method, path, body, allowed, status):
     caller = None if who == "anonymous" else make_user(who)
     ids = world(caller)
     headers = {} if caller is None else auth(caller)
     response = client.open(path.format(**ids), method=method, json=fill(body, ids), headers=headers)
-    assert_permission(response, who, allowed)
+    assert_permission(response, who, allowed, status)
 
 
 @pytest.mark.parametrize("path", ["/api/checkins/sync", "/api/checkins/today"])

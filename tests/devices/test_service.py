@@ -1,11 +1,13 @@
 """Personal devices and credentials, scanner provisioning, offline bundles, online verification."""
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from backend.core import codes, signing
 from backend.core.codes import CodeType, Purpose
+from backend.core.db import utcnow
 from backend.core.errors import DomainError
 from backend.core.keys import keyring
 from backend.devices.models import Revocation, ScannerSetup
@@ -87,13 +89,15 @@ def test_someone_elses_device_cannot_be_removed(client, make_user, auth):
     assert response.status_code == 404 and response.get_json()["code"] == "device_not_found"
 
 
-def test_credential_renewal_extends_expiry(client, make_user, auth):
+def test_credential_renewal_extends_expiry(client, make_user, auth, app):
     user = make_user()
     device = make_device(user)
+    device.credential_expires_at -= timedelta(days=10)  # its credential was issued ten days ago
     before = device.credential_expires_at
-    time.sleep(0.01)
     body = client.post(f"/api/me/devices/{device.id}/credential", headers=auth(user)).get_json()
-    assert body["device"]["credential_expires_at"] > before.isoformat()
+    renewed = datetime.fromisoformat(body["device"]["credential_expires_at"])
+    assert renewed - before >= timedelta(days=10)
+    assert renewed - utcnow() > timedelta(days=app.config["CREDENTIAL_DAYS"]) - timedelta(minutes=1)
 
 
 def test_device_limit(client, make_user, auth):

@@ -1,12 +1,13 @@
 """Every event endpoint × every role + anonymous (+ a scanner device at the door): who gets in,
-who is refused with exactly 401 unauthorized / 403 forbidden. Organisers get in only at their own
+the exact status each caller gets (tests/matrix.py); one who may not gets exactly 401 unauthorized /
+403 forbidden. Organisers get in only at their own
 space: an organiser of another place is refused on every organiser endpoint of this event."""
 import secrets
 
 import pytest
 
 from backend.accounts.enums import Role
-from tests.matrix import app_rules, assert_permission, fill, table_rules
+from tests.matrix import app_rules, assert_permission, check_statuses, fill, row_id, table_rules
 from tests.vouchers.test_uploads import png_bytes
 
 ROLES = [r.value for r in Role]
@@ -19,34 +20,35 @@ EVENT = {"place_id": "{place}", "title": "权限测试活动", "kind": "salon", 
          "ends_at": "2030-01-02T16:00:00+08:00", "signup_opens_at": "2029-12-01T00:00:00+08:00",
          "signup_closes_at": "2030-01-02T12:00:00+08:00", "capacity": 10}
 
+# method, path, json body, who may call it, the status they get
 ENDPOINTS = [
-    ("GET", "/api/events", None, ANYONE),
-    ("GET", "/api/events/{event}", None, ANYONE),
-    ("GET", "/api/events/{event}/cover/card", None, ANYONE),
-    ("POST", "/api/events/{event}/registrations", None, ENTREPRENEUR),
-    ("POST", "/api/events/checkins", {"items": [{"nonce": "{nonce}", "code": "{ticket}"}]}, DOOR),
-    ("GET", "/api/me/registrations", None, ENTREPRENEUR),
-    ("GET", "/api/me/registrations/{registration}", None, ENTREPRENEUR),
-    ("POST", "/api/me/registrations/{registration}/cancel", None, ENTREPRENEUR),
-    ("GET", "/api/organiser/places", None, ORGANISERS),
-    ("GET", "/api/organiser/events", None, ORGANISERS),
-    ("POST", "/api/organiser/events", EVENT, ORGANISERS),
-    ("GET", "/api/organiser/events/{event}", None, ORGANISERS),
-    ("PATCH", "/api/organiser/events/{event}", {"title": "改个标题"}, ORGANISERS),
-    ("POST", "/api/organiser/events/{draft}/publish", None, ORGANISERS),
-    ("POST", "/api/organiser/events/{event}/cancel", {"reason": "权限测试取消"}, ORGANISERS),
-    ("GET", "/api/organiser/events/{event}/registrations", None, ORGANISERS),
-    ("POST", "/api/organiser/events/{event}/registrations/{pending}/approve", None, ORGANISERS),
-    ("POST", "/api/organiser/events/{event}/registrations/{pending}/reject", {"reason": "权限测试"}, ORGANISERS),
-    ("GET", "/api/organiser/events/{event}/counts", None, ORGANISERS),
-    ("GET", "/api/organiser/events/{event}/scans", None, ORGANISERS),
-    ("GET", "/api/organiser/events/{event}/door-list", None, ORGANISERS),
-    ("GET", "/api/organiser/events/{event}/export?format=csv", None, ORGANISERS),
-    ("GET", "/api/organiser/figures", None, ORGANISERS),
+    ("GET", "/api/events", None, ANYONE, 200),
+    ("GET", "/api/events/{event}", None, ANYONE, 200),
+    ("GET", "/api/events/{event}/cover/card", None, ANYONE, 200),
+    ("POST", "/api/events/{open_event}/registrations", None, ENTREPRENEUR, 201),
+    ("POST", "/api/events/checkins", {"items": [{"nonce": "{nonce}", "code": "{ticket}"}]}, DOOR, 200),
+    ("GET", "/api/me/registrations", None, ENTREPRENEUR, 200),
+    ("GET", "/api/me/registrations/{registration}", None, ENTREPRENEUR, 200),
+    ("POST", "/api/me/registrations/{registration}/cancel", None, ENTREPRENEUR, 200),
+    ("GET", "/api/organiser/places", None, ORGANISERS, 200),
+    ("GET", "/api/organiser/events", None, ORGANISERS, 200),
+    ("POST", "/api/organiser/events", EVENT, ORGANISERS, 201),
+    ("GET", "/api/organiser/events/{event}", None, ORGANISERS, 200),
+    ("PATCH", "/api/organiser/events/{event}", {"title": "改个标题"}, ORGANISERS, 200),
+    ("POST", "/api/organiser/events/{draft}/publish", None, ORGANISERS, 200),
+    ("POST", "/api/organiser/events/{event}/cancel", {"reason": "权限测试取消"}, ORGANISERS, 200),
+    ("GET", "/api/organiser/events/{event}/registrations", None, ORGANISERS, 200),
+    ("POST", "/api/organiser/events/{event}/registrations/{pending}/approve", None, ORGANISERS, 200),
+    ("POST", "/api/organiser/events/{event}/registrations/{pending}/reject", {"reason": "权限测试"}, ORGANISERS, 200),
+    ("GET", "/api/organiser/events/{event}/counts", None, ORGANISERS, 200),
+    ("GET", "/api/organiser/events/{event}/scans", None, ORGANISERS, 200),
+    ("GET", "/api/organiser/events/{event}/door-list", None, ORGANISERS, 200),
+    ("GET", "/api/organiser/events/{event}/export?format=csv", None, ORGANISERS, 200),
+    ("GET", "/api/organiser/figures", None, ORGANISERS, 200),
 ]
-PLACEHOLDERS = {"{event}": "event_id", "{draft}": "event_id", "{registration}": "registration_id",
-                "{pending}": "registration_id"}
-SCOPED = [e for e in ENDPOINTS if "/api/organiser/events/{" in e[1]]
+PLACEHOLDERS = {"{event}": "event_id", "{open_event}": "event_id", "{draft}": "event_id",
+                "{registration}": "registration_id", "{pending}": "registration_id"}
+SCOPED = [e[:4] for e in ENDPOINTS if "/api/organiser/events/{" in e[1]]
 
 
 def world(caller, place=None):
@@ -77,21 +79,25 @@ def world(caller, place=None):
     from backend.events import door
 
     return {"place": place.id, "event": event.id, "draft": draft.id, "registration": mine.id,
-            "pending": pending.id, "ticket": door.ticket_text(seat), "nonce": secrets.token_urlsafe(16),
-            "_place": place, "_service": service}
+            "pending": pending.id, "open_event": open_event.id, "ticket": door.ticket_text(seat),
+            "nonce": secrets.token_urlsafe(16), "_place": place, "_service": service}
 
 
+
+
+def test_every_row_states_a_status_for_each_caller_it_lets_in():
+    check_statuses(ENDPOINTS, {"anonymous", *ROLES})
 
 
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
-@pytest.mark.parametrize("method,path,body,allowed", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
-def test_permission(client, make_user, auth, who, method, path, body, allowed):
+@pytest.mark.parametrize("method,path,body,allowed,status", ENDPOINTS, ids=[row_id(r) for r in ENDPOINTS])
+def test_permission(client, make_user, auth, who, method, path, body, allowed, status):
     caller = None if who == "anonymous" else make_user(who)
     ids = world(caller)
     url = path.format(**{k: v for k, v in ids.items() if not k.startswith("_")})
     headers = {} if caller is None else auth(caller)
     response = client.open(url, method=method, json=fill(body, ids), headers=headers)
-    assert_permission(response, who, allowed)
+    assert_permission(response, who, allowed, status)
 
 
 def test_a_scanner_device_of_the_place_works_the_door(client):
