@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
-from backend.checkins import ingest, schemas, service
+from backend.checkins import schemas, service, station
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
 from backend.core.db import utcnow
@@ -110,10 +110,7 @@ class Sync(MethodView):
         forced (let in offline, refused now: kept with a reason) or rejected (in the failed-scan log).
         The same batch sent twice writes nothing the second time."""
         place_id = service.scanning_place(device=g.scanner, staff=g.staff, place_id=data.get("place_id"))
-        if g.scanner is not None and g.scanner.revoked_at is not None:
-            for item in data["items"]:  # a revoked device hands in only what it scanned offline
-                item["offline"] = True
-        results = ingest.ingest(items=data["items"], place_id=place_id, sent_at=data.get("sent_at"), device=g.scanner,
+        results = station.ingest(items=data["items"], place_id=place_id, sent_at=data.get("sent_at"), device=g.scanner,
                                 staff=g.staff)
         return {"results": results, "server_time": utcnow()}
 

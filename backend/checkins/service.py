@@ -8,7 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.checkins import ingest
+from backend.checkins import engine
 from backend.checkins.enums import PURPOSE_LABELS, RESULT_LABELS, ScanResult, VisitPurpose, VisitSource
 from backend.checkins.models import Scan, Visit, VisitNote
 from backend.core import audit, signing, tables
@@ -67,13 +67,13 @@ def self_check_in(*, user, code: str, purpose: VisitPurpose, nonce: str) -> tupl
         raise DomainError("该场所已停用", code="place_inactive", status=422)
     now = utcnow()
     day = now.astimezone(LOCAL).date()
-    made = db.session.execute(ingest._insert(Visit).values(
+    made = db.session.execute(engine.insert(Visit).values(
         place_id=place.id, user_id=user.id, day=day, purpose=purpose, source=VisitSource.self_scan, visited_at=now,
-        received_at=now, offline=False).on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"])
+        received_at=now, offline=False, scan_nonce=nonce).on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"])
         .returning(Visit.id)).scalar()
     visit = db.session.get(Visit, made) if made else db.session.scalar(sa.select(Visit).where(
         Visit.place_id == place.id, Visit.user_id == user.id, Visit.day == day))
-    db.session.execute(ingest._insert(Scan).values(
+    db.session.execute(engine.insert(Scan).values(
         nonce=nonce, result=ScanResult.ok if made else ScanResult.duplicate, place_id=place.id, user_id=user.id,
         visit_id=visit.id, purpose=purpose, scanned_at=now, received_at=now).on_conflict_do_nothing(
         index_elements=["nonce"]))
