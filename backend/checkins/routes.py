@@ -21,7 +21,7 @@ from backend.devices import service as devices
 
 checkins_blp = blueprint("checkins", __name__, "/api/checkins", "场所签到：扫场所码、工作人员扫码、离线批量上传、统计")
 my_visits_blp = blueprint("my_visits", __name__, "/api/me/visits", "我的到访记录")
-review_blp = blueprint("checkin_review", __name__, "/api/admin/checkin-scans", "签到核查：失败、离线放行、多设备重复")
+review_blp = blueprint("checkin_review", __name__, "/api/admin/checkin-scans", "签到核查（场所与活动）：失败、离线放行、多设备重复")
 
 STAFF = (Role.station_staff, Role.admin)
 SCANNER_SECURITY = [{"deviceToken": []}, {"bearer": []}]
@@ -163,7 +163,8 @@ class Review(MethodView):
     @review_blp.response(200, schemas.CheckinScanOut(many=True))
     @review_blp.paginate(SelectPage)
     def get(self, args):
-        """Scans to review: rejected (the failed-scan log), forced, or conflict (two offline devices)."""
+        """Scans to review at places and events' doors: rejected (the failed-scan log), forced (let in
+        offline, refused by the server), or conflict (two devices, one offline); with names, not ids."""
         return service.review_query(**args)
 
 

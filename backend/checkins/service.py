@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import User
 from backend.checkins import engine
-from backend.checkins.enums import PURPOSE_LABELS, RESULT_LABELS, ScanResult, VisitPurpose, VisitSource
+from backend.checkins.enums import PURPOSE_LABELS, RESULT_LABELS, Channel, ScanResult, VisitPurpose, VisitSource
 from backend.checkins.models import Scan, Visit, VisitNote
 from backend.core import audit, signing, tables
 from backend.core.db import utcnow
@@ -189,13 +189,17 @@ def note_text(note: VisitNote) -> str:
 
 # --- review ---------------------------------------------------------------------------------------
 
-def review_query(*, kind: str, reviewed: bool | None = None, place_ids=None) -> sa.Select:
-    """kind: rejected (the failed-scan log), forced, conflict."""
+def review_query(*, kind: str, reviewed: bool | None = None, channel: Channel | None = None,
+                 place_ids=None) -> sa.Select:
+    """One queue for places and doors. kind: rejected (the failed-scan log), forced, conflict;
+    channel: place or door (both when None)."""
     query = sa.select(Scan).order_by(Scan.reviewed_at.is_(None).desc(), Scan.id.desc())  # waiting ones first
     if kind == "conflict":
         query = query.where(Scan.conflict.is_(True))
     else:
         query = query.where(Scan.result == ScanResult(kind))
+    if channel is not None:
+        query = query.where(Scan.channel == channel)
     if reviewed is not None:
         query = query.where(Scan.reviewed_at.is_not(None) if reviewed else Scan.reviewed_at.is_(None))
     if place_ids is not None:
@@ -216,5 +220,6 @@ def review(*, actor, id: int, note: str) -> Scan:
 
 
 def result_label(scan: Scan) -> str:
-    return RESULT_LABELS[scan.result] + ("（多台设备重复）" if scan.conflict else "")
+    label = "已签到" if scan.channel == Channel.door and scan.result == ScanResult.duplicate else RESULT_LABELS[scan.result]
+    return label + ("（多台设备重复）" if scan.conflict else "")
 
