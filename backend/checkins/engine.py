@@ -123,7 +123,7 @@ def perform(*, items: list[dict], channel: Channel, sent_at: datetime | None = N
             if known[raw["nonce"]] != channel.name:
                 refused[raw["nonce"]] = {"nonce": raw["nonce"], "result": ScanResult.rejected.value,
                                          "code": "nonce_reused", "message": message("nonce_reused"),
-                                         "conflict": False, "replayed": False}
+                                         "conflict": False, "replayed": False, "visit": None, "registration": None}
             continue
         scanned = (raw.get("scanned_at") or now) + offset
         # a revoked device hands in only what it scanned offline

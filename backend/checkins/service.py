@@ -93,7 +93,8 @@ def today_at(*, place_id: int) -> dict:
     by_purpose = {p.value: 0 for p in VisitPurpose}
     for purpose, count in rows:
         by_purpose[purpose.value] = count
-    last = db.session.scalar(sa.select(sa.func.max(Scan.received_at)).where(Scan.place_id == place_id))
+    last = db.session.scalar(sa.select(sa.func.max(Scan.received_at)).where(Scan.place_id == place_id,
+                                                                            Scan.channel == Channel.place))
     return {"place": db.session.get(Place, place_id), "day": day, "total": sum(by_purpose.values()),
             "by_purpose": by_purpose, "last_received_at": last}
 

@@ -128,7 +128,8 @@ class StationChannel:
 
     def answers(self, scans: list[Scan]) -> dict[str, dict]:
         visits = {visit.id: visit for visit in db.session.scalars(sa.select(Visit).where(
-            Visit.id.in_({scan.visit_id for scan in scans if scan.visit_id})))}
+            Visit.id.in_({scan.visit_id for scan in scans if scan.visit_id}))
+            .execution_options(populate_existing=True))}  # claim() changed them behind the session's back
         return {scan.nonce: answer(scan, visits.get(scan.visit_id)) for scan in scans}
 
 

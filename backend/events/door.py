@@ -199,10 +199,12 @@ def answer(scan: Scan, registration: Registration | None, names: dict) -> dict:
 
 
 def scans_query(*, actor, event_id: int) -> sa.Select:
-    """Every scan at the event's door that names one of its registrations, newest first."""
+    """Every scan the door accepted for the event (ok, duplicate, forced), newest first; the refused ones
+    are in the administrator's review queue."""
     event = events.managed(user=actor, id=event_id)
     return sa.select(Scan).where(Scan.channel == Channel.door, Scan.event_id == event.id,
-                                 Scan.registration_id.is_not(None)).order_by(Scan.id.desc())
+                                 Scan.registration_id.is_not(None), Scan.result != ScanResult.rejected
+                                 ).order_by(Scan.id.desc())
 
 
 def door_list(*, actor, event_id: int) -> dict:

@@ -106,3 +106,33 @@ def test_a_revoked_scanner_s_later_scans_are_all_forced_and_reviewed(client, aut
     forced = client.get("/api/admin/checkin-scans?kind=forced&reviewed=false", headers=auth(admin)).get_json()
     assert sorted(r["nonce"] for r in forced) == sorted(i["nonce"] for i in batch)
     assert {(r["reason_label"], r["device_name"]) for r in forced} == {("扫码设备停用后仍在扫码", "一号桌")}
+
+
+def test_an_authentic_code_out_of_its_window_is_forced_offline_and_rejected_online(client, auth, desks):
+    place, (one, one_token), _ = desks
+    phone = make_device(make_entrepreneur())
+    now = utcnow()
+    stale = now - timedelta(minutes=3)  # a code made three minutes before the scan: a screenshot, or a bad clock
+    code = pay_code(phone, ts=int(stale.timestamp()), purpose=Purpose.identify)
+    online = sync(client, one_token, {"nonce": secrets.token_urlsafe(16), "code": code, "purpose": "loan"})[0]
+    assert (online["result"], online["code"], online["visit"]) == ("rejected", "expired", None)
+    offline = sync(client, one_token, {"nonce": secrets.token_urlsafe(16), "code": code, "purpose": "loan",
+                                       "scanned_at": now.isoformat(), "offline": True})[0]
+    assert (offline["result"], offline["code"]) == ("forced", "expired")
+    assert db.session.get(Visit, offline["visit"]["id"]).forced_reason == "expired"
+    forced = client.get("/api/admin/checkin-scans?kind=forced", headers=auth(make_user("admin"))).get_json()
+    assert [(r["nonce"], r["reason_label"]) for r in forced] == [(offline["nonce"], "二维码已过期（扫码时间晚于有效期）")]
+
+
+def test_a_nonce_the_door_holds_is_not_taken_by_the_station(client, auth, desks):
+    from backend.checkins.enums import Channel
+
+    place, (one, one_token), _ = desks
+    phone = make_device(make_entrepreneur())
+    taken = secrets.token_urlsafe(16)
+    db.session.add(Scan(nonce=taken, channel=Channel.door, result="rejected", reason="malformed", received_at=utcnow()))
+    db.session.flush()
+    answer = sync(client, one_token, {**item(phone, utcnow(), "loan"), "nonce": taken})[0]
+    assert (answer["result"], answer["code"], answer["visit"]) == ("rejected", "nonce_reused", None)
+    assert db.session.query(Scan).filter_by(nonce=taken).one().channel == Channel.door
+    assert db.session.query(Visit).count() == 0
