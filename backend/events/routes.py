@@ -13,6 +13,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required, viewer_optional
+from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.pagination import SelectPage
 from backend.devices import service as devices
@@ -103,7 +104,8 @@ class Checkins(MethodView):
         forced (let in offline, refused now: kept with a reason) or rejected (in the failed-scan log),
         with ``conflict`` when another device met the same ticket offline. A repeated upload changes nothing."""
         return {"results": door.check_in(items=data["items"], event_id=data.get("event_id"),
-                                         sent_at=data.get("sent_at"), staff=g.staff, device=g.scanner)}
+                                         sent_at=data.get("sent_at"), staff=g.staff, device=g.scanner),
+                "server_time": utcnow()}
 
 
 # --- mine ---------------------------------------------------------------------------------------

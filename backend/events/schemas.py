@@ -274,6 +274,7 @@ class ScanResultOut(Schema):
 
 class ScanBatchOut(Schema):
     results = fields.List(fields.Nested(ScanResultOut), required=True)
+    server_time = fields.DateTime(metadata={"description": "the server's clock, for the device to compare"})
 
 
 class DoorScanOut(Schema):
