@@ -69,8 +69,8 @@ def self_check_in(*, user, code: str, purpose: VisitPurpose, nonce: str) -> tupl
     day = now.astimezone(LOCAL).date()
     made = db.session.execute(engine.insert(Visit).values(
         place_id=place.id, user_id=user.id, day=day, purpose=purpose, source=VisitSource.self_scan, visited_at=now,
-        received_at=now, offline=False, scan_nonce=nonce).on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"])
-        .returning(Visit.id)).scalar()
+        received_at=now, offline=False, scan_nonce=nonce)
+        .on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"]).returning(Visit.id)).scalar()
     visit = db.session.get(Visit, made) if made else db.session.scalar(sa.select(Visit).where(
         Visit.place_id == place.id, Visit.user_id == user.id, Visit.day == day))
     db.session.execute(engine.insert(Scan).values(
@@ -221,6 +221,7 @@ def review(*, actor, id: int, note: str) -> Scan:
 
 
 def result_label(scan: Scan) -> str:
-    label = "已签到" if scan.channel == Channel.door and scan.result == ScanResult.duplicate else RESULT_LABELS[scan.result]
+    door_again = scan.channel == Channel.door and scan.result == ScanResult.duplicate
+    label = "已签到" if door_again else RESULT_LABELS[scan.result]
     return label + ("（多台设备重复）" if scan.conflict else "")
 

@@ -13,8 +13,8 @@ from tests.factories import make_device, make_entrepreneur, make_place, make_sca
 
 
 def item(phone, at, purpose, **extra):
-    return {"nonce": secrets.token_urlsafe(16), "code": pay_code(phone, ts=int(at.timestamp()), purpose=Purpose.identify),
-            "purpose": purpose, "scanned_at": at.isoformat(), "offline": True, **extra}
+    code = pay_code(phone, ts=int(at.timestamp()), purpose=Purpose.identify)
+    return {"nonce": secrets.token_urlsafe(16), "code": code, "purpose": purpose, "scanned_at": at.isoformat(), "offline": True, **extra}
 
 
 def sync(client, token, *items, sent_at=None):
