@@ -32,3 +32,41 @@ class ScanResult(StrEnum):
 
 RESULT_LABELS = {ScanResult.ok: "已记录", ScanResult.duplicate: "今日已到访", ScanResult.forced: "离线放行（待核查）",
                  ScanResult.rejected: "被拒绝"}
+
+
+class Channel(StrEnum):
+    """Where a scan was made: at a place (a visit) or at an event's door (an attendance)."""
+    place = "place"
+    door = "door"
+
+
+CHANNEL_LABELS = {Channel.place: "场所签到", Channel.door: "活动签到"}
+
+# Why a scan was refused: one list for doors and places. A refusal an offline device could not have
+# known about is *forceable*: scanned offline, the scan is kept as forced with its reason (the
+# person was let in); every other refusal is rejected. A refusal for lack of authority (wrong_event,
+# wrong_place) is never forceable.
+REASON_LABELS = {
+    # the code itself (backend/core/codes.py)
+    "malformed": "二维码无法识别（不是本平台的码，或内容不完整）",
+    "unknown_key": "签名密钥未知（二维码来自旧密钥或其他系统）",
+    "bad_signature": "签名无效，二维码可能被伪造或篡改",
+    "wrong_type": "二维码类型不对（如在活动门口扫了个人码）",
+    "not_yet_valid": "二维码尚未生效（扫码时间早于有效期）",
+    "expired": "二维码已过期（扫码时间晚于有效期）",
+    "revoked": "出示二维码的手机或电子票已被停用",
+    # the person, the registration, the event
+    "user_blocked": "该用户账号已被停用",
+    "registration_cancelled": "该报名已取消",
+    "event_cancelled": "活动已取消",
+    "not_registered": "该报名尚未成功（待审核或候补中）",
+    "registration_not_found": "报名记录不存在",
+    # the scanning device and its authority
+    "device_revoked": "扫码设备停用后仍在扫码",
+    "clock_skew": "扫码设备的时间不准确，扫码时间在未来",
+    "wrong_event": "不是本场活动的票",
+    "wrong_place": "不是本场所的票（无权为该活动签到）",
+    "nonce_reused": "扫码编号已被另一条记录使用",
+}
+FORCEABLE = frozenset({"revoked", "user_blocked", "device_revoked", "registration_cancelled", "event_cancelled",
+                       "not_yet_valid", "expired"})

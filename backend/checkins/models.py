@@ -4,7 +4,11 @@ A ``Visit`` is what the programme counts: one per person, place and local day. A
 item a phone or a scanner sent (keyed by its nonce, so the same upload twice changes nothing); its
 result says whether it made the visit, met an existing one, was let through offline although the
 server refuses it (*forced*), or was rejected (the failed-scan log). ``conflict`` marks the same
-person scanned at the same place and day by two devices while offline, for an administrator to review."""
+person scanned at the same place and day by two devices while offline, for an administrator to review.
+
+The same ``Scan`` log keeps the scans at an event's door (``channel`` door, with the event and the
+registration): one failed-scan log and one review queue for both (``backend/checkins/engine.py``).
+A visit (and a registration's check-in) names the scan that made it, the earliest one."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -12,7 +16,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.checkins.enums import ScanResult, VisitPurpose, VisitSource
+from backend.checkins.enums import Channel, ScanResult, VisitPurpose, VisitSource
 from backend.core.db import UTCDateTime, str_enum, utcnow
 from backend.extensions import db
 
@@ -32,6 +36,7 @@ class Visit(db.Model):
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     offline: Mapped[bool] = mapped_column(default=False)
     forced_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    scan_nonce: Mapped[str | None] = mapped_column(sa.String(64))  # the scan that made it: the earliest
 
     place = relationship("Place", lazy="joined")
     user = relationship("User", foreign_keys=[user_id], lazy="select")
@@ -45,11 +50,16 @@ class Scan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "scan_channel", 8), default=Channel.place,
+                                             server_default=Channel.place.value)
     result: Mapped[ScanResult] = mapped_column(str_enum(ScanResult, "scan_result", 12))
     reason: Mapped[str | None] = mapped_column(sa.String(32))
     place_id: Mapped[int | None] = mapped_column(sa.ForeignKey("place.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit.id", ondelete="SET NULL"), index=True)
+    event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registration.id", ondelete="CASCADE"),
+                                                        index=True)
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scanner_device.id", ondelete="SET NULL"))
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     purpose: Mapped[VisitPurpose | None] = mapped_column(str_enum(VisitPurpose, "visit_purpose", 12))
@@ -65,6 +75,9 @@ class Scan(db.Model):
     place = relationship("Place", lazy="joined")
     device = relationship("ScannerDevice", lazy="joined")
     staff = relationship("User", foreign_keys=[staff_id], lazy="joined")
+    user = relationship("User", foreign_keys=[user_id], lazy="joined")
+    event = relationship("Event", lazy="joined")
+    registration = relationship("Registration", lazy="select")
 
     __table_args__ = (sa.Index(None, "result", "id"), sa.Index(None, "conflict", "id"))
 

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
-from backend.checkins import ingest, schemas, service
+from backend.checkins import schemas, service, station
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
 from backend.core.db import utcnow
@@ -21,7 +21,7 @@ from backend.devices import service as devices
 
 checkins_blp = blueprint("checkins", __name__, "/api/checkins", "场所签到：扫场所码、工作人员扫码、离线批量上传、统计")
 my_visits_blp = blueprint("my_visits", __name__, "/api/me/visits", "我的到访记录")
-review_blp = blueprint("checkin_review", __name__, "/api/admin/checkin-scans", "签到核查：失败、离线放行、多设备重复")
+review_blp = blueprint("checkin_review", __name__, "/api/admin/checkin-scans", "签到核查（场所与活动）：失败、离线放行、多设备重复")
 
 STAFF = (Role.station_staff, Role.admin)
 SCANNER_SECURITY = [{"deviceToken": []}, {"bearer": []}]
@@ -110,10 +110,7 @@ class Sync(MethodView):
         forced (let in offline, refused now: kept with a reason) or rejected (in the failed-scan log).
         The same batch sent twice writes nothing the second time."""
         place_id = service.scanning_place(device=g.scanner, staff=g.staff, place_id=data.get("place_id"))
-        if g.scanner is not None and g.scanner.revoked_at is not None:
-            for item in data["items"]:  # a revoked device hands in only what it scanned offline
-                item["offline"] = True
-        results = ingest.ingest(items=data["items"], place_id=place_id, sent_at=data.get("sent_at"), device=g.scanner,
+        results = station.ingest(items=data["items"], place_id=place_id, sent_at=data.get("sent_at"), device=g.scanner,
                                 staff=g.staff)
         return {"results": results, "server_time": utcnow()}
 
@@ -166,7 +163,8 @@ class Review(MethodView):
     @review_blp.response(200, schemas.CheckinScanOut(many=True))
     @review_blp.paginate(SelectPage)
     def get(self, args):
-        """Scans to review: rejected (the failed-scan log), forced, or conflict (two offline devices)."""
+        """Scans to review at places and events' doors: rejected (the failed-scan log), forced (let in
+        offline, refused by the server), or conflict (two devices, one offline); with names, not ids."""
         return service.review_query(**args)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validate, validates_schema
 
-from backend.checkins.enums import PURPOSE_LABELS, VisitPurpose, VisitSource
+from backend.checkins.enums import CHANNEL_LABELS, PURPOSE_LABELS, REASON_LABELS, Channel, VisitPurpose, VisitSource
 from backend.checkins.service import note_text, result_label
 from backend.core import fields
 from backend.core.regions import DISTRICTS
@@ -170,6 +170,8 @@ class VisitExportIn(Schema):
 class ReviewQueryIn(Schema):
     kind = fields.String(load_default="rejected", validate=validate.OneOf(["rejected", "forced", "conflict"],
                                                                           error="只能是 rejected、forced 或 conflict"))
+    channel = fields.Enum(Channel, metadata={"description": "place: visits at places; door: events' doors"},
+                          error_messages={"unknown": "只能是 place 或 door"})
     reviewed = fields.Boolean()
 
 
@@ -184,7 +186,16 @@ class CheckinScanOut(Schema):
     result = fields.Function(lambda s: s.result.value, required=True)
     result_label = fields.Function(result_label, required=True)
     reason = fields.String(allow_none=True)
+    reason_label = fields.Function(lambda s: REASON_LABELS.get(s.reason, s.reason) if s.reason else None,
+                                   allow_none=True)
     conflict = fields.Boolean(required=True)
+    channel = fields.Function(lambda s: s.channel.value, required=True)
+    channel_label = fields.Function(lambda s: CHANNEL_LABELS[s.channel], required=True)
+    event_id = fields.Integer(allow_none=True)
+    event_title = fields.Function(lambda s: s.event.title if s.event else None, allow_none=True)
+    registration_id = fields.Integer(allow_none=True)
+    person_name = fields.Function(lambda s: (mask_name(s.user.name) or "未填姓名") if s.user else None,
+                                  allow_none=True)
     place_id = fields.Integer(allow_none=True)
     place_name = fields.Function(lambda s: s.place.name if s.place else None, allow_none=True)
     user_id = fields.Integer(allow_none=True)
@@ -194,6 +205,7 @@ class CheckinScanOut(Schema):
     staff_id = fields.Integer(allow_none=True)
     staff_name = fields.Function(lambda s: mask_name(s.staff.name) if s.staff else None, allow_none=True)
     purpose = fields.Function(lambda s: s.purpose.value if s.purpose else None, allow_none=True)
+    purpose_label = fields.Function(lambda s: PURPOSE_LABELS[s.purpose] if s.purpose else None, allow_none=True)
     scanned_at = fields.DateTime(allow_none=True)
     received_at = fields.DateTime(required=True)
     offline = fields.Boolean(required=True)

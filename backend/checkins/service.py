@@ -8,8 +8,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.checkins import ingest
-from backend.checkins.enums import PURPOSE_LABELS, RESULT_LABELS, ScanResult, VisitPurpose, VisitSource
+from backend.checkins import engine
+from backend.checkins.enums import PURPOSE_LABELS, RESULT_LABELS, Channel, ScanResult, VisitPurpose, VisitSource
 from backend.checkins.models import Scan, Visit, VisitNote
 from backend.core import audit, signing, tables
 from backend.core.db import utcnow
@@ -67,13 +67,13 @@ def self_check_in(*, user, code: str, purpose: VisitPurpose, nonce: str) -> tupl
         raise DomainError("该场所已停用", code="place_inactive", status=422)
     now = utcnow()
     day = now.astimezone(LOCAL).date()
-    made = db.session.execute(ingest._insert(Visit).values(
+    made = db.session.execute(engine.insert(Visit).values(
         place_id=place.id, user_id=user.id, day=day, purpose=purpose, source=VisitSource.self_scan, visited_at=now,
-        received_at=now, offline=False).on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"])
-        .returning(Visit.id)).scalar()
+        received_at=now, offline=False, scan_nonce=nonce)
+        .on_conflict_do_nothing(index_elements=["place_id", "user_id", "day"]).returning(Visit.id)).scalar()
     visit = db.session.get(Visit, made) if made else db.session.scalar(sa.select(Visit).where(
         Visit.place_id == place.id, Visit.user_id == user.id, Visit.day == day))
-    db.session.execute(ingest._insert(Scan).values(
+    db.session.execute(engine.insert(Scan).values(
         nonce=nonce, result=ScanResult.ok if made else ScanResult.duplicate, place_id=place.id, user_id=user.id,
         visit_id=visit.id, purpose=purpose, scanned_at=now, received_at=now).on_conflict_do_nothing(
         index_elements=["nonce"]))
@@ -93,7 +93,8 @@ def today_at(*, place_id: int) -> dict:
     by_purpose = {p.value: 0 for p in VisitPurpose}
     for purpose, count in rows:
         by_purpose[purpose.value] = count
-    last = db.session.scalar(sa.select(sa.func.max(Scan.received_at)).where(Scan.place_id == place_id))
+    last = db.session.scalar(sa.select(sa.func.max(Scan.received_at)).where(Scan.place_id == place_id,
+                                                                            Scan.channel == Channel.place))
     return {"place": db.session.get(Place, place_id), "day": day, "total": sum(by_purpose.values()),
             "by_purpose": by_purpose, "last_received_at": last}
 
@@ -189,13 +190,17 @@ def note_text(note: VisitNote) -> str:
 
 # --- review ---------------------------------------------------------------------------------------
 
-def review_query(*, kind: str, reviewed: bool | None = None, place_ids=None) -> sa.Select:
-    """kind: rejected (the failed-scan log), forced, conflict."""
+def review_query(*, kind: str, reviewed: bool | None = None, channel: Channel | None = None,
+                 place_ids=None) -> sa.Select:
+    """One queue for places and doors. kind: rejected (the failed-scan log), forced, conflict;
+    channel: place or door (both when None)."""
     query = sa.select(Scan).order_by(Scan.reviewed_at.is_(None).desc(), Scan.id.desc())  # waiting ones first
     if kind == "conflict":
         query = query.where(Scan.conflict.is_(True))
     else:
         query = query.where(Scan.result == ScanResult(kind))
+    if channel is not None:
+        query = query.where(Scan.channel == channel)
     if reviewed is not None:
         query = query.where(Scan.reviewed_at.is_not(None) if reviewed else Scan.reviewed_at.is_(None))
     if place_ids is not None:
@@ -216,5 +221,7 @@ def review(*, actor, id: int, note: str) -> Scan:
 
 
 def result_label(scan: Scan) -> str:
-    return RESULT_LABELS[scan.result] + ("（多台设备重复）" if scan.conflict else "")
+    door_again = scan.channel == Channel.door and scan.result == ScanResult.duplicate
+    label = "已签到" if door_again else RESULT_LABELS[scan.result]
+    return label + ("（多台设备重复）" if scan.conflict else "")
 

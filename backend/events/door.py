@@ -3,45 +3,32 @@
 A ticket is a signed code (event, registration, valid from 3 hours before the start to 1 hour
 after the end) that the phone keeps and shows offline. The door sends scans as a batch — one item
 online, a queue of them after being offline — each with the scanner's nonce and the moment it was
-scanned. The answer is per item; the nonce makes an upload sent twice change nothing."""
+scanned, and the batch with the device's clock (``sent_at``). The door is a channel of the one
+check-in engine (``backend/checkins/engine.py``): the subject is a registration, its check-in the
+earliest scan of its ticket; every scan is kept in the check-in scan log and its review queue."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
+from backend.checkins import engine
+from backend.checkins.enums import Channel, ScanResult
+from backend.checkins.models import Scan
 from backend.core import codes, signing
 from backend.core.codes import CodeError, CodeType
-from backend.core.keys import keyring
 from backend.core.db import utcnow
-from backend.core.errors import DomainError
+from backend.core.keys import keyring
+from backend.core.localtime import LOCAL
 from backend.core.validators import mask_name
 from backend.events import service as events
-from backend.events.enums import CheckinResult, EventState, RegistrationState
-from backend.events.models import DoorScan, Registration
+from backend.events.enums import EventState, RegistrationState
+from backend.events.models import Registration
 from backend.extensions import db
-from backend.core.localtime import LOCAL
 
 OPENS_BEFORE = timedelta(hours=3)
 CLOSES_AFTER = timedelta(hours=1)
-FUTURE_TOLERANCE = timedelta(minutes=10)  # a scanner's clock running ahead by more than this is not believed
-
-# refusals an offline scanner may already have let through; the server keeps them as "forced"
-FORCEABLE = {"revoked", "registration_cancelled", "event_cancelled", "not_yet_valid", "expired", "device_revoked"}
-# refusals for lack of authority: answered as rejected, never stored, whatever the scanner let through
-UNFORCEABLE = {"wrong_event", "wrong_place"}
-
-MESSAGES = {
-    "wrong_event": "这张票不是本场活动的",
-    "wrong_place": "这张票不是本场所的活动",
-    "registration_cancelled": "该报名已取消",
-    "event_cancelled": "活动已取消",
-    "not_registered": "该报名尚未成功（待审核或候补中）",
-    "registration_not_found": "报名记录不存在",
-    "clock_skew": "扫码设备的时间不准确，请校准后重试",
-}
 
 
 def ticket_text(registration: Registration) -> str:
@@ -59,138 +46,165 @@ def ticket(*, registration: Registration) -> dict | None:
             "not_after": event.ends_at + CLOSES_AFTER}
 
 
-class Refused(Exception):
-    def __init__(self, code: str, message: str | None = None, registration: Registration | None = None):
-        super().__init__(code)
-        self.code, self.message, self.registration = code, message or MESSAGES.get(code, code), registration
-
-
-def check_in(*, items: list[dict], event_id: int | None = None, staff=None, device=None) -> list[dict]:
+def check_in(*, items: list[dict], event_id: int | None = None, sent_at: datetime | None = None, staff=None,
+             device=None) -> list[dict]:
     """Record door scans; ``event_id`` narrows to one event (the organiser's door page)."""
-    results = []
-    for item in items:
-        try:
-            with db.session.begin_nested():
-                results.append(_one(item, event_id=event_id, staff=staff, device=device))
-        except Refused as refusal:
-            results.append(_refusal(item, refusal, staff=staff, device=device))
-        except IntegrityError:
-            # the same nonce arrived in a concurrent upload: answer what that one recorded
-            results.append(_replayed(db.session.scalar(sa.select(DoorScan).where(DoorScan.nonce == item["nonce"]))))
-    return results
+    channel = DoorChannel(event_id=event_id, staff=staff, device=device)
+    return engine.perform(items=items, channel=channel, sent_at=sent_at, device=device, staff=staff,
+                          place_id=device.place_id if device is not None else None)
 
 
-def _replayed(scan: DoorScan) -> dict:
-    return {**_answer(scan.result.value, scan.registration, reason=scan.reason, checked_in_at=scan.registration.checked_in_at),
-            "nonce": scan.nonce, "replayed": True}
+class DoorChannel:
+    name = Channel.door
+    forced_counts = False  # a ticket the server refuses is recorded, never checked in
+
+    def __init__(self, *, event_id: int | None, staff, device):
+        self.event_id, self.staff, self.device = event_id, staff, device
+
+    # --- whose ticket, and may this caller act for its event? ---------------------------------------
+
+    def identify(self, items: list[engine.Item]) -> None:
+        keys = keyring().public_keys()
+        parsed = {}
+        for item in items:
+            if item.reason:
+                continue
+            try:
+                ticket = codes.authentic(codes.from_text(item.code), keys=keys)
+            except CodeError as exc:
+                item.reason = exc.code
+                continue
+            if ticket.type != CodeType.ticket:
+                item.reason = "wrong_type"
+                continue
+            parsed[item.nonce] = ticket
+        ids = {ticket.fields["registration_id"] for ticket in parsed.values()}
+        found = {registration.id: registration for registration in db.session.scalars(
+            sa.select(Registration).where(Registration.id.in_(ids)))} if ids else {}
+        for item in items:
+            ticket = parsed.get(item.nonce)
+            if ticket is None:
+                continue
+            registration = found.get(ticket.fields["registration_id"])
+            if registration is None or registration.event_id != ticket.fields["event_id"]:
+                item.reason = "registration_not_found"
+                continue
+            # Decided before anything else: a refusal for lack of authority names nobody and is never
+            # kept as forced, whatever the scanner says it let through.
+            item.reason = self._authority(registration)
+            if item.reason:
+                continue
+            event = registration.event
+            item.key, item.user_id = registration.id, registration.user_id
+            item.columns = {"event_id": event.id, "registration_id": registration.id, "place_id": event.place_id}
+            item.reason = self._refusal(ticket, registration, at=item.scanned_at)
+
+    def _authority(self, registration: Registration) -> str | None:
+        """The door may check in tickets of its own event (the organiser's door page names one) at its
+        own place."""
+        event = registration.event
+        if self.event_id is not None and event.id != self.event_id:
+            return "wrong_event"
+        if self.device is not None and self.device.place_id != event.place_id:
+            return "wrong_place"
+        if self.staff is not None and not events.can_organise(self.staff, event.place_id):
+            return "wrong_place"
+        return None
+
+    @staticmethod
+    def _refusal(ticket, registration: Registration, *, at: datetime) -> str | None:
+        now = at.timestamp()
+        if ticket.not_before is not None and now < ticket.not_before:
+            return "not_yet_valid"
+        if ticket.not_after is not None and now > ticket.not_after:
+            return "expired"
+        if registration.event.state == EventState.cancelled:
+            return "event_cancelled"
+        if registration.state == RegistrationState.cancelled:
+            return "registration_cancelled"
+        if registration.state != RegistrationState.registered:
+            return "not_registered"
+        return None
+
+    # --- the check-in -----------------------------------------------------------------------------
+
+    def claim(self, items: list[engine.Item], *, now: datetime) -> dict:
+        """A registration's check-in is its earliest scan: set it, or replace a later one."""
+        items = sorted(items, key=lambda item: item.key)  # the lock order
+        ids = [item.key for item in items]
+        table = Registration.__table__
+        if engine.dialect() == "postgresql":
+            db.session.execute(sa.select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
+            batch = sa.select(
+                sa.func.unnest(sa.bindparam("ids", ids, type_=sa.ARRAY(sa.Integer))).label("id"),
+                sa.func.unnest(sa.bindparam("ats", [i.scanned_at for i in items],
+                                            type_=sa.ARRAY(sa.DateTime(timezone=True)))).label("at"),
+                sa.func.unnest(sa.bindparam("nonces", [i.nonce for i in items],
+                                            type_=sa.ARRAY(sa.String))).label("nonce")).subquery()
+            db.session.execute(sa.update(table).where(
+                table.c.id == batch.c.id,
+                sa.or_(table.c.checked_in_at.is_(None), table.c.checked_in_at > batch.c.at))
+                .values(checked_in_at=batch.c.at, checkin_nonce=batch.c.nonce))
+        else:
+            at = sa.case({item.key: item.scanned_at for item in items}, value=table.c.id)
+            nonce = sa.case({item.key: item.nonce for item in items}, value=table.c.id)
+            db.session.execute(sa.update(table).where(
+                table.c.id.in_(ids), sa.or_(table.c.checked_in_at.is_(None), table.c.checked_in_at > at))
+                .values(checked_in_at=at, checkin_nonce=nonce))
+        rows = db.session.execute(sa.select(table.c.id, table.c.checkin_nonce).where(table.c.id.in_(ids))).all()
+        return {row.id: (row.id, row.checkin_nonce) for row in rows}
+
+    def link(self, item: engine.Item, subject_id: int | None) -> None:
+        pass  # the registration is on the row already (identify)
+
+    def after(self, items: list[engine.Item], *, now: datetime) -> None:
+        pass
+
+    def subject_column(self):
+        return Scan.registration_id
+
+    def maker_nonce(self):
+        return sa.select(Registration.checkin_nonce).where(Registration.id == Scan.registration_id).correlate_except(
+            Registration).scalar_subquery()
+
+    # --- the answer -------------------------------------------------------------------------------
+
+    def answers(self, scans: list[Scan]) -> dict[str, dict]:
+        ids = {scan.registration_id for scan in scans if scan.registration_id}
+        found = {registration.id: registration for registration in db.session.scalars(
+            sa.select(Registration).where(Registration.id.in_(ids)).execution_options(populate_existing=True))} \
+            if ids else {}
+        names = dict(db.session.execute(sa.select(User.id, User.name).where(
+            User.id.in_({r.user_id for r in found.values()}))).all()) if found else {}
+        return {scan.nonce: answer(scan, found.get(scan.registration_id), names) for scan in scans}
 
 
-def _one(item: dict, *, event_id, staff, device) -> dict:
-    previous = db.session.scalar(sa.select(DoorScan).where(DoorScan.nonce == item["nonce"]))
-    if previous is not None:
-        return _replayed(previous)
-    now = utcnow()
-    scanned_at = item.get("scanned_at") or now
-    if scanned_at > now + FUTURE_TOLERANCE:
-        raise Refused("clock_skew")
-    scanned_at = min(scanned_at, now)
-    # Whose ticket, and may this caller act for its event? Decided before anything else: a refusal
-    # for lack of authority is never kept as "forced", whatever the scanner says it let through.
-    registration = _registration_behind(item["code"])
+def answer(scan: Scan, registration: Registration | None, names: dict) -> dict:
+    """What the door is told about one stored scan (the first time and on every replay)."""
+    checked_in_at = registration.checked_in_at if registration is not None else None
+    if scan.result == ScanResult.ok:
+        text = "签到成功"
+    elif scan.result == ScanResult.duplicate:
+        text = f"已签到（{checked_in_at.astimezone(LOCAL):%H:%M}）" if checked_in_at else "已签到"
+    elif scan.result == ScanResult.forced:
+        text = engine.FORCED_PREFIX + engine.message(scan.reason)
+    else:
+        text = engine.message(scan.reason)
+    who = None
     if registration is not None:
-        _ensure_authority(registration, event_id=event_id, staff=staff, device=device)
-    try:
-        parsed = signing.verify(item["code"], expect="ticket", now=scanned_at.timestamp())
-    except DomainError as exc:
-        # the signature is good but the time is wrong: we can still say whose ticket it was
-        raise Refused(exc.code, exc.message, registration=registration) from None
-    if registration is None or registration.id != parsed.fields["registration_id"] \
-            or registration.event_id != parsed.fields["event_id"]:
-        raise Refused("registration_not_found")
-    event = registration.event
-    if event.state == EventState.cancelled:
-        raise Refused("event_cancelled", registration=registration)
-    if registration.state == RegistrationState.cancelled:
-        raise Refused("registration_cancelled", registration=registration)
-    if registration.state != RegistrationState.registered:
-        raise Refused("not_registered", registration=registration)
-    first = db.session.execute(sa.update(Registration).where(Registration.id == registration.id,
-                                                             Registration.checked_in_at.is_(None))
-                               .values(checked_in_at=scanned_at).execution_options(synchronize_session=False))
-    result = CheckinResult.ok if first.rowcount == 1 else CheckinResult.duplicate
-    _record(item, registration, result, scanned_at=scanned_at, staff=staff, device=device)
-    db.session.refresh(registration)
-    return {**_answer(result.value, registration, checked_in_at=registration.checked_in_at), "nonce": item["nonce"]}
-
-
-def _ensure_authority(registration: Registration, *, event_id, staff, device) -> None:
-    """The door may check in tickets of its own event (the organiser's door page names one) at its own
-    place; the refusals raised here carry no registration, so they can never be kept as forced."""
-    event = registration.event
-    if event_id is not None and event.id != event_id:
-        raise Refused("wrong_event")
-    if device is not None and device.place_id != event.place_id:
-        raise Refused("wrong_place")
-    if staff is not None and not events.can_organise(staff, event.place_id):
-        raise Refused("wrong_place")
-
-
-def _registration_behind(text: str) -> Registration | None:
-    """The registration of an authentic ticket, whatever its time window says."""
-    try:
-        parsed = codes.authentic(codes.from_text(text), keys=keyring().public_keys())
-    except CodeError:
-        return None
-    if parsed.type != CodeType.ticket:
-        return None
-    return db.session.get(Registration, parsed.fields["registration_id"])
-
-
-def _record(item, registration, result: CheckinResult, *, scanned_at, staff, device, reason=None) -> None:
-    db.session.add(DoorScan(nonce=item["nonce"], event_id=registration.event_id, registration_id=registration.id,
-                            result=result, reason=reason, scanned_at=scanned_at, offline=item.get("offline", False),
-                            device_id=device.id if device else None, staff_id=staff.id if staff else None))
-    db.session.flush()
-
-
-def _refusal(item: dict, refusal: Refused, *, staff, device) -> dict:
-    """A scan the server refuses. One an offline scanner already let through is kept as *forced*."""
-    registration = refusal.registration
-    if item.get("offline") and refusal.code in FORCEABLE and refusal.code not in UNFORCEABLE \
-            and registration is not None:
-        try:
-            with db.session.begin_nested():
-                scanned_at = min(item.get("scanned_at") or utcnow(), utcnow())
-                _record(item, registration, CheckinResult.forced, scanned_at=scanned_at, staff=staff, device=device,
-                        reason=refusal.code)
-        except IntegrityError:
-            return _replayed(db.session.scalar(sa.select(DoorScan).where(DoorScan.nonce == item["nonce"])))
-        return {**_answer("forced", registration, reason=refusal.code, message="离线时已放行，已记录：" + refusal.message),
-                "nonce": item["nonce"]}
-    return {"nonce": item["nonce"], "result": "rejected", "code": refusal.code, "message": refusal.message,
-            "registration": _who(registration) if registration is not None else None}
-
-
-def _who(registration: Registration) -> dict:
-    user = registration.user
-    return {"id": registration.id, "name": mask_name(user.name) or "未填姓名", "event_id": registration.event_id,
-            "event_title": registration.event.title}
-
-
-def _answer(result: str, registration: Registration, *, reason=None, message=None, checked_in_at=None) -> dict:
-    if result == "ok":
-        message = "签到成功"
-    elif result == "duplicate":
-        message = f"已签到（{checked_in_at.astimezone(LOCAL):%H:%M}）"
-    elif message is None:
-        message = "离线时已放行，已记录：" + MESSAGES.get(reason, codes.MESSAGES.get(reason, reason or ""))
-    return {"result": result, "code": reason, "message": message, "registration": _who(registration),
-            "checked_in_at": checked_in_at}
+        who = {"id": registration.id, "name": mask_name(names.get(registration.user_id)) or "未填姓名",
+               "event_id": registration.event_id, "event_title": registration.event.title}
+    return {"nonce": scan.nonce, "result": scan.result.value, "code": scan.reason, "message": text,
+            "registration": who, "checked_in_at": checked_in_at, "conflict": scan.conflict, "replayed": False}
 
 
 def scans_query(*, actor, event_id: int) -> sa.Select:
+    """Every scan the door accepted for the event (ok, duplicate, forced), newest first; the refused ones
+    are in the administrator's review queue."""
     event = events.managed(user=actor, id=event_id)
-    return sa.select(DoorScan).where(DoorScan.event_id == event.id).order_by(DoorScan.id.desc())
+    return sa.select(Scan).where(Scan.channel == Channel.door, Scan.event_id == event.id,
+                                 Scan.registration_id.is_not(None), Scan.result != ScanResult.rejected
+                                 ).order_by(Scan.id.desc())
 
 
 def door_list(*, actor, event_id: int) -> dict:

@@ -50,9 +50,3 @@ REGISTRATION_LABELS = {
 # a person has at most one of these per event
 ACTIVE_STATES = (RegistrationState.pending, RegistrationState.registered, RegistrationState.waitlisted,
                  RegistrationState.rejected)
-
-
-class CheckinResult(StrEnum):
-    ok = "ok"  # first check-in of this ticket
-    duplicate = "duplicate"  # the ticket was already checked in
-    forced = "forced"  # let in by an offline scanner, but the server refuses the ticket: kept with a reason

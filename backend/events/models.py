@@ -1,4 +1,4 @@
-"""Events at 喵小创 spaces, the registrations for them, and every scan at the door.
+"""Events at 喵小创 spaces and the registrations for them (scans at the door: ``checkins.models.Scan``).
 
 ``Event.seats_taken`` counts registrations in state ``registered``; it only moves by guarded
 UPDATEs in the same transaction as the registration's change, so it never passes ``capacity``."""
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
-from backend.events.enums import ACTIVE_STATES, CheckinResult, EventKind, EventState, RegistrationState
+from backend.events.enums import ACTIVE_STATES, EventKind, EventState, RegistrationState
 from backend.extensions import db
 
 
@@ -66,7 +66,8 @@ class Registration(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the earliest door scan's time
+    checkin_nonce: Mapped[str | None] = mapped_column(sa.String(64))  # that scan (a checkin_scan nonce)
 
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
     user = relationship("User", foreign_keys=[user_id], lazy="select")
@@ -77,27 +78,6 @@ class Registration(db.Model):
         sa.Index("uq_registration_live", "event_id", "user_id", unique=True,
                  postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE)),
     )
-
-
-class DoorScan(db.Model):
-    """Every ticket scan the server accepted at the door, keyed by the scanner's nonce, so an
-    upload sent twice is recognised and changes nothing."""
-
-    __tablename__ = "door_scan"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    nonce: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    event_id: Mapped[int] = mapped_column(sa.ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True)
-    result: Mapped[CheckinResult] = mapped_column(str_enum(CheckinResult, "checkin_result", 12))
-    reason: Mapped[str | None] = mapped_column(sa.String(32))
-    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    offline: Mapped[bool] = mapped_column(default=False)
-    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scanner_device.id", ondelete="SET NULL"))
-    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-
-    registration: Mapped[Registration] = relationship(lazy="joined", innerjoin=True)
 
 
 # live figures for the organiser's list, loaded only where asked for (undefer)

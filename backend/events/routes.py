@@ -13,6 +13,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required, viewer_optional
+from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.pagination import SelectPage
 from backend.devices import service as devices
@@ -29,13 +30,14 @@ DOOR_SECURITY = [{"bearer": []}, {"deviceToken": []}]
 
 
 def door_staff(fn):
-    """The door is worked by a provisioned scanner (X-Device-Token) or a signed-in organiser."""
+    """The door is worked by a provisioned scanner (X-Device-Token) or a signed-in organiser. A revoked
+    scanner may still hand in what it scanned offline: the check-in engine keeps those scans as forced."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
         token = request.headers.get("X-Device-Token")
         if token:
-            g.scanner, g.staff = devices.authenticate_scanner(token), None
+            g.scanner, g.staff = devices.authenticate_scanner(token, allow_revoked=True), None
         else:
             verify_jwt_in_request()
             if not current_user.has_role(*ORGANISERS):
@@ -97,9 +99,13 @@ class Checkins(MethodView):
     @events_blp.response(200, schemas.ScanBatchOut)
     def post(self, data):
         """Door check-in: one scan online or a queue of them after being offline. Each item carries the
-        scanner's nonce and scan time; the answer is per item and a repeated upload changes nothing."""
-        return {"results": door.check_in(items=data["items"], event_id=data.get("event_id"), staff=g.staff,
-                                         device=g.scanner)}
+        scanner's nonce and scan time, plus ``sent_at`` (the device's clock now) so a device whose clock
+        is off is corrected. Answers per item: ok, duplicate (already in: the earliest scan counts),
+        forced (let in offline, refused now: kept with a reason) or rejected (in the failed-scan log),
+        with ``conflict`` when another device met the same ticket offline. A repeated upload changes nothing."""
+        return {"results": door.check_in(items=data["items"], event_id=data.get("event_id"),
+                                         sent_at=data.get("sent_at"), staff=g.staff, device=g.scanner),
+                "server_time": utcnow()}
 
 
 # --- mine ---------------------------------------------------------------------------------------

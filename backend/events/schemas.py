@@ -104,6 +104,8 @@ class ScanBatchIn(Schema):
     items = fields.List(fields.Nested(DoorScanIn), required=True,
                         validate=validate.Length(min=1, max=500, error="每次上传 1 到 500 条"))
     event_id = ID
+    sent_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                   metadata={"description": "the device's clock when it sent the batch"})
 
     @validates_schema
     def _unique_nonces(self, data, **kwargs):
@@ -266,11 +268,13 @@ class ScanResultOut(Schema):
     message = fields.String(required=True)
     registration = fields.Nested(ScanWhoOut, allow_none=True)
     checked_in_at = fields.DateTime(allow_none=True)
+    conflict = fields.Boolean(metadata={"description": "another device met this ticket, one of them offline"})
     replayed = fields.Boolean()
 
 
 class ScanBatchOut(Schema):
     results = fields.List(fields.Nested(ScanResultOut), required=True)
+    server_time = fields.DateTime(metadata={"description": "the server's clock, for the device to compare"})
 
 
 class DoorScanOut(Schema):
@@ -283,6 +287,7 @@ class DoorScanOut(Schema):
     scanned_at = fields.DateTime(required=True)
     received_at = fields.DateTime(required=True)
     offline = fields.Boolean(required=True)
+    conflict = fields.Boolean(required=True)
     device_id = fields.Integer(allow_none=True)
 
 

@@ -229,12 +229,23 @@ def test_admin_reads_figures_exports_and_reviews_a_rejected_scan(page, live_serv
     assert rows[0][:4] == ["到访编号", "日期", "时间", "场所"]
     assert sorted(r[3] for r in rows[1:]) == sorted([GUHUAI, QUFU])
 
-    # 签到核查: the rejected scan, in Chinese, then reviewed with a note.
+    # 签到核查, one queue for places and doors: meanwhile an organiser's phone, offline at an event's
+    # door, let in something that is not a ticket.
+    organiser = demo_token(base, "organiser")
+    door = requests.post(base + "/api/events/checkins", headers={"Authorization": f"Bearer {organiser}"}, timeout=5,
+                         json={"items": [{"nonce": secrets.token_hex(16), "code": "CY:NOT-A-TICKET-EITHER",
+                                          "offline": True}]})
+    assert door.status_code == 200 and door.json()["results"][0]["result"] == "rejected", door.text
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/#/admin")
     page.get_by_test_id("admin-checkin-review").click()
     expect(page.get_by_test_id("page-admin-checkin-review")).to_be_visible()
     scan = page.get_by_test_id("review-scan")
+    expect(scan).to_have_count(2)
+    expect(page.get_by_test_id("review-channel")).to_have_text(["活动签到", "场所签到"])
+    # the station's rejected scan, in Chinese, then reviewed with a note
+    page.get_by_test_id("review-channel-place").click()
+    expect(page.get_by_test_id("review-channel-place")).to_have_attribute("aria-selected", "true")
     expect(scan).to_have_count(1)
     expect(scan.get_by_test_id("review-reason")).to_contain_text("二维码无法识别")
     expect(scan.get_by_test_id("review-result")).to_have_text("被拒绝")
@@ -263,6 +274,15 @@ def test_admin_reads_figures_exports_and_reviews_a_rejected_scan(page, live_serv
     page.get_by_test_id("review-pending").click()
     expect(page.get_by_test_id("empty-state")).to_contain_text("没有待核查的离线放行")
     shot(page, "admin-checkin-review-forced-empty")
+    # the door's rejected scan waits in 活动签到
+    page.get_by_test_id("filter-rejected").click()
+    page.get_by_test_id("review-channel-door").click()
+    expect(scan).to_have_count(1)
+    expect(scan.get_by_test_id("review-channel")).to_have_text("活动签到")
+    expect(scan.get_by_test_id("review-reason")).to_contain_text("二维码无法识别")
+    expect(scan.get_by_test_id("review-device")).to_contain_text("工作人员")
+    expect(scan.get_by_test_id("review-device")).to_contain_text("的手机")
+    shot(page, "admin-checkin-review-door")
 
 
 def test_station_staff_sees_their_own_place(page, live_server, shot):

@@ -90,10 +90,10 @@ class Person:
         self.device_id = answer.json()["device"]["id"]
         self.credential = codes.from_text(answer.json()["credential"])
 
-    def code(self) -> str:
-        """A personal code made now (they live 30 s ± 20 s: make it right before it is shown)."""
+    def code(self, at: float | None = None) -> str:
+        """A personal code made now (they live 30 s ± 20 s: make it right before it is shown), or at ``at``."""
         return codes.to_text(codes.encode_personal(self.credential, device_key=self.key, purpose=Purpose.identify,
-                                                   ts=int(time.time())))
+                                                   ts=int(time.time() if at is None else at)))
 
 
 def new_entrepreneur(live_server, phone_number: str, name: str) -> Person:
@@ -211,6 +211,7 @@ def test_station_scanner_camera_offline_queue_and_one_sync(phone, live_server, s
     expect(scan_row(page, wang.id)).to_have_attribute("data-state", "queued")
     snap(shot, page, "station-offline-first-phone")
 
+    li_seen = time.time()
     show_to_camera(page, video_path, li.code())
     scanned_by_camera(page, li.id)
     page.get_by_test_id("purpose-loan").click()
@@ -249,14 +250,16 @@ def test_station_scanner_camera_offline_queue_and_one_sync(phone, live_server, s
     snap(shot, page, "station-offline-reloaded-phone")
     assert len(sync_posts) == 1  # nothing left the phone while offline
 
-    # While the phone is offline: 赵 removes the phone that made his code, and 李 is met first by
-    # another scanner, itself offline (here: staff signed in, no device), which uploads before us.
+    # While the phone is offline: 赵 removes the phone that made his code, and 李 had been met half a
+    # minute earlier by another scanner, itself offline (here: staff signed in, no device), which uploads
+    # before us. The earliest scan holds the visit, whichever upload comes first.
     gone = api(base, "DELETE", f"/api/me/devices/{zhao.device_id}", zhao.token)
     assert gone.status_code == 204, gone.text
     now = datetime.now(timezone.utc).isoformat()
+    earlier = datetime.fromtimestamp(li_seen - 30, timezone.utc).isoformat()
     other = api(base, "POST", "/api/checkins/sync", staff, json={
-        "items": [{"nonce": "other-device-li-0001", "code": li.code(), "purpose": "other", "scanned_at": now,
-                   "offline": True}], "sent_at": now})
+        "items": [{"nonce": "other-device-li-0001", "code": li.code(at=li_seen - 30), "purpose": "other",
+                   "scanned_at": earlier, "offline": True}], "sent_at": now})
     assert other.status_code == 200 and other.json()["results"][0]["result"] == "ok", other.text
 
     # --- back online: the queue goes by itself, in one request -----------------------------------------
@@ -283,7 +286,7 @@ def test_station_scanner_camera_offline_queue_and_one_sync(phone, live_server, s
     assert names == sorted(["张**", "王**", "李**", "赵**"]), visits
     mine = {v["name"]: v for v in visits if v["day"] == today}
     assert mine["王**"]["purpose"] == "policy" and mine["王**"]["offline"] is True
-    assert mine["李**"]["purpose"] == "other"  # the other scanner's visit stands
+    assert mine["李**"]["purpose"] == "other"  # the other scanner's earlier scan holds the visit
     assert mine["赵**"]["purpose"] == "event" and mine["赵**"]["forced_reason"] == "revoked"
     assert mine["张**"]["purpose"] == "guidance" and mine["张**"]["offline"] is False
     figures = api(base, "GET", "/api/checkins/today", staff).json()

@@ -4,6 +4,7 @@ same people at once. Afterwards: one visit per person, place and day; one scan r
 thread got the same answer for the same nonce."""
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import timedelta
 
@@ -80,3 +81,47 @@ def test_many_offline_devices_meeting_the_same_people_at_once(pg_app):
         flagged = db.session.scalar(sa.select(sa.func.count()).select_from(Scan).where(
             Scan.place_id == place_id, Scan.conflict.is_(True)))
     assert first_per_person == 30 and flagged == 7 * 30  # every other device's scan of a person is flagged
+
+
+def test_two_desks_racing_overlapping_batches_keep_the_earliest_scan(pg_app):
+    """Two offline desks met the same 60 people, each at its own moment, and hand in overlapping
+    batches (each retried) at once: one visit per person, held by the earliest scan (its time, desk and
+    purpose), every item stored once, the other desk's scan the duplicate and the conflict."""
+    rng = random.Random(7)
+
+    def build():
+        place = make_place()
+        desks = [(make_scanner(place, name=f"{n}号桌")[1], purpose) for n, purpose in ((1, "loan"), (2, "policy"))]
+        phones = [make_device(make_entrepreneur()) for _ in range(60)]
+        now = utcnow()
+        plans = {token: [] for token, _ in desks}
+        for phone in phones:
+            for token, purpose in desks:
+                at = now - timedelta(seconds=rng.randint(10, 200))
+                plans[token].append({"nonce": secrets.token_urlsafe(16), "code": code_of(phone, at), "purpose": purpose,
+                                     "scanned_at": at.isoformat(), "offline": True})
+        return place.id, plans
+
+    place_id, plans = committed(pg_app, build)
+    calls = [("POST", "/api/checkins/sync", {"items": items[start:start + 12]}, {"X-Device-Token": token})
+             for token, items in plans.items() for start in range(0, len(items), 8)]
+    rng.shuffle(calls)
+    answers = hammer(pg_app, calls * 2)
+    assert {status for status, _ in answers} == {200}
+    everything = [item for items in plans.values() for item in items]
+    pairs = {}
+    for token, items in plans.items():
+        for index, item in enumerate(items):
+            pairs.setdefault(index, []).append(item)
+    makers = {min(pair, key=lambda i: i["scanned_at"])["nonce"] for pair in pairs.values()}
+    with pg_app.app_context():
+        scans = db.session.scalars(sa.select(Scan).where(Scan.place_id == place_id)).all()
+        visits = db.session.scalars(sa.select(Visit).where(Visit.place_id == place_id)).all()
+        assert sorted(s.nonce for s in scans) == sorted(i["nonce"] for i in everything)
+        assert len(visits) == 60 and {v.scan_nonce for v in visits} == makers
+        by_nonce = {i["nonce"]: i for i in everything}
+        for visit in visits:
+            assert visit.visited_at.isoformat() == by_nonce[visit.scan_nonce]["scanned_at"]
+            assert visit.purpose.value == by_nonce[visit.scan_nonce]["purpose"]
+        assert {s.nonce for s in scans if s.result.value == "ok"} == makers
+        assert {(s.result.value, s.conflict) for s in scans if s.nonce not in makers} == {("duplicate", True)}

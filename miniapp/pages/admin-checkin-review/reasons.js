@@ -1,5 +1,6 @@
 // 签到核查: what went wrong with a scan, in Chinese for the administrator (the scan's `reason` is a
-// stable code from backend/checkins/ingest.py and backend/core/codes.py). Pure, unit-tested.
+// stable code of the check-in engine, backend/checkins/enums.py REASON_LABELS, which the server also
+// sends as `reason_label`). Pure, unit-tested.
 
 export const KINDS = Object.freeze([
   { value: 'rejected', label: '失败扫码' },
@@ -7,8 +8,31 @@ export const KINDS = Object.freeze([
   { value: 'conflict', label: '多设备重复' },
 ])
 
+export const CHANNELS = Object.freeze([
+  { value: '', label: '全部' },
+  { value: 'place', label: '场所签到' },
+  { value: 'door', label: '活动签到' },
+])
+
+/** The review list's address: kind, optional channel, reviewed or not, page. */
+export function reviewUrl({ kind, channel = '', reviewed, page, pageSize }) {
+  const query = new URLSearchParams({ kind, reviewed: String(Boolean(reviewed)), page: String(page), page_size: String(pageSize) })
+  if (channel) query.set('channel', channel)
+  return `/api/admin/checkin-scans?${query}`
+}
+
+/** Who scanned: the device by name, or the staff member's own phone. */
+export function deviceText(scan) {
+  if (scan.device_name || scan.device_id) {
+    const device = scan.device_name || `扫码设备 #${scan.device_id}`
+    return scan.staff_name ? `${device}（工作人员 ${scan.staff_name}）` : device
+  }
+  if (scan.staff_name || scan.staff_id) return `工作人员 ${scan.staff_name || '#' + scan.staff_id} 的手机`
+  return '创业者自助扫码'
+}
+
 export const REASONS = Object.freeze({
-  malformed: '二维码无法识别（不是本平台的个人码，或内容不完整）',
+  malformed: '二维码无法识别（不是本平台的码，或内容不完整）',
   unknown_key: '签名密钥未知（二维码来自旧密钥或其他系统）',
   bad_signature: '签名无效，二维码可能被伪造或篡改',
   wrong_type: '不是个人码（扫了电子票、场所码等其他二维码）',
@@ -19,11 +43,18 @@ export const REASONS = Object.freeze({
   device_revoked: '扫码设备停用后仍在扫码',
   clock_skew: '扫码设备的时间不准确，扫码时间在未来',
   no_place: '扫码时未指定场所',
+  registration_cancelled: '该报名已取消',
+  event_cancelled: '活动已取消',
+  not_registered: '该报名尚未成功（待审核或候补中）',
+  registration_not_found: '报名记录不存在',
+  wrong_event: '不是本场活动的票',
+  wrong_place: '不是本场所的票（无权为该活动签到）',
 })
 
 /** The headline of a scan under review. */
 export function reasonText(scan) {
-  if (scan?.reason) return REASONS[scan.reason] || `其他原因（${scan.reason}）`
+  if (scan?.reason) return REASONS[scan.reason] || scan.reason_label || `其他原因（${scan.reason}）`
+  if (scan?.conflict && scan.channel === 'door') return '同一张票被两台设备分别扫码（至少一台离线），只按最早一次签到'
   if (scan?.conflict) return '同一人同一天在本场所被两台设备分别扫码（至少一台离线）'
   return '未记录原因'
 }
@@ -34,11 +65,11 @@ export const EMPTY = Object.freeze({
     done: { title: '还没有已核查的失败扫码', desc: '核查过的记录会连同核查说明保留在这里。' },
   },
   forced: {
-    pending: { title: '没有待核查的离线放行', desc: '扫码设备离线时放行、联网后服务器认定无效的签到会出现在这里；这些到访仍计入统计，请逐条核实。' },
+    pending: { title: '没有待核查的离线放行', desc: '扫码设备离线时放行、联网后服务器认定无效的签到会出现在这里；场所的这类到访仍计入统计，活动的不计入签到，请逐条核实。' },
     done: { title: '还没有已核查的离线放行', desc: '核查过的记录会连同核查说明保留在这里。' },
   },
   conflict: {
-    pending: { title: '没有待核查的多设备重复', desc: '同一人同一天在同一场所被两台离线设备分别扫码时会出现在这里，到访只计一次。' },
+    pending: { title: '没有待核查的多设备重复', desc: '同一人同一天在同一场所、或同一张活动票，被两台设备分别扫码（至少一台离线）时会出现在这里，只按最早一次计数。' },
     done: { title: '还没有已核查的多设备重复', desc: '核查过的记录会连同核查说明保留在这里。' },
   },
 })
