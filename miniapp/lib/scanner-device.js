@@ -8,14 +8,12 @@
 //
 // A 401 `device_revoked` / `device_unauthorized` means the server no longer knows this token:
 // everything is forgotten here and refreshBundle() throws ScannerStopped.
-import { openDB } from 'idb'
 import { apiRequest } from './api.js'
+import { closeDB, db } from './db.js'
 import { clearStored, loadStored, nextQuery, storeBundle } from './scanner-verify.js'
 
-export const SCANNER_DEVICE_DB = 'cyql-scanner-device'
-const VERSION = 1
-const STORE = 'device'
-const KEY = 'current'
+const STORE = 'scanner'
+const KEY = 'device'
 
 export const BUNDLE_URL = '/api/scanner/bundle'
 export const PROVISION_URL = '/api/scanner/provision'
@@ -25,27 +23,8 @@ const STOPPED_CODES = new Set(['device_revoked', 'device_unauthorized'])
 // --- the device record -------------------------------------------------------------------------
 // {device: {id, place_id, name, created_at}, token, provisioned_at, etag, synced_at}
 
-let dbPromise = null
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(SCANNER_DEVICE_DB, VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) database.createObjectStore(STORE)
-      },
-      blocking() {
-        closeScannerDeviceDB()
-      },
-    })
-  }
-  return dbPromise
-}
-
-export async function closeScannerDeviceDB() {
-  const pending = dbPromise
-  dbPromise = null
-  if (pending) (await pending).close()
-}
+/** Close the app's database connection (tests: a page reload). */
+export const closeScannerDeviceDB = closeDB
 
 /** What this phone holds as a scanner, or null when it is not one (no network). */
 export async function loadScanner() {
