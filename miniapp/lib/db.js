@@ -31,6 +31,19 @@ export const STORES = Object.freeze(Object.keys(STORES_V1))
 
 // --- the old databases -------------------------------------------------------------------------------
 
+/** A door scan of cyql-door in the scan log's shape: what the phone decided is local_result, what
+ *  the server said (server_result, server_message) is result and message. */
+function doorScan({ server_result: serverResult, server_message: serverMessage, ...scan }) {
+  const answered = scan.state === 'sent' || scan.state === 'failed'
+  return {
+    ...scan,
+    log: `door|${scan.key}`,
+    local_result: scan.result ?? null,
+    result: answered ? serverResult ?? null : scan.state === 'queued' ? null : scan.result ?? null,
+    message: (answered && serverMessage) || scan.message || '',
+  }
+}
+
 /** Old database → store → (key, value) → [newStore, key | undefined for in-line, value]. */
 export const LEGACY = Object.freeze({
   'cyql-outbox': { outbox: (key, value) => ['outbox', undefined, value], failed: (key, value) => ['failed', undefined, value] },
@@ -38,7 +51,7 @@ export const LEGACY = Object.freeze({
   'cyql-device': { devices: (key, value) => ['devices', undefined, value] },
   'cyql-door': {
     events: (key, value) => ['door_events', undefined, value],
-    scans: (key, value) => ['scans', undefined, { ...value, log: `door|${value.key}` }],
+    scans: (key, value) => ['scans', undefined, doorScan(value)],
   },
   'cyql-visit-scan': {
     scans: (key, value) => ['scans', undefined, { ...value, log: `place|${value.device_id}` }],
