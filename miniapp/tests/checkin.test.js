@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { b64url, toText, toUrl } from '../lib/codes-format.js'
-import { PURPOSES, beijingDay, checkinError, isPurpose, newNonce, placeIdOf, purposeLabel } from '../pages/checkin/checkin-text.js'
+import { newNonce } from '../lib/nonce.js'
+import { PURPOSES, beijingDay, checkinError, isPurpose, placeIdOf, purposeLabel } from '../pages/checkin/checkin-text.js'
 import { posterCodeFrom, rememberAfterLogin, takeAfterLogin } from '../pages/checkin/poster-link.js'
 import { groupByDay, dayLabel, visitTime } from '../pages/my-visits/visit-days.js'
 import { addDays, defaultRange, isDay, periodColumns, periodLabel, quickRanges, rangeProblem } from '../pages/admin-visits/ranges.js'

@@ -44,9 +44,11 @@ export function postSelfCheckin({ code, purpose, nonce }) {
   return apiFetch('/api/checkins/visits', { method: 'POST', body: { code, purpose, nonce } })
 }
 
-/** Scanner devices of a place (scanner-admin). */
-export const placeScannersUrl = (placeId) => `/api/places/${placeId}/scanners`
+// The scanner devices of a place (pages/scanner-admin): read through cachedGet, so URLs here.
+// (placesUrl and placeUrl are the places domain's; they move to lib/api/places.js once it exists.)
+export const placesUrl = (params) => `/api/places?${params}`
 export const placeUrl = (placeId) => `/api/places/${placeId}`
+export const placeScannersUrl = (placeId) => `/api/places/${placeId}/scanners`
 
 export function createScannerSetup(placeId) {
   return apiRequest(`/api/places/${placeId}/scanner-setups`, { method: 'POST' })

@@ -45,8 +45,6 @@ export function placeIdOf(code) {
   return parsed.fields.place_id
 }
 
-export { newNonce } from '../../lib/nonce.js'
-
 const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })
 
 /** '2025-11-22': the day in Beijing (a check-in counts once per place and Beijing day). */
