@@ -107,7 +107,7 @@ export function scanResultText(row) {
   return row.result
 }
 
-export const SCAN_TONE = Object.freeze({ ok: 'tag_green', duplicate: 'tag_orange', forced: 'tag_red', rejected: 'tag_red' })
+export { SCAN_TONE } from './scan-log.js'
 
 /** What the door's scan log and result card call each answer. */
 export const DOOR_RESULT_TEXT = Object.freeze({ ok: '签到成功', duplicate: '已签到过', forced: '离线放行待核查', rejected: '未放行' })

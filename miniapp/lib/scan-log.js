@@ -10,6 +10,9 @@ import { db } from './db.js'
 
 export const KEEP_DAYS = 7
 
+/** The tag colour of each answer, in the log and in the organiser's scan list. */
+export const SCAN_TONE = Object.freeze({ ok: 'tag_green', duplicate: 'tag_orange', forced: 'tag_red', rejected: 'tag_red' })
+
 export const doorLog = (userId, eventId) => `door|${userId ?? 'anon'}|${eventId}`
 export const placeLog = (deviceId) => `place|${deviceId}`
 

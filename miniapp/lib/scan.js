@@ -10,13 +10,13 @@ import { computed, ref, shallowRef } from 'vue'
 import { ApiError } from './api.js'
 import { newNonce } from './nonce.js'
 import { enqueue, failed as failedItems, list as outboxList, noticeText, subscribe, summarize } from './outbox.js'
-import { listScans, markFailed, putScan } from './scan-log.js'
+import { SCAN_TONE, listScans, markFailed, putScan } from './scan-log.js'
 import { useReachability } from './reachability.js'
 import { replayNow } from './sync.js'
 
 export const FIGURES_EVERY = 5_000
 
-export const SCAN_TONE = Object.freeze({ ok: 'tag_green', duplicate: 'tag_orange', forced: 'tag_red', rejected: 'tag_red' })
+export { SCAN_TONE }
 export const RESULT_TEXT = Object.freeze({ ok: '签到成功', duplicate: '今日已到访', forced: '离线放行待核查', rejected: '未通过' })
 
 /** A scan of the log in words: {text, tone} of its state, and its flags [{key, text, tone}]. */

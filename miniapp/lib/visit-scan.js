@@ -126,20 +126,6 @@ export function todayFigures(today, scans, now = new Date()) {
   return { total, by_purpose: byPurpose, unsent, known }
 }
 
-export const SCAN_TONE = Object.freeze({ ok: 'tag_green', duplicate: 'tag_orange', forced: 'tag_red', rejected: 'tag_red' })
-const RESULT_TEXT = Object.freeze({ ok: '签到成功', duplicate: '今日已到访', forced: '离线放行待核查', rejected: '未通过' })
-
-/** A scan of the log in words: {text, tone} of its state, and its flags [{text, tone}]. */
-export function scanStatus(scan) {
-  const flags = []
-  if (scan.offline) flags.push({ key: 'offline', text: '离线', tone: '' })
-  if (scan.conflict) flags.push({ key: 'conflict', text: '多设备重复', tone: 'tag_orange' })
-  if (scan.state === 'queued') return { text: '待上传', tone: 'tag_blue', flags }
-  if (scan.state === 'failed') return { text: '上传被拒绝', tone: 'tag_red', flags }
-  const text = RESULT_TEXT[scan.result] || scan.result
-  return { text: scan.local && scan.result === 'rejected' ? '未通过（本机）' : text, tone: SCAN_TONE[scan.result] || '', flags }
-}
-
 /** The big answer card for a server's answer to one scan. */
 export function answerCard(answer, { userId = null } = {}) {
   const name = personLabel({ name: answer.visit?.name, userId })
