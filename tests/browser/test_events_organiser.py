@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
-from tests.browser.scanning import manual_scan
+from tests.browser.scanning import manual_scan, open_manual
 from tests.browser.test_qr_scanner import write_y4m
 
 BEIJING = timezone(timedelta(hours=8))
@@ -383,3 +383,47 @@ def test_figures_and_form_at_desktop_width(desktop, shot, live_server):
     page.goto(f"/#/organiser-event?id={roadshow['id']}")
     expect(page.get_by_test_id("count-registered")).not_to_have_text("…", timeout=10000)
     snap(shot, page, "organiser-event-desktop")
+
+
+def test_scanner_gun_at_the_door(live_server, page, shot):
+    """A scanner gun (keyboard wedge) at the door: it types a ticket and presses Enter, then the next one
+    straight away, while the first is still being checked. The box clears after each Enter, the two
+    tickets never run together, and both people are checked in, in order."""
+    base = live_server.url
+    org, ent = demo_token(base, "organiser"), demo_token(base, "entrepreneur")
+    other = second_entrepreneur(live_server)
+    [place, *_] = api(base, "GET", "/api/organiser/places", org).json()
+    now = datetime.now(timezone.utc)
+    created = api(base, "POST", "/api/organiser/events", org, json={
+        "place_id": place["id"], "title": "创业讲堂：扫码枪签到", "kind": "salon", "capacity": 10,
+        "starts_at": (now + timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=3)).isoformat(),
+        "signup_opens_at": (now - timedelta(hours=1)).isoformat(),
+        "signup_closes_at": (now + timedelta(minutes=50)).isoformat()})
+    assert created.status_code == 201, created.text
+    event_id = created.json()["id"]
+    assert api(base, "POST", f"/api/organiser/events/{event_id}/publish", org).status_code == 200
+    first, second = sign_up(base, ent, event_id), sign_up(base, other, event_id)
+    tickets = [ticket_of(base, ent, first["id"]), ticket_of(base, other, second["id"])]
+
+    demo_login(page, "organiser")
+    page.goto(f"/#/event-door?id={event_id}")
+    expect(page.get_by_test_id("door-registered")).to_have_text("2", timeout=15000)
+    open_manual(page)
+    box = page.get_by_test_id("qr-manual-input")
+    box.click()
+    for ticket in tickets:  # no pause between the two: a gun is faster than the server
+        page.keyboard.insert_text(ticket)
+        page.keyboard.press("Enter")
+        expect(box).to_have_value("")
+
+    rows = page.get_by_test_id("door-scan")
+    expect(rows).to_have_count(2, timeout=15000)
+    for registration in (first, second):
+        expect(page.locator(f"[data-testid=door-scan][data-registration='{registration['id']}'][data-result=ok]")).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-registration", str(second["id"]))  # newest first: in order
+    expect(page.get_by_test_id("door-result-title")).to_have_text("签到成功")
+    expect(page.get_by_test_id("door-checked-in")).to_have_text("2", timeout=10000)
+    expect(page.get_by_test_id("door-pending")).to_have_text("0")
+    snap(shot, page, "event-door-gun-phone")
+    scans = api(base, "GET", f"/api/organiser/events/{event_id}/scans", org).json()
+    assert sorted((s["registration_id"], s["result"]) for s in scans) == sorted([(first["id"], "ok"), (second["id"], "ok")])
