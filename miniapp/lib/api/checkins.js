@@ -54,6 +54,6 @@ export function createScannerSetup(placeId) {
   return apiRequest(`/api/places/${placeId}/scanner-setups`, { method: 'POST' })
 }
 
-export function stopScanner(scannerId) {
+export function stopScannerDevice(scannerId) {
   return apiFetch(`/api/scanners/${scannerId}`, { method: 'DELETE' })
 }
