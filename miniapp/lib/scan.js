@@ -130,10 +130,12 @@ export function useScanFlow(kind, { userId, now = () => Date.now() } = {}) {
 
   // --- counts --------------------------------------------------------------------------------------
 
+  /** 待上传: this page's queued scans; the notice: anything of this user's queue kept too long or
+   *  waiting for an app update (staff see it where they work, not only under 我的). */
   function count(items) {
-    const mine = items.filter((item) => item.op === kind.op && item.user_id === userId && kind.owns(item))
-    pending.value = mine.length
-    notice.value = noticeText(summarize(mine, now()))
+    const users = items.filter((item) => item.user_id === userId)
+    pending.value = users.filter((item) => item.op === kind.op && kind.owns(item)).length
+    notice.value = noticeText(summarize(users, now()))
   }
 
   async function refreshFigures() {

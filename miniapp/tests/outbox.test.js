@@ -242,7 +242,7 @@ describe('one queue per kind', () => {
     expect(await outbox.failed(USER)).toEqual([])
     const summary = await outbox.summary(USER, T0)
     expect(summary).toMatchObject({ pending: 1, unknown: 1, stale: 0, byOp: { from_a_newer_app: 1 } })
-    expect(outbox.noticeText(summary)).toBe('1 条离线记录需要更新应用后才能上传：请刷新页面或更新「创业齐鲁」，记录会一直保留在本机')
+    expect(outbox.noticeText(summary)).toBe('1 条离线记录需要更新应用后才能上传：请刷新页面或更新「创业齐鲁」，记录会一直保留在本机。')
 
     // once the app knows the op (updated), it is sent like any other
     outbox.registerOp('from_a_newer_app', '/api/newer')

@@ -427,3 +427,31 @@ def test_scanner_gun_at_the_door(live_server, page, shot):
     snap(shot, page, "event-door-gun-phone")
     scans = api(base, "GET", f"/api/organiser/events/{event_id}/scans", org).json()
     assert sorted((s["registration_id"], s["result"]) for s in scans) == sorted([(first["id"], "ok"), (second["id"], "ok")])
+
+    # an upload queued by a newer version of the app, 8 days ago: kept (never dropped), counted, and the
+    # page says what to do about it
+    page.evaluate("""async () => {
+      const user = JSON.parse(localStorage.getItem('cyql.user'))
+      const db = await new Promise((ok, bad) => { const r = indexedDB.open('cyql'); r.onsuccess = () => ok(r.result); r.onerror = bad })
+      await new Promise((ok, bad) => {
+        const tx = db.transaction('outbox', 'readwrite')
+        tx.objectStore('outbox').add({ nonce: 'f'.repeat(32), user_id: user.id, op: 'from_a_newer_app', payload: { x: 1 },
+          client_ts: new Date(Date.now() - 8 * 86400000).toISOString(), attempts: 0, next_try_at: 0, last_error: null })
+        tx.oncomplete = ok
+        tx.onerror = bad
+      })
+      db.close()
+    }""")
+    page.reload()
+    notice = page.get_by_test_id("door-notice")
+    expect(notice).to_contain_text("1 条离线记录需要更新应用后才能上传")
+    expect(notice).to_contain_text("1 条离线记录已超过 7 天未上传")
+    expect(page.get_by_test_id("door-pending")).to_have_text("0")  # not this door's: counted in the notice only
+    snap(shot, page, "event-door-notice-phone")
+    kept = page.evaluate("""async () => {
+      const db = await new Promise((ok, bad) => { const r = indexedDB.open('cyql'); r.onsuccess = () => ok(r.result); r.onerror = bad })
+      const all = await new Promise((ok) => { const r = db.transaction('outbox').objectStore('outbox').getAll(); r.onsuccess = () => ok(r.result) })
+      db.close()
+      return all.map((item) => [item.op, Boolean(item.unknown)])
+    }""")
+    assert kept == [["from_a_newer_app", True]]
