@@ -8,6 +8,7 @@
 //   scans (lib/scan-log.js, log placeLog(device)): {…, user_id, purpose, note}
 //   visit_meta: {device_id, today (today's figures), today_at, last_sync_at, purpose}
 import { db } from './db.js'
+import { parseYuan } from './money.js'
 
 export const PURPOSES = Object.freeze([
   { value: 'policy', label: '政策咨询' },
@@ -18,6 +19,8 @@ export const PURPOSES = Object.freeze([
 ])
 export const PURPOSE_LABELS = Object.freeze(Object.fromEntries(PURPOSES.map((p) => [p.value, p.label])))
 export const DEFAULT_PURPOSE = 'policy'
+/** The most a 拟贷金额 may be, in fen (the server's limit). */
+export const LOAN_MAX_FEN = 10 ** 11
 
 // A personal code this phone could not verify while online: the server decides (a key newer than
 // the offline data, or this phone's clock behind).
@@ -58,15 +61,6 @@ export function judgeCode(verdict, { online, messages = {} }) {
   return { ok: false, code, message: messages[code] || verdict?.message || '无法识别的二维码' }
 }
 
-/** '12.5' (元) → 1250 fen; '' → null; not an amount → NaN. */
-export function parseYuan(text) {
-  const clean = String(text ?? '').replace(/[,，\s]/g, '')
-  if (!clean) return null
-  if (!/^\d{1,9}(\.\d{1,2})?$/.test(clean)) return Number.NaN
-  const [whole, part = ''] = clean.split('.')
-  return Number(whole) * 100 + Number(part.padEnd(2, '0'))
-}
-
 /**
  * The 服务记录 form → {note} (null when nothing was written) or {error: {field, message}}.
  * The loan fields count only for 贷款咨询.
@@ -76,8 +70,10 @@ export function buildNote(form, purpose) {
   if (text.length > 500) return { error: { field: 'text', message: '服务记录不能超过 500 字' } }
   const note = { text, loan_amount: null, business_type: '', referred_bank: '' }
   if (purpose === 'loan') {
-    const amount = parseYuan(form?.amount)
-    if (Number.isNaN(amount)) return { error: { field: 'amount', message: '拟贷金额请填写数字（元），最多两位小数' } }
+    const written = String(form?.amount ?? '').trim()
+    const amount = written ? parseYuan(written) : null
+    if (written && amount == null) return { error: { field: 'amount', message: '拟贷金额请填写数字（元），最多两位小数' } }
+    if (amount > LOAN_MAX_FEN) return { error: { field: 'amount', message: '拟贷金额不能超过 10 亿元' } }
     note.loan_amount = amount
     note.business_type = String(form?.businessType || '').trim()
     note.referred_bank = String(form?.referredBank || '').trim()

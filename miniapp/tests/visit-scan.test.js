@@ -9,7 +9,7 @@ import { scanStatus } from '../lib/scan.js'
 import { BATCH_MAX } from '../lib/scan-op.js'
 import { listScans, placeLog, putScan, recordResults } from '../lib/scan-log.js'
 import {
-  answerCard, beijingDay, buildNote, judgeCode, loadMeta, parseYuan, personLabel, queuePayload, seenToday,
+  answerCard, beijingDay, buildNote, judgeCode, loadMeta, personLabel, queuePayload, seenToday,
   syncItem, todayFigures,
 } from '../lib/visit-scan.js'
 import { VISIT_OP } from '../lib/visit-scan-op.js'
@@ -82,14 +82,14 @@ describe('pure', () => {
     expect(judgeCode(null, { online: true })).toMatchObject({ ok: false, code: 'malformed' })
   })
 
-  it('reads 元 into fen', () => {
-    expect(parseYuan('')).toBeNull()
-    expect(parseYuan('200000')).toBe(20_000_000)
-    expect(parseYuan('12.5')).toBe(1250)
-    expect(parseYuan('1,000.05')).toBe(100_005)
-    expect(parseYuan('12.345')).toBeNaN()
-    expect(parseYuan('-3')).toBeNaN()
-    expect(parseYuan('十万')).toBeNaN()
+  it('reads the amount sought in 元 with lib/money.js, within what the server takes', () => {
+    const amount = (text) => buildNote({ amount: text }, 'loan')
+    expect(amount('').note).toBeNull()
+    expect(amount('12.5').note.loan_amount).toBe(1250)
+    expect(amount('1,000.05').note.loan_amount).toBe(100_005)
+    expect(amount('1000000000').note.loan_amount).toBe(10 ** 11)
+    for (const bad of ['12.345', '-3', '十万']) expect(amount(bad).error).toEqual({ field: 'amount', message: '拟贷金额请填写数字（元），最多两位小数' })
+    expect(amount('1000000000.01').error).toEqual({ field: 'amount', message: '拟贷金额不能超过 10 亿元' })
   })
 
   it('builds the note: nothing written is no note; loan fields only for 贷款咨询', () => {
