@@ -9,19 +9,12 @@
 // twice checks in once.
 import { authentic, fromText, keysFromListing } from './codes.js'
 import { db } from './db.js'
+import { hhmm } from './scan-time.js'
 import { verifyScanned } from './scanner-verify.js'
 
 export { DOOR_OP } from './door-op.js'
 
 // --- pure ----------------------------------------------------------------------------------------
-
-const clock = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-
-/** ISO instant → '14:02' in Beijing time. */
-export function hhmm(iso) {
-  const date = new Date(iso)
-  return Number.isNaN(date.getTime()) ? '' : clock.format(date)
-}
 
 /** GET /api/keys → the stored shape lib/scanner-verify.js verifies tickets with. */
 export function keysBundle(listing) {

@@ -9,6 +9,7 @@
 //   visit_meta: {device_id, today (today's figures), today_at, last_sync_at, purpose}
 import { db } from './db.js'
 import { parseYuan } from './money.js'
+import { beijingDay } from './scan-time.js'
 
 export const PURPOSES = Object.freeze([
   { value: 'policy', label: '政策咨询' },
@@ -27,21 +28,6 @@ export const LOAN_MAX_FEN = 10 ** 11
 const SERVER_DECIDES = new Set(['unknown_key', 'not_yet_valid'])
 
 // --- pure ----------------------------------------------------------------------------------------
-
-const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })
-const clockFormat = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-
-/** An instant → its day in Beijing, 'YYYY-MM-DD' (the server counts visits per local day). */
-export function beijingDay(value) {
-  const date = value instanceof Date ? value : new Date(value)
-  return Number.isNaN(date.getTime()) ? '' : dayFormat.format(date)
-}
-
-/** ISO instant → '14:02' in Beijing time. */
-export function hhmm(value) {
-  const date = new Date(value)
-  return Number.isNaN(date.getTime()) ? '' : clockFormat.format(date)
-}
 
 /** How staff call someone they scanned: the server's masked name, else 创业者 #<user id>. */
 export function personLabel({ name, userId } = {}) {

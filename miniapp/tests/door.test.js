@@ -4,10 +4,11 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { b64url, encodeSigned, toText } from '../lib/codes.js'
 import { closeDB } from '../lib/db.js'
-import { DOOR_OP, checkedInAt, hhmm, judgeOffline, keysBundle, loadDoor, offlinePayload, saveDoor } from '../lib/door.js'
+import { DOOR_OP, checkedInAt, judgeOffline, keysBundle, loadDoor, offlinePayload, saveDoor } from '../lib/door.js'
 import { newNonce } from '../lib/nonce.js'
 import * as outbox from '../lib/outbox.js'
 import { doorLog, listScans, putScan } from '../lib/scan-log.js'
+import { hhmm } from '../lib/scan-time.js'
 import { endSession, startSession } from '../lib/session.js'
 
 const NOW = 1795315200

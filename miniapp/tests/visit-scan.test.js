@@ -8,8 +8,9 @@ import * as outbox from '../lib/outbox.js'
 import { scanStatus } from '../lib/scan.js'
 import { BATCH_MAX } from '../lib/scan-op.js'
 import { listScans, placeLog, putScan, recordResults } from '../lib/scan-log.js'
+import { beijingDay } from '../lib/scan-time.js'
 import {
-  answerCard, beijingDay, buildNote, judgeCode, loadMeta, personLabel, queuePayload, seenToday,
+  answerCard, buildNote, judgeCode, loadMeta, personLabel, queuePayload, seenToday,
   syncItem, todayFigures,
 } from '../lib/visit-scan.js'
 import { VISIT_OP } from '../lib/visit-scan-op.js'
