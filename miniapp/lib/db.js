@@ -101,8 +101,15 @@ export async function importLegacy(database, factory = globalThis.indexedDB) {
   for (const name of names) rows.push(...(await readLegacy(name)))
   const tx = database.transaction(STORES, 'readwrite')
   for (const [store, key, value] of rows) {
-    // what this database already holds wins (a record written after the import began)
+    // What this database already holds wins (written after an earlier import failed half-way). A
+    // queued item is known by its nonce; one whose place (seq) is taken goes to the end of the queue.
     const target = tx.objectStore(store)
+    if (store === 'outbox') {
+      if ((await target.index('by_nonce').getKey(value.nonce)) !== undefined) continue
+      const { seq, ...item } = value
+      target.put((await target.getKey(seq)) === undefined ? value : item)
+      continue
+    }
     const inline = target.keyPath
     const id = inline ? value[inline] : key
     if (id !== undefined && (await target.getKey(id)) !== undefined) continue

@@ -110,6 +110,20 @@ describe('the upgrade from the seven databases', () => {
     expect((await outbox.list(7)).map((i) => i.nonce)).toEqual(['q-visit-1', 'q-door-1', added.nonce])
   })
 
+  it('an import that failed is done again at the next start, and loses nothing queued meanwhile', async () => {
+    await oldPhone()
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    const databases = indexedDB.databases
+    indexedDB.databases = async () => {
+      throw new Error('no access') // this start cannot read the old databases
+    }
+    const added = await outbox.enqueue('visit_scan', { items: [] }, { userId: 7 }) // takes seq 1, an old item's place
+    expect(await outbox.pending(7)).toBe(1)
+    await closeDB() // the next start, where it works
+    indexedDB.databases = databases
+    expect((await outbox.list(7)).map((i) => i.nonce)).toEqual([added.nonce, 'q-visit-1', 'q-door-1'])
+  })
+
   it('a fresh phone opens with nothing to import', async () => {
     expect(await outbox.pending()).toBe(0)
     expect(await (await db()).get('meta', 'legacy_import')).toMatchObject({ from: [], rows: 0 })
