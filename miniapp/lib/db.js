@@ -93,10 +93,18 @@ async function readLegacy(name) {
   }
 }
 
-/** Copy the old databases' records in (once), then delete the old databases. Returns how many rows. */
+/**
+ * Copy the old databases' records in, then delete the old databases. Returns how many rows. Done
+ * at the first start; later, only when an old database is there again (a tab still running the old
+ * version wrote after the import: its scans are not lost; a queued item is matched by its nonce).
+ * An old database whose deletion that tab still blocks is read again too: an item sent since then
+ * goes once more, and the server, knowing its nonce, answers as it did the first time.
+ */
 export async function importLegacy(database, factory = globalThis.indexedDB) {
-  if (await database.get('meta', 'legacy_import')) return 0
+  const done = await database.get('meta', 'legacy_import')
+  if (done && typeof factory.databases !== 'function') return 0 // cannot look without creating them
   const names = await existingLegacy(factory)
+  if (done && !names.length) return 0
   const rows = []
   for (const name of names) rows.push(...(await readLegacy(name)))
   const tx = database.transaction(STORES, 'readwrite')
@@ -116,7 +124,7 @@ export async function importLegacy(database, factory = globalThis.indexedDB) {
     if (inline) target.put(value)
     else target.put(value, key)
   }
-  tx.objectStore('meta').put({ at: new Date().toISOString(), from: names, rows: rows.length }, 'legacy_import')
+  tx.objectStore('meta').put({ at: new Date().toISOString(), from: [...new Set([...(done?.from || []), ...names])], rows: (done?.rows || 0) + rows.length }, 'legacy_import')
   await tx.done
   // Not awaited: another tab of the old app version may hold one open (deleting waits for it).
   for (const name of names) deleteDB(name).catch(() => {})

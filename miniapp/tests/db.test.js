@@ -124,6 +124,25 @@ describe('the upgrade from the seven databases', () => {
     expect((await outbox.list(7)).map((i) => i.nonce)).toEqual([added.nonce, 'q-visit-1', 'q-door-1'])
   })
 
+  it('scans an old tab still queued after the import come in at the next start', async () => {
+    await oldPhone()
+    await outbox.replay(async () => ({ status: 200 }), { userId: 7 }) // both old items sent
+    await vi.waitFor(async () => expect((await indexedDB.databases()).map((d) => d.name)).toEqual([DB_NAME]))
+    // a tab of the old version, still open, queues one more scan in its own database
+    const old = await openDB('cyql-outbox', 1, {
+      upgrade(d) {
+        const o = d.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true })
+        o.createIndex('by_nonce', 'nonce', { unique: true })
+        o.createIndex('by_user', 'user_id')
+        d.createObjectStore('failed', { keyPath: 'nonce' }).createIndex('by_user', 'user_id')
+      },
+    })
+    await old.add('outbox', { nonce: 'q-late-1', user_id: 7, op: 'visit_scan', payload: { items: [] }, client_ts: '2026-11-22T02:00:00Z', attempts: 0, next_try_at: 0, last_error: null })
+    old.close()
+    await closeDB() // the next start
+    expect((await outbox.list(7)).map((i) => i.nonce)).toEqual(['q-late-1'])
+  })
+
   it('a fresh phone opens with nothing to import', async () => {
     expect(await outbox.pending()).toBe(0)
     expect(await (await db()).get('meta', 'legacy_import')).toMatchObject({ from: [], rows: 0 })
