@@ -1,38 +1,12 @@
 // Stored copies of API reads, so a page can render before (or without) the network.
 // One record per user and URL: a different user on the same phone never sees another's data.
-import { openDB } from 'idb'
+import { closeDB, db } from './db.js'
 
-export const CACHE_DB = 'cyql-cache'
-const VERSION = 1
-const STORE = 'responses'
+const STORE = 'cache'
 const MAX_ENTRIES = 300
 
-let dbPromise = null
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(CACHE_DB, VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) {
-          const store = database.createObjectStore(STORE, { keyPath: 'key' })
-          store.createIndex('by_user', 'user_id')
-          store.createIndex('by_stored_at', 'stored_at')
-        }
-      },
-      blocking() {
-        // A newer version of the app wants to upgrade: let it.
-        closeCacheDB()
-      },
-    })
-  }
-  return dbPromise
-}
-
-export async function closeCacheDB() {
-  const pending = dbPromise
-  dbPromise = null
-  if (pending) (await pending).close()
-}
+/** Close the app's database connection (tests: a page reload). */
+export const closeCacheDB = closeDB
 
 export function cacheKey(userId, url) {
   return `${userId ?? 'anon'}|${url}`

@@ -9,38 +9,17 @@
 // versions behind). Ed25519 arrived in WebCrypto only in recent Chrome (137) and Safari (17), so a
 // good share of phones in WeChat would have none. The server's own keys stay Ed25519: phones only
 // verify those, in pure JS (lib/codes.js), never sign with them.
-import { openDB } from 'idb'
 import { ApiError, apiFetch } from './api.js'
 import { b64url, compressP256, fromText, parseSigned } from './codes-format.js'
+import { closeDB, db } from './db.js'
 import { currentUserId } from './session.js'
 
-export const DEVICE_DB = 'cyql-device'
-const VERSION = 1
 const STORE = 'devices'
 /** Renew the credential when fewer than this many seconds are left (and the network answers). */
 export const RENEW_BEFORE = 3 * 86400
 
-let dbPromise = null
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(DEVICE_DB, VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) database.createObjectStore(STORE, { keyPath: 'user_id' })
-      },
-      blocking() {
-        closeDeviceDB()
-      },
-    })
-  }
-  return dbPromise
-}
-
-export async function closeDeviceDB() {
-  const pending = dbPromise
-  dbPromise = null
-  if (pending) (await pending).close()
-}
+/** Close the app's database connection (tests: a page reload). */
+export const closeDeviceDB = closeDB
 
 const nowSeconds = () => Date.now() / 1000
 

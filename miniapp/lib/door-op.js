@@ -1,7 +1,17 @@
-// The outbox op of a door check-in let in offline (pages/event-door). Tiny on purpose: the app
-// must register it before lib/sync.js first replays the outbox at start-up — an op unknown at that
-// moment is dropped as "no longer supported" — so main.js should import this file.
-import { registerOp } from './outbox.js'
+// The outbox op of door check-ins let in offline (pages/event-door): the check-in upload of
+// lib/scan-op.js, one batch per event. Registered at start-up — main.js imports this file — so the
+// first replay knows it (an op unknown then is kept, flagged as needing an app update).
+import { DOOR_CHECKINS_URL, postDoorCheckins } from './api/door.js'
+import { registerCheckinOp } from './scan-op.js'
 
 export const DOOR_OP = 'event_checkin'
-registerOp(DOOR_OP, '/api/events/checkins')
+
+registerCheckinOp(DOOR_OP, {
+  url: DOOR_CHECKINS_URL,
+  group: (item) => String(item.payload?.event_id ?? ''),
+  post: ({ payload, items, sentAt }) => postDoorCheckins({ eventId: payload.event_id, items, sentAt }),
+  extra: (answer, scan) => ({
+    name: answer.registration?.name || scan.name || '',
+    registration_id: answer.registration?.id ?? scan.registration_id ?? null,
+  }),
+})

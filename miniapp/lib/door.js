@@ -1,29 +1,20 @@
 // The organiser's door (pages/event-door): what the phone keeps to check tickets in without a
-// network, the offline verdict on one scanned ticket, and this phone's own record of its scans.
+// network, the offline verdict on one scanned ticket, and what its scans and answers say.
 //
-// Kept per user and event in IndexedDB (`cyql-door`):
-//   events: {key, user_id, event_id, door (GET …/door-list), keys (GET /api/keys), counts, synced_at}
-//   scans:  {nonce, key, event_id, registration_id, name, scanned_at, offline, result, message,
-//            outbox_nonce, state: 'done' | 'queued' | 'sent' | 'failed', server_result, server_message}
-// A scan let in offline is queued in the outbox (op DOOR_OP → POST /api/events/checkins); the server
-// takes the scan's own nonce as its idempotency key, so a queue sent twice checks in once.
-import { openDB } from 'idb'
+// Kept per user and event in the app's database (lib/db.js):
+//   door_events: {key, user_id, event_id, door (door list), keys (signing keys), counts, synced_at}
+//   scans (lib/scan-log.js, log doorLog(user, event)): {…, registration_id, name}
+// A scan let in offline is queued in the outbox (op DOOR_OP, lib/door-op.js, the check-in upload of
+// lib/scan-op.js); the server takes the scan's own nonce as its idempotency key, so a queue sent
+// twice checks in once.
 import { authentic, fromText, keysFromListing } from './codes.js'
+import { db } from './db.js'
+import { hhmm } from './scan-time.js'
 import { verifyScanned } from './scanner-verify.js'
 
 export { DOOR_OP } from './door-op.js'
 
 // --- pure ----------------------------------------------------------------------------------------
-
-export { newNonce } from './nonce.js'
-
-const clock = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-
-/** ISO instant → '14:02' in Beijing time. */
-export function hhmm(iso) {
-  const date = new Date(iso)
-  return Number.isNaN(date.getTime()) ? '' : clock.format(date)
-}
 
 /** GET /api/keys → the stored shape lib/scanner-verify.js verifies tickets with. */
 export function keysBundle(listing) {
@@ -47,7 +38,8 @@ export const TICKET_MESSAGES = Object.freeze({
 export function checkedInAt(door, scans, registrationId) {
   const known = door?.checked_in?.[String(registrationId)]
   if (known) return known
-  const mine = (scans || []).filter((s) => s.registration_id === registrationId && s.result === 'ok')
+  const admitted = (s) => s.result === 'ok' || (s.state === 'queued' && s.local_result === 'ok')
+  const mine = (scans || []).filter((s) => s.registration_id === registrationId && admitted(s))
   mine.sort((a, b) => (a.scanned_at < b.scanned_at ? -1 : 1))
   return mine[0]?.scanned_at || null
 }
@@ -108,83 +100,25 @@ export function scanResultText(row) {
   return row.result
 }
 
-export const SCAN_TONE = Object.freeze({ ok: 'tag_green', duplicate: 'tag_orange', forced: 'tag_red', rejected: 'tag_red' })
+export { SCAN_TONE } from './scan-log.js'
 
-/**
- * After the outbox moved: settle this phone's queued scans. `queued` = outbox nonces still waiting,
- * `failed` = Map outbox nonce → {message} refused for good, `server` = Map scan nonce → scan row
- * (null when the scans list could not be read). Returns the scans that changed.
- */
-export function settle(scans, { queued, failed, server }) {
-  const changed = []
-  for (const scan of scans) {
-    if (scan.state !== 'queued' || queued.has(scan.outbox_nonce)) continue
-    const refusal = failed.get(scan.outbox_nonce)
-    if (refusal) {
-      changed.push({ ...scan, state: 'failed', server_result: 'rejected', server_message: `上传被拒绝：${refusal.message}` })
-    } else if (server) {
-      const row = server.get(scan.nonce)
-      changed.push(row
-        ? { ...scan, name: scan.name || row.name || '', state: 'sent', server_result: row.result, server_message: scanResultText(row) }
-        : { ...scan, state: 'sent', server_result: 'rejected', server_message: '服务器未接受这次签到（票无效或报名状态已变）' })
-    }
-  }
-  return changed
-}
+/** What the door's scan log and result card call each answer. */
+export const DOOR_RESULT_TEXT = Object.freeze({ ok: '签到成功', duplicate: '已签到过', forced: '离线放行待核查', rejected: '未放行' })
 
 // --- stored ----------------------------------------------------------------------------------------
-
-export const DOOR_DB = 'cyql-door'
-const VERSION = 1
-
-let dbPromise = null
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(DOOR_DB, VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) {
-          database.createObjectStore('events', { keyPath: 'key' })
-          database.createObjectStore('scans', { keyPath: 'nonce' }).createIndex('by_key', 'key')
-        }
-      },
-      blocking() {
-        closeDoorDB()
-      },
-    })
-  }
-  return dbPromise
-}
-
-export async function closeDoorDB() {
-  const pending = dbPromise
-  dbPromise = null
-  if (pending) (await pending).close()
-}
 
 export const doorKey = (userId, eventId) => `${userId ?? 'anon'}|${eventId}`
 
 export async function loadDoor(userId, eventId) {
-  return (await (await db()).get('events', doorKey(userId, eventId))) || null
+  return (await (await db()).get('door_events', doorKey(userId, eventId))) || null
 }
 
 /** Merge `changes` into the stored record of this event and keep it. */
 export async function saveDoor(userId, eventId, changes) {
   const key = doorKey(userId, eventId)
-  const database = await db()
-  const next = { key, user_id: userId, event_id: eventId, ...((await database.get('events', key)) || {}), ...changes }
-  await database.put('events', next)
+  const tx = (await db()).transaction('door_events', 'readwrite')
+  const next = { key, user_id: userId, event_id: eventId, ...((await tx.store.get(key)) || {}), ...changes }
+  tx.store.put(next)
+  await tx.done
   return next
-}
-
-/** This phone's scans at this event, newest first. */
-export async function listScans(userId, eventId) {
-  const all = await (await db()).getAllFromIndex('scans', 'by_key', doorKey(userId, eventId))
-  return all.sort((a, b) => (a.scanned_at < b.scanned_at ? 1 : -1))
-}
-
-export async function putScan(userId, eventId, scan) {
-  const row = { ...scan, key: doorKey(userId, eventId), event_id: eventId }
-  await (await db()).put('scans', row)
-  return row
 }

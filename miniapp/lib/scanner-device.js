@@ -8,44 +8,23 @@
 //
 // A 401 `device_revoked` / `device_unauthorized` means the server no longer knows this token:
 // everything is forgotten here and refreshBundle() throws ScannerStopped.
-import { openDB } from 'idb'
 import { apiRequest } from './api.js'
+import { SCANNER_BUNDLE_URL, SCANNER_PROVISION_URL } from './api/checkins.js'
+import { closeDB, db } from './db.js'
 import { clearStored, loadStored, nextQuery, storeBundle } from './scanner-verify.js'
 
-export const SCANNER_DEVICE_DB = 'cyql-scanner-device'
-const VERSION = 1
-const STORE = 'device'
-const KEY = 'current'
+const STORE = 'scanner'
+const KEY = 'device'
 
-export const BUNDLE_URL = '/api/scanner/bundle'
-export const PROVISION_URL = '/api/scanner/provision'
+export { SCANNER_BUNDLE_URL as BUNDLE_URL, SCANNER_PROVISION_URL as PROVISION_URL }
 export const STOPPED_MESSAGE = '该设备已停用，请联系管理员重新开通'
 const STOPPED_CODES = new Set(['device_revoked', 'device_unauthorized'])
 
 // --- the device record -------------------------------------------------------------------------
 // {device: {id, place_id, name, created_at}, token, provisioned_at, etag, synced_at}
 
-let dbPromise = null
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(SCANNER_DEVICE_DB, VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) database.createObjectStore(STORE)
-      },
-      blocking() {
-        closeScannerDeviceDB()
-      },
-    })
-  }
-  return dbPromise
-}
-
-export async function closeScannerDeviceDB() {
-  const pending = dbPromise
-  dbPromise = null
-  if (pending) (await pending).close()
-}
+/** Close the app's database connection (tests: a page reload). */
+export const closeScannerDeviceDB = closeDB
 
 /** What this phone holds as a scanner, or null when it is not one (no network). */
 export async function loadScanner() {
@@ -76,7 +55,7 @@ export class ScannerStopped extends Error {
  * server's ApiError (setup_invalid, setup_used, expired, bad_signature, validation …).
  */
 export async function provisionScanner({ setupCode, name }) {
-  const { data } = await apiRequest(PROVISION_URL, {
+  const { data } = await apiRequest(SCANNER_PROVISION_URL, {
     method: 'POST', auth: false, body: { setup_code: setupCode.trim(), name: name.trim() },
   })
   await clearStored() // offline data of an earlier provisioning (another place) must not linger
@@ -102,7 +81,7 @@ async function fetchBundle(record) {
   if (stored && record.etag) headers['If-None-Match'] = record.etag
   let response
   try {
-    response = await apiRequest(`${BUNDLE_URL}${query}`, { auth: false, headers })
+    response = await apiRequest(`${SCANNER_BUNDLE_URL}${query}`, { auth: false, headers })
   } catch (error) {
     if (STOPPED_CODES.has(error?.code)) {
       // Only if the token refused is still the one stored (not a fresh provisioning meanwhile).

@@ -6,13 +6,11 @@
 // revoked credentials and tickets are added, blocked users added, restored users removed; the keys
 // are always the server's whole active set, so they replace the stored ones (a key rotation brings
 // the new key; a retired key stops verifying).
-import { openDB } from 'idb'
 import { CodeError, fromText, keysFromListing, verifyAny } from './codes.js'
+import { closeDB, db } from './db.js'
 
-export const SCANNER_DB = 'cyql-scanner'
-const VERSION = 1
-const STORE = 'bundle'
-const KEY = 'current'
+const STORE = 'scanner'
+const KEY = 'bundle'
 
 const union = (a = [], b = []) => [...new Set([...a, ...b])]
 
@@ -37,27 +35,8 @@ export function applyBundle(stored, bundle) {
 
 // --- persistence -------------------------------------------------------------------------------
 
-let dbPromise = null
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(SCANNER_DB, VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) database.createObjectStore(STORE)
-      },
-      blocking() {
-        closeScannerDB()
-      },
-    })
-  }
-  return dbPromise
-}
-
-export async function closeScannerDB() {
-  const pending = dbPromise
-  dbPromise = null
-  if (pending) (await pending).close()
-}
+/** Close the app's database connection (tests: a page reload). */
+export const closeScannerDB = closeDB
 
 export async function loadStored() {
   return (await (await db()).get(STORE, KEY)) || null

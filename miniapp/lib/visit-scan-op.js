@@ -1,11 +1,16 @@
-// The outbox op of a station check-in accepted offline (pages/station-scanner), with its own sender
-// (lib/visit-scan.js sendQueued: the scanner's device token, `sent_at` at the moment of sending, the
-// device's other queued scans in the same request, each answer kept in this phone's scan log).
-// Registered at start-up — main.js imports this file — because an op unknown when lib/sync.js
-// first replays the outbox is dropped as "no longer supported".
-import { list, registerOp } from './outbox.js'
-import { SYNC_URL, VISIT_OP, sendQueued } from './visit-scan.js'
+// The outbox op of station check-ins accepted offline (pages/station-scanner): the check-in upload
+// of lib/scan-op.js, one batch per scanner device (its token, `sent_at` at the moment of sending).
+// Registered at start-up — main.js imports this file — so the first replay knows it.
+import { SYNC_URL, postVisitSync } from './api/checkins.js'
+import { registerCheckinOp } from './scan-op.js'
+import { saveMeta } from './visit-scan.js'
 
-export { VISIT_OP }
+export const VISIT_OP = 'visit_scan'
 
-registerOp(VISIT_OP, SYNC_URL, { send: (item) => sendQueued(item, { queued: () => list(item.user_id) }) })
+registerCheckinOp(VISIT_OP, {
+  url: SYNC_URL,
+  group: (item) => `${item.payload?.device_id}|${item.payload?.place_id}|${item.payload?.device_token || ''}`,
+  post: ({ payload, items, sentAt }) => postVisitSync({ items, sentAt, token: payload.device_token, placeId: payload.place_id }),
+  extra: (answer, scan) => ({ name: answer.visit?.name || scan.name || '' }),
+  after: (payload, at) => (payload.device_id != null ? saveMeta(payload.device_id, { last_sync_at: at }) : null),
+})

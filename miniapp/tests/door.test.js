@@ -1,13 +1,15 @@
-// The organiser's door offline: which tickets it lets in, and how queued scans settle after sync.
+// The organiser's door offline: which tickets it lets in, what it keeps, and its upload.
 import { IDBFactory } from 'fake-indexeddb'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { b64url, encodeSigned, toText } from '../lib/codes.js'
-import {
-  DOOR_OP, checkedInAt, closeDoorDB, hhmm, judgeOffline, keysBundle, listScans, loadDoor, newNonce, offlinePayload,
-  putScan, saveDoor, settle,
-} from '../lib/door.js'
-import { OP_ROUTES } from '../lib/outbox.js'
+import { closeDB } from '../lib/db.js'
+import { DOOR_OP, checkedInAt, judgeOffline, keysBundle, loadDoor, offlinePayload, saveDoor } from '../lib/door.js'
+import { newNonce } from '../lib/nonce.js'
+import * as outbox from '../lib/outbox.js'
+import { doorLog, listScans, putScan } from '../lib/scan-log.js'
+import { hhmm } from '../lib/scan-time.js'
+import { endSession, startSession } from '../lib/session.js'
 
 const NOW = 1795315200
 const SEED = new Uint8Array(32).fill(41)
@@ -24,8 +26,13 @@ const DOOR = { registered: [11, 12, 13], checked_in: { 13: '2026-11-22T06:02:00Z
 const judge = (text, extra = {}) => judgeOffline(text, { eventId: 4, door: DOOR, keys: KEYS, now: NOW, ...extra })
 
 beforeEach(async () => {
-  await closeDoorDB()
+  await closeDB()
   globalThis.indexedDB = new IDBFactory()
+})
+
+afterEach(async () => {
+  await closeDB()
+  vi.unstubAllGlobals()
 })
 
 describe('judgeOffline', () => {
@@ -65,7 +72,7 @@ describe('helpers', () => {
   })
 
   it('registers the outbox op and builds its payload', () => {
-    expect(OP_ROUTES[DOOR_OP]).toBe('/api/events/checkins')
+    expect(outbox.OP_ROUTES[DOOR_OP]).toBe('/api/events/checkins')
     expect(offlinePayload(4, { nonce: 'n'.repeat(20), code: 'CY:x', scannedAt: '2026-11-22T06:00:00Z' }))
       .toEqual({ event_id: 4, items: [{ nonce: 'n'.repeat(20), code: 'CY:x', scanned_at: '2026-11-22T06:00:00Z', offline: true }] })
   })
@@ -76,31 +83,13 @@ describe('helpers', () => {
       { registration_id: 2, result: 'ok', scanned_at: '2026-11-22T07:00:00Z' },
       { registration_id: 2, result: 'ok', scanned_at: '2026-11-22T06:00:00Z' },
       { registration_id: 2, result: 'rejected', scanned_at: '2026-11-22T05:00:00Z' },
+      { registration_id: 2, state: 'queued', local_result: 'duplicate', result: null, scanned_at: '2026-11-22T04:00:00Z' },
     ]
     expect(checkedInAt({ checked_in: {} }, scans, 2)).toBe('2026-11-22T06:00:00Z')
     expect(checkedInAt(null, [], 2)).toBeNull()
-  })
-})
-
-describe('settle', () => {
-  const scan = (nonce, outbox) => ({ nonce, outbox_nonce: outbox, state: 'queued', result: 'ok' })
-
-  it('leaves what still waits, marks refusals, and reads the server result of what was sent', () => {
-    const scans = [scan('a', 'oa'), scan('b', 'ob'), scan('c', 'oc'), scan('d', 'od'), { ...scan('e', 'oe'), state: 'done' }]
-    const changed = settle(scans, {
-      queued: new Set(['oa']),
-      failed: new Map([['ob', { message: '请求格式不正确' }]]),
-      server: new Map([['c', { nonce: 'c', result: 'forced', reason: 'registration_cancelled' }]]),
-    })
-    expect(changed.map((s) => [s.nonce, s.state, s.server_result])).toEqual([
-      ['b', 'failed', 'rejected'], ['c', 'sent', 'forced'], ['d', 'sent', 'rejected'],
-    ])
-    expect(changed[1].server_message).toContain('该报名已取消')
-  })
-
-  it('waits for the scans list before deciding what the server said', () => {
-    const changed = settle([scan('c', 'oc')], { queued: new Set(), failed: new Map(), server: null })
-    expect(changed).toEqual([])
+    // a scan let in offline and still queued counts as in
+    const queued = [{ registration_id: 3, state: 'queued', local_result: 'ok', result: null, scanned_at: '2026-11-22T03:00:00Z' }]
+    expect(checkedInAt({ checked_in: {} }, queued, 3)).toBe('2026-11-22T03:00:00Z')
   })
 })
 
@@ -110,10 +99,53 @@ describe('storage', () => {
     await saveDoor(7, 4, { synced_at: 'x' })
     expect(await loadDoor(7, 4)).toMatchObject({ door: DOOR, synced_at: 'x', event_id: 4 })
     expect(await loadDoor(8, 4)).toBeNull()
-    await putScan(7, 4, { nonce: 'n1', scanned_at: '2026-11-22T06:00:00Z' })
-    await putScan(7, 4, { nonce: 'n2', scanned_at: '2026-11-22T07:00:00Z' })
-    await putScan(7, 5, { nonce: 'n3', scanned_at: '2026-11-22T07:00:00Z' })
-    await closeDoorDB() // a reload
-    expect((await listScans(7, 4)).map((s) => s.nonce)).toEqual(['n2', 'n1'])
+    await putScan({ nonce: 'n1', log: doorLog(7, 4), scanned_at: '2026-11-22T06:00:00Z' })
+    await putScan({ nonce: 'n2', log: doorLog(7, 4), scanned_at: '2026-11-22T07:00:00Z' })
+    await putScan({ nonce: 'n3', log: doorLog(7, 5), scanned_at: '2026-11-22T07:00:00Z' })
+    await closeDB() // a reload
+    expect((await listScans(doorLog(7, 4))).map((s) => s.nonce)).toEqual(['n2', 'n1'])
+  })
+})
+
+describe('the upload (lib/scan-op.js)', () => {
+  async function queueScan(eventId, seconds) {
+    const nonce = newNonce()
+    const scannedAt = new Date(Date.UTC(2026, 10, 22, 6, 0, seconds)).toISOString()
+    const queued = await outbox.enqueue(DOOR_OP, offlinePayload(eventId, { nonce, code: ticket(eventId, 11), scannedAt }), { userId: 7 })
+    await putScan({ nonce, log: doorLog(7, eventId), scanned_at: scannedAt, offline: true, state: 'queued', local_result: 'ok', result: null, outbox_nonce: queued.nonce })
+    return nonce
+  }
+
+  it('sends the queue of an event as one batch with sent_at, records each answer, and empties the queue at once', async () => {
+    startSession({ access_token: 'a', refresh_token: 'r', user: { id: 7, roles: ['organiser'] } })
+    const a = await queueScan(4, 0)
+    const b = await queueScan(4, 10)
+    const c = await queueScan(5, 20)
+    const bodies = []
+    vi.stubGlobal('fetch', vi.fn(async (url, init) => {
+      const body = JSON.parse(init.body)
+      bodies.push({ url, body })
+      const results = body.items.map((item, i) => ({
+        nonce: item.nonce, result: i === 0 ? 'ok' : 'forced', code: null, message: i === 0 ? '签到成功' : '离线放行，报名已取消',
+        registration: { id: 11, name: '张*' }, checked_in_at: item.scanned_at,
+      }))
+      return new Response(JSON.stringify({ results }), { status: 200, headers: { 'Content-Type': 'application/json' } })
+    }))
+    const changes = []
+    const stop = outbox.subscribe((change) => change.sent && changes.push(change))
+    const result = await outbox.replay(undefined, { userId: 7 })
+    stop()
+    expect(result).toMatchObject({ sent: 3, waiting: 0 })
+    expect(bodies.map((r) => [r.url, r.body.event_id, r.body.items.map((i) => i.nonce)])).toEqual([
+      ['/api/events/checkins', 4, [a, b]], ['/api/events/checkins', 5, [c]],
+    ])
+    expect(bodies[0].body.sent_at).toMatch(/^\d{4}-\d\d-\d\dT/)
+    expect(bodies[0].body.items[0]).toMatchObject({ offline: true, scanned_at: '2026-11-22T06:00:00.000Z' })
+    // one change per accepted batch, carrying the queue as that transaction left it
+    expect(changes.map((ch) => [ch.sent.length, ch.items.length])).toEqual([[2, 1], [1, 0]])
+    const rows = Object.fromEntries((await listScans(doorLog(7, 4))).map((s) => [s.nonce, s]))
+    expect(rows[a]).toMatchObject({ state: 'sent', result: 'ok', name: '张*' })
+    expect(rows[b]).toMatchObject({ state: 'sent', result: 'forced', message: '离线放行，报名已取消' })
+    endSession()
   })
 })

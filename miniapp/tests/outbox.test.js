@@ -69,8 +69,8 @@ describe('replay', () => {
     expect(await outbox.pending(USER)).toBe(0)
   })
 
-  it('keeps the item on a network error, backs off, and holds later items back', async () => {
-    const [first] = await queue('first', 'second')
+  it('keeps the item on a network error, backs off, and holds later items of its kind back', async () => {
+    const [first] = await queue('scan', 'scan')
     const { sender } = scriptedSender(['offline'])
     const result = await outbox.replay(sender, { userId: USER, now: () => T0, random: () => 0.5 })
 
@@ -85,7 +85,7 @@ describe('replay', () => {
   })
 
   it('does not resend before the back-off runs out, and sends when it has', async () => {
-    await queue('first', 'second')
+    await queue('scan', 'scan')
     await outbox.replay(scriptedSender(['offline']).sender, { userId: USER, now: () => T0, random: () => 1 })
 
     const early = scriptedSender([200, 200])
@@ -94,7 +94,7 @@ describe('replay', () => {
 
     const later = scriptedSender([200, 200])
     const result = await outbox.replay(later.sender, { userId: USER, now: () => T0 + 2000 })
-    expect(later.calls.map((c) => c.op)).toEqual(['first', 'second'])
+    expect(later.calls.map((c) => c.op)).toEqual(['scan', 'scan'])
     expect(result.waiting).toBe(0)
   })
 
@@ -209,6 +209,111 @@ describe('replay', () => {
   })
 })
 
+describe('one queue per kind', () => {
+  it('a failing head of one kind does not hold back the others', async () => {
+    await queue('door', 'door', 'visit', 'claim')
+    const { sender, calls } = scriptedSender((item) => (item.op === 'door' ? 'offline' : { status: 200 }))
+    const result = await outbox.replay(sender, { userId: USER, now: () => T0, random: () => 1 })
+    expect(calls.map((c) => c.op)).toEqual(['door', 'visit', 'claim'])
+    expect(result).toMatchObject({ sent: 2, waiting: 2, retryAt: T0 + 2000 })
+    expect((await outbox.list(USER)).map((i) => [i.op, i.attempts])).toEqual([['door', 1], ['door', 0]])
+  })
+
+  it('a kind that waits for its back-off lets the others go, and says when to try again', async () => {
+    await queue('door', 'visit')
+    await outbox.replay(scriptedSender(['offline', 'offline']).sender, { userId: USER, now: () => T0, random: () => 1 })
+    const { sender, calls } = scriptedSender(() => ({ status: 200 }))
+    await outbox.enqueue('claim', {}, { userId: USER, now: T0 })
+    const result = await outbox.replay(sender, { userId: USER, now: () => T0 + 500 })
+    expect(calls.map((c) => c.op)).toEqual(['claim'])
+    expect(result).toMatchObject({ sent: 1, waiting: 2, retryAt: T0 + 2000 })
+  })
+
+  it('never drops an op it does not know: kept, flagged, counted, and the others go on', async () => {
+    outbox.registerOp('known_op', '/api/known')
+    await outbox.enqueue('from_a_newer_app', { x: 1 }, { userId: USER, now: T0 })
+    await outbox.enqueue('known_op', { y: 2 }, { userId: USER, now: T0 })
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 201, headers: { 'Content-Type': 'application/json' } })))
+    const result = await outbox.replay(undefined, { userId: USER, now: () => T0 })
+    vi.unstubAllGlobals()
+    expect(result).toMatchObject({ sent: 1, dropped: 0, unknown: 1, waiting: 1 })
+    const [kept] = await outbox.list(USER)
+    expect(kept).toMatchObject({ op: 'from_a_newer_app', payload: { x: 1 }, unknown: true, attempts: 0, last_error: outbox.UNKNOWN_MESSAGE })
+    expect(await outbox.failed(USER)).toEqual([])
+    const summary = await outbox.summary(USER, T0)
+    expect(summary).toMatchObject({ pending: 1, unknown: 1, stale: 0, byOp: { from_a_newer_app: 1 } })
+    expect(outbox.noticeText(summary)).toBe('1 条离线记录需要更新应用后才能上传：请刷新页面或更新「创业齐鲁」，记录会一直保留在本机。')
+
+    // once the app knows the op (updated), it is sent like any other
+    outbox.registerOp('from_a_newer_app', '/api/newer')
+    const { sender, calls } = scriptedSender([200])
+    await outbox.replay(sender, { userId: USER, now: () => T0 })
+    expect(calls.map((c) => c.op)).toEqual(['from_a_newer_app'])
+  })
+})
+
+describe('retention', () => {
+  it(`keeps an item older than ${outbox.RETAIN_DAYS} days, flags it stale, and says what to do`, async () => {
+    const day = 86_400_000
+    outbox.registerOp('scan', '/api/scan')
+    await outbox.enqueue('scan', {}, { userId: USER, now: T0 - 8 * day })
+    await outbox.enqueue('scan', {}, { userId: USER, now: T0 - 6 * day })
+    const summary = await outbox.summary(USER, T0)
+    expect(summary).toMatchObject({ pending: 2, stale: 1, oldest: new Date(T0 - 8 * day).toISOString() })
+    expect(outbox.noticeText(summary)).toContain('1 条离线记录已超过 7 天未上传：请连上网络并打开本页；仍无法上传请联系管理员')
+    expect(outbox.noticeText(await outbox.summary(USER, T0 - 6 * day))).toBe('')
+    // a stale item is still sent, never dropped for its age
+    const { sender, calls } = scriptedSender([200, 200])
+    await outbox.replay(sender, { userId: USER, now: () => T0 })
+    expect(calls).toHaveLength(2)
+  })
+})
+
+describe('batch ops', () => {
+  const batchSender = (script) => {
+    const calls = []
+    const sender = vi.fn(async (head, items) => {
+      calls.push(items.map((i) => i.payload.n))
+      const answer = script(items)
+      if (answer === 'offline') throw new TypeError('Failed to fetch')
+      return { status: answer, body: answer >= 400 ? { code: 'validation', message: '不正确' } : {} }
+    })
+    return { sender, calls }
+  }
+
+  beforeEach(() => {
+    outbox.registerOp('batched', '/api/batched', { send: async () => ({ status: 200 }), batch: { max: 3, group: (item) => item.payload.g } })
+  })
+
+  it('sends a group together (up to max) and removes a batch in one transaction, telling listeners once', async () => {
+    for (let n = 1; n <= 5; n += 1) await outbox.enqueue('batched', { n, g: n === 2 ? 'other' : 'main' }, { userId: USER })
+    const changes = []
+    const stop = outbox.subscribe((change) => change.sent && changes.push(change))
+    const { sender, calls } = batchSender(() => 200)
+    const result = await outbox.replay(sender, { userId: USER })
+    stop()
+    expect(calls).toEqual([[1, 3, 4], [2], [5]])
+    expect(result).toMatchObject({ sent: 5, waiting: 0 })
+    expect(changes.map((c) => [c.sent.length, c.items.map((i) => i.payload.n)])).toEqual([[3, [2, 5]], [1, [5]], [1, []]])
+  })
+
+  it('a refused batch goes item by item: the bad one fails, the rest are sent', async () => {
+    for (let n = 1; n <= 3; n += 1) await outbox.enqueue('batched', { n, g: 'main' }, { userId: USER })
+    const { sender, calls } = batchSender((items) => (items.length > 1 || items[0].payload.n === 2 ? 422 : 200))
+    const result = await outbox.replay(sender, { userId: USER })
+    expect(calls).toEqual([[1, 2, 3], [1], [2, 3], [2], [3]])
+    expect(result).toMatchObject({ sent: 2, dropped: 1, waiting: 0 })
+    expect((await outbox.failed(USER)).map((f) => f.payload.n)).toEqual([2])
+  })
+
+  it('keeps the whole batch when there is no answer', async () => {
+    for (let n = 1; n <= 2; n += 1) await outbox.enqueue('batched', { n, g: 'main' }, { userId: USER })
+    const { sender } = batchSender(() => 'offline')
+    const result = await outbox.replay(sender, { userId: USER, now: () => T0 })
+    expect(result).toMatchObject({ sent: 0, waiting: 2 })
+  })
+})
+
 describe('after a reload', () => {
   it('still has the queue, with the same nonces and client times, in order', async () => {
     const queued = await queue('first', 'second')
@@ -257,9 +362,9 @@ describe('defaultSender', () => {
     vi.unstubAllGlobals()
   })
 
-  it('refuses an op nobody registered, as a definite failure', async () => {
+  it('throws UnknownOp for an op nobody registered (replay keeps it)', async () => {
     const [item] = await queue('no_such_op')
-    expect(await outbox.defaultSender(item)).toMatchObject({ status: 400, body: { code: 'unknown_op' } })
+    await expect(outbox.defaultSender(item)).rejects.toBeInstanceOf(outbox.UnknownOp)
   })
 })
 

@@ -1,46 +1,58 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../lib/api.js'
+import { postVisitSync } from '../lib/api/checkins.js'
+import { closeDB } from '../lib/db.js'
+import { newNonce } from '../lib/nonce.js'
 import * as outbox from '../lib/outbox.js'
+import { scanStatus } from '../lib/scan.js'
+import { BATCH_MAX } from '../lib/scan-op.js'
+import { listScans, placeLog, putScan, recordResults } from '../lib/scan-log.js'
+import { beijingDay } from '../lib/scan-time.js'
 import {
-  BATCH_MAX, VISIT_OP, answerCard, beijingDay, buildNote, closeVisitScanDB, judgeCode, listScans, loadMeta,
-  newNonce, parseYuan, personLabel, postBatch, putScan, queuePayload, recordResults, scanStatus, seenToday,
-  sendQueued, syncItem, todayFigures,
+  answerCard, buildNote, judgeCode, loadMeta, personLabel, queuePayload, seenToday,
+  syncItem, todayFigures,
 } from '../lib/visit-scan.js'
-import '../lib/visit-scan-op.js'
+import { VISIT_OP } from '../lib/visit-scan-op.js'
 
 const DEVICE = { id: 4, place_id: 9, name: '前台手机' }
 const TOKEN = 'device-token-4'
 const NOW = new Date('2025-11-22T02:00:00Z') // 10:00 in Beijing
 
 beforeEach(async () => {
-  await closeVisitScanDB()
-  await outbox.closeOutboxDB()
+  await closeDB()
   globalThis.indexedDB = new IDBFactory()
 })
 
 afterEach(async () => {
-  await closeVisitScanDB()
-  await outbox.closeOutboxDB()
+  await closeDB()
+  vi.unstubAllGlobals()
 })
 
-/** A request stub that answers POST /api/checkins/sync like the server: ok for every item. */
-function serverStub(answer = (item) => ({ nonce: item.nonce, result: 'ok', code: null, message: '签到成功', conflict: false, replayed: false, visit: { id: 1, name: '张*', purpose: item.purpose, purpose_label: '政策咨询', visited_at: item.scanned_at } })) {
+const okAnswer = (item) => ({ nonce: item.nonce, result: 'ok', code: null, message: '签到成功', conflict: false, replayed: false, visit: { id: 1, name: '张*', purpose: item.purpose, purpose_label: '政策咨询', visited_at: item.scanned_at } })
+
+/** fetch answering POST /api/checkins/sync like the server (`answer(item)` per item, or throw). */
+function serverStub(answer = okAnswer) {
   const calls = []
-  const request = vi.fn(async (url, options) => {
-    calls.push({ url, options })
-    if (typeof answer === 'function' && answer.length === 2) return answer(url, options)
-    return { status: 200, headers: new Headers(), data: { results: options.body.items.map(answer), server_time: NOW.toISOString() } }
+  const fetchMock = vi.fn(async (url, init) => {
+    const body = JSON.parse(init.body)
+    calls.push({ url, init, body })
+    const reply = answer.length === 2 ? answer(body, init) : { results: body.items.map(answer), server_time: NOW.toISOString() }
+    if (reply instanceof Response) return reply
+    return new Response(JSON.stringify(reply), { status: 200, headers: { 'Content-Type': 'application/json' } })
   })
-  return { request, calls }
+  vi.stubGlobal('fetch', fetchMock)
+  return { fetchMock, calls }
 }
+
+const refuse = (status, code, message) => new Response(JSON.stringify({ code, message }), { status, headers: { 'Content-Type': 'application/json' } })
 
 async function queuedScan({ seconds = 0, purpose = 'policy', token = TOKEN } = {}) {
   const nonce = newNonce()
   const scannedAt = new Date(NOW.getTime() + seconds * 1000).toISOString()
   const item = syncItem({ nonce, code: `CY:code-${nonce}`, purpose, scannedAt, offline: true })
   const queued = await outbox.enqueue(VISIT_OP, queuePayload({ device: DEVICE, token, item }), { userId: 7 })
-  await putScan({ nonce, device_id: DEVICE.id, user_id: 11, name: '', purpose, scanned_at: scannedAt, offline: true, state: 'queued', local_result: 'ok', outbox_nonce: queued.nonce })
+  await putScan({ nonce, log: placeLog(DEVICE.id), device_id: DEVICE.id, user_id: 11, name: '', purpose, scanned_at: scannedAt, offline: true, state: 'queued', local_result: 'ok', result: null, outbox_nonce: queued.nonce })
   return { nonce, queued }
 }
 
@@ -71,14 +83,14 @@ describe('pure', () => {
     expect(judgeCode(null, { online: true })).toMatchObject({ ok: false, code: 'malformed' })
   })
 
-  it('reads 元 into fen', () => {
-    expect(parseYuan('')).toBeNull()
-    expect(parseYuan('200000')).toBe(20_000_000)
-    expect(parseYuan('12.5')).toBe(1250)
-    expect(parseYuan('1,000.05')).toBe(100_005)
-    expect(parseYuan('12.345')).toBeNaN()
-    expect(parseYuan('-3')).toBeNaN()
-    expect(parseYuan('十万')).toBeNaN()
+  it('reads the amount sought in 元 with lib/money.js, within what the server takes', () => {
+    const amount = (text) => buildNote({ amount: text }, 'loan')
+    expect(amount('').note).toBeNull()
+    expect(amount('12.5').note.loan_amount).toBe(1250)
+    expect(amount('1,000.05').note.loan_amount).toBe(100_005)
+    expect(amount('1000000000').note.loan_amount).toBe(10 ** 11)
+    for (const bad of ['12.345', '-3', '十万']) expect(amount(bad).error).toEqual({ field: 'amount', message: '拟贷金额请填写数字（元），最多两位小数' })
+    expect(amount('1000000000.01').error).toEqual({ field: 'amount', message: '拟贷金额不能超过 10 亿元' })
   })
 
   it('builds the note: nothing written is no note; loan fields only for 贷款咨询', () => {
@@ -131,11 +143,15 @@ describe('pure', () => {
   })
 })
 
-describe('postBatch', () => {
-  it('sends the device token (not the sign-in) and sent_at of the moment of sending', async () => {
-    const { request, calls } = serverStub()
+describe('postVisitSync', () => {
+  it('sends the device token (not the sign-in) and sent_at', async () => {
+    const calls = []
+    const request = vi.fn(async (url, options) => {
+      calls.push({ url, options })
+      return { status: 200, data: { results: [] } }
+    })
     const item = syncItem({ nonce: newNonce(), code: 'CY:x', purpose: 'loan', scannedAt: NOW.toISOString(), offline: false })
-    await postBatch([item], { token: TOKEN, placeId: 9, request, now: () => NOW.getTime() + 5000 })
+    await postVisitSync({ items: [item], sentAt: '2025-11-22T02:00:05.000Z', token: TOKEN, placeId: 9, request })
     expect(calls[0].url).toBe('/api/checkins/sync')
     expect(calls[0].options).toMatchObject({ method: 'POST', auth: false, headers: { 'X-Device-Token': TOKEN } })
     expect(calls[0].options.body).toEqual({ items: [item], sent_at: '2025-11-22T02:00:05.000Z', place_id: 9 })
@@ -146,91 +162,97 @@ describe('postBatch', () => {
       if (options.headers?.['X-Device-Token']) throw new ApiError(401, { code: 'device_unauthorized', message: '扫码设备未开通' })
       return { status: 200, data: { results: [] } }
     })
-    await postBatch([], { token: TOKEN, placeId: 9, request })
+    await postVisitSync({ items: [], sentAt: NOW.toISOString(), token: TOKEN, placeId: 9, request })
     expect(request).toHaveBeenCalledTimes(2)
     expect(request.mock.calls[1][1].auth).toBeUndefined()
     expect(request.mock.calls[1][1].headers).toBeUndefined()
   })
 })
 
-describe('the outbox op', () => {
-  it('is registered with its own sender', () => {
+describe('the outbox op (lib/scan-op.js)', () => {
+  it('is registered as a batch op with its own sender', () => {
     expect(outbox.OP_ROUTES[VISIT_OP]).toBe('/api/checkins/sync')
     expect(typeof outbox.OP_SENDERS[VISIT_OP]).toBe('function')
+    expect(outbox.OP_BATCHES[VISIT_OP].max).toBe(BATCH_MAX)
   })
 
   it('sends the whole queue of the device in one request, with sent_at at sending, and keeps each answer', async () => {
     const a = await queuedScan({ seconds: 0 })
     const b = await queuedScan({ seconds: 60, purpose: 'loan' })
     const c = await queuedScan({ seconds: 120 })
-    const { request, calls } = serverStub()
-    let clock = NOW.getTime() + 3600_000
-    const sender = (item) => sendQueued(item, { queued: () => outbox.list(7), request, now: () => clock++ })
+    const { calls } = serverStub()
+    const before = Date.now()
 
-    const result = await outbox.replay(sender, { userId: 7 })
+    const result = await outbox.replay(undefined, { userId: 7 })
     expect(result).toMatchObject({ sent: 3, dropped: 0, waiting: 0 })
-    expect(calls).toHaveLength(1) // the two later scans were answered by the first request
-    const body = calls[0].options.body
+    expect(calls).toHaveLength(1)
+    const { body, init } = calls[0]
+    expect(init.headers['X-Device-Token']).toBe(TOKEN)
     expect(body.items.map((i) => i.nonce)).toEqual([a.nonce, b.nonce, c.nonce])
     expect(body.items.every((i) => i.offline === true)).toBe(true)
-    expect(body.sent_at).toBe(new Date(NOW.getTime() + 3600_000).toISOString())
+    expect(Date.parse(body.sent_at)).toBeGreaterThanOrEqual(before - 1000)
     expect(body).not.toHaveProperty('device_token')
     expect(body.items[0]).not.toHaveProperty('device_token')
-    const scans = await listScans(DEVICE.id)
+    const scans = await listScans(placeLog(DEVICE.id))
     expect(scans.map((s) => [s.state, s.result, s.name])).toEqual([['sent', 'ok', '张*'], ['sent', 'ok', '张*'], ['sent', 'ok', '张*']])
     expect((await loadMeta(DEVICE.id)).last_sync_at).toBeTruthy()
   })
 
-  it('keeps the queue when there is no answer, and sends it later with a new sent_at', async () => {
+  it('keeps the queue when there is no answer, and sends it later', async () => {
     const a = await queuedScan()
-    const offline = vi.fn(async () => {
-      throw new ApiError(0, { code: 'network_error' })
-    })
-    const first = await outbox.replay((item) => sendQueued(item, { request: offline }), { userId: 7, now: () => NOW.getTime() })
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+    const first = await outbox.replay(undefined, { userId: 7, now: () => NOW.getTime() })
     expect(first.waiting).toBe(1)
-    expect((await listScans(DEVICE.id))[0].state).toBe('queued')
+    expect((await listScans(placeLog(DEVICE.id)))[0].state).toBe('queued')
 
-    const { request, calls } = serverStub()
+    const { calls } = serverStub()
     const later = NOW.getTime() + 86_400_000
-    await outbox.replay((item) => sendQueued(item, { request, now: () => later }), { userId: 7, now: () => later })
-    expect(calls[0].options.body).toMatchObject({ sent_at: new Date(later).toISOString(), items: [{ nonce: a.nonce }] })
+    await outbox.replay(undefined, { userId: 7, now: () => later })
+    expect(calls[0].body).toMatchObject({ items: [{ nonce: a.nonce }] })
     expect(await outbox.pending(7)).toBe(0)
   })
 
   it('records forced and conflict answers', async () => {
     const a = await queuedScan()
     const b = await queuedScan({ seconds: 10 })
-    const { request } = serverStub((item) => (item.nonce === a.nonce
+    serverStub((item) => (item.nonce === a.nonce
       ? { nonce: item.nonce, result: 'forced', code: 'revoked', message: '离线时已放行，已记录待核查：二维码已作废', conflict: false, visit: { id: 2, name: '王*' } }
       : { nonce: item.nonce, result: 'duplicate', code: null, message: '今日已到访（09:00），不重复计数', conflict: true, visit: { id: 3, name: '赵*' } }))
-    await outbox.replay((item) => sendQueued(item, { queued: () => outbox.list(7), request }), { userId: 7 })
-    const byNonce = Object.fromEntries((await listScans(DEVICE.id)).map((s) => [s.nonce, s]))
+    await outbox.replay(undefined, { userId: 7 })
+    const byNonce = Object.fromEntries((await listScans(placeLog(DEVICE.id))).map((s) => [s.nonce, s]))
     expect(byNonce[a.nonce]).toMatchObject({ state: 'sent', result: 'forced', code: 'revoked', conflict: false })
     expect(byNonce[b.nonce]).toMatchObject({ state: 'sent', result: 'duplicate', conflict: true, name: '赵*' })
+    expect(scanStatus(byNonce[a.nonce]).text).toBe('离线放行待核查') // never 今日已到访
   })
 
-  it('retries a refused batch as the single scan, so one bad scan does not hold the others', async () => {
+  it('retries a refused batch scan by scan, so one bad scan does not hold the others', async () => {
     const a = await queuedScan()
     const b = await queuedScan({ seconds: 10 })
-    const request = vi.fn(async (url, options) => {
-      if (options.body.items.length > 1 || options.body.items[0].nonce === a.nonce) throw new ApiError(422, { code: 'validation', message: '个人码不正确' })
-      return { status: 200, data: { results: options.body.items.map((i) => ({ nonce: i.nonce, result: 'ok', message: '签到成功', visit: null })) } }
-    })
-    const result = await outbox.replay((item) => sendQueued(item, { queued: () => outbox.list(7), request }), { userId: 7 })
+    serverStub((body, _init) => (body.items.length > 1 || body.items[0].nonce === a.nonce
+      ? refuse(422, 'validation', '个人码不正确')
+      : { results: body.items.map(okAnswer) }))
+    const result = await outbox.replay(undefined, { userId: 7 })
     expect(result).toMatchObject({ sent: 1, dropped: 1 })
     expect((await outbox.failed(7))[0]).toMatchObject({ code: 'validation', message: '个人码不正确' })
-    const byNonce = Object.fromEntries((await listScans(DEVICE.id)).map((s) => [s.nonce, s]))
+    const byNonce = Object.fromEntries((await listScans(placeLog(DEVICE.id))).map((s) => [s.nonce, s]))
     expect(byNonce[b.nonce].state).toBe('sent')
     expect(byNonce[a.nonce].state).toBe('queued') // the page marks it failed from the failed list
   })
 
-  it('never puts more than BATCH_MAX scans in one request, nor scans of another device', async () => {
+  it('never puts scans of another device in the same request', async () => {
     for (let i = 0; i < 3; i += 1) await queuedScan({ seconds: i, token: 'other-device' })
     await queuedScan({ seconds: 5 })
-    const { request, calls } = serverStub()
-    await outbox.replay((item) => sendQueued(item, { queued: () => outbox.list(7), request }), { userId: 7 })
-    expect(calls.map((c) => c.options.body.items.length)).toEqual([3, 1])
-    expect(BATCH_MAX).toBeLessThanOrEqual(1000)
+    const { calls } = serverStub()
+    await outbox.replay(undefined, { userId: 7 })
+    expect(calls.map((c) => [c.init.headers['X-Device-Token'], c.body.items.length])).toEqual([['other-device', 3], [TOKEN, 1]])
+  })
+
+  it('never puts more than BATCH_MAX scans in one request', async () => {
+    for (let i = 0; i < BATCH_MAX + 5; i += 1) await queuedScan({ seconds: i })
+    const { calls } = serverStub()
+    const result = await outbox.replay(undefined, { userId: 7 })
+    expect(calls.map((c) => c.body.items.length)).toEqual([BATCH_MAX, 5])
+    expect(result).toMatchObject({ sent: BATCH_MAX + 5, waiting: 0 })
   })
 
   it('writes answers only into scans this phone knows', async () => {

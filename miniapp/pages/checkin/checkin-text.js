@@ -45,11 +45,6 @@ export function placeIdOf(code) {
   return parsed.fields.place_id
 }
 
-export { newNonce } from '../../lib/nonce.js'
 
-const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })
-
-/** '2025-11-22': the day in Beijing (a check-in counts once per place and Beijing day). */
-export function beijingDay(date = new Date()) {
-  return dayFormat.format(date)
-}
+// Other pages (admin-visits, my-visits) still read the Beijing day from here; it lives in lib.
+export { beijingDay } from '../../lib/scan-time.js'
