@@ -9,7 +9,7 @@
 // twice checks in once.
 import { authentic, fromText, keysFromListing } from './codes.js'
 import { db } from './db.js'
-import { hhmm } from './scan-time.js'
+import { formatClock as hhmm } from './format.js'
 import { verifyScanned } from './scanner-verify.js'
 
 export { DOOR_OP } from './door-op.js'

@@ -9,7 +9,7 @@
 //   visit_meta: {device_id, today (today's figures), today_at, last_sync_at, purpose}
 import { db } from './db.js'
 import { parseYuan } from './money.js'
-import { beijingDay } from './scan-time.js'
+import { beijingDay } from './format.js'
 
 export const PURPOSES = Object.freeze([
   { value: 'policy', label: '政策咨询' },

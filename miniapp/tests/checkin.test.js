@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { b64url, toText, toUrl } from '../lib/codes-format.js'
 import { newNonce } from '../lib/nonce.js'
-import { beijingDay } from '../lib/scan-time.js'
+import { beijingDay } from '../lib/format.js'
 import { PURPOSES, checkinError, isPurpose, placeIdOf, purposeLabel } from '../pages/checkin/checkin-text.js'
 import { posterCodeFrom, rememberAfterLogin, takeAfterLogin } from '../pages/checkin/poster-link.js'
 import { groupByDay, dayLabel, visitTime } from '../pages/my-visits/visit-days.js'

@@ -8,7 +8,7 @@ import { DOOR_OP, checkedInAt, judgeOffline, keysBundle, loadDoor, offlinePayloa
 import { newNonce } from '../lib/nonce.js'
 import * as outbox from '../lib/outbox.js'
 import { doorLog, listScans, putScan } from '../lib/scan-log.js'
-import { hhmm } from '../lib/scan-time.js'
+import { formatClock as hhmm } from '../lib/format.js'
 import { endSession, startSession } from '../lib/session.js'
 
 const NOW = 1795315200

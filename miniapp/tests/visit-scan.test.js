@@ -8,7 +8,7 @@ import * as outbox from '../lib/outbox.js'
 import { scanStatus } from '../lib/scan.js'
 import { BATCH_MAX } from '../lib/scan-op.js'
 import { listScans, placeLog, putScan, recordResults } from '../lib/scan-log.js'
-import { beijingDay } from '../lib/scan-time.js'
+import { beijingDay } from '../lib/format.js'
 import {
   answerCard, buildNote, judgeCode, loadMeta, personLabel, queuePayload, seenToday,
   syncItem, todayFigures,

@@ -30,3 +30,4 @@ export const adminStatementExportUrl = (id, format) => withQuery(`/api/admin/sta
 
 /** The review list of check-in scans: filters {kind: rejected|forced|conflict, reviewed}. */
 export const checkinScansUrl = (filters, page, size) => withQuery('/api/admin/checkin-scans', { ...filters, ...paged(page, size) })
+export const reviewCheckinScan = (id, note) => post(`/api/admin/checkin-scans/${id}/review`, { note })

@@ -16,6 +16,11 @@ export const readRedemptionTotals = (period, onData) => cachedGet(redemptionTota
 export const redemptionsUrl = (period, page, size) => withQuery('/api/provider/redemptions', { ...period, ...paged(page, size) })
 export const reverseRedemption = (id, reason) => post(`/api/provider/redemptions/${id}/reverse`, { reason })
 
+/** The cashier's desk: scan a 付款码 (takes it), quote a bill against one voucher, redeem (idempotent by key). */
+export const scanPayCode = (code) => post('/api/provider/scan', { code })
+export const quoteRedemption = (quote) => post('/api/provider/quote', quote)
+export const redeem = (body) => post('/api/provider/redemptions', body)
+
 export const statementsUrl = (page, size) => withQuery('/api/provider/statements', paged(page, size))
 export const submitStatement = (month) => post('/api/provider/statements', { month })
 export const statementExportUrl = (id, format) => withQuery(`/api/provider/statements/${id}/export`, { format })

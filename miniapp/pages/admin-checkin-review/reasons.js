@@ -14,13 +14,6 @@ export const CHANNELS = Object.freeze([
   { value: 'door', label: '活动签到' },
 ])
 
-/** The review list's address: kind, optional channel, reviewed or not, page. */
-export function reviewUrl({ kind, channel = '', reviewed, page, pageSize }) {
-  const query = new URLSearchParams({ kind, reviewed: String(Boolean(reviewed)), page: String(page), page_size: String(pageSize) })
-  if (channel) query.set('channel', channel)
-  return `/api/admin/checkin-scans?${query}`
-}
-
 /** Who scanned: the device by name, or the staff member's own phone. */
 export function deviceText(scan) {
   if (scan.device_name || scan.device_id) {

@@ -45,6 +45,3 @@ export function placeIdOf(code) {
   return parsed.fields.place_id
 }
 
-
-// Other pages (admin-visits, my-visits) still read the Beijing day from here; it lives in lib.
-export { beijingDay } from '../../lib/scan-time.js'

@@ -1,7 +1,7 @@
 // A check-in that could not reach the server (no network): kept on this phone, per person, until it
 // is sent or the Beijing day is over (a visit counts on the day it reaches the server, so an old one
 // is not offered again). Its nonce stays the same, so sending it twice records one visit.
-import { beijingDay } from '../../lib/scan-time.js'
+import { beijingDay } from '../../lib/format.js'
 
 const KEY = 'cyql.checkin.unsent'
 
