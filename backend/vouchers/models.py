@@ -62,6 +62,13 @@ class VoucherBatch(TimestampMixin, db.Model):
         sa.CheckConstraint("budget IS NULL OR issued_amount <= budget", name="budget_cap"),
         sa.CheckConstraint("co_pay_ratio_bp BETWEEN 1 AND 10000", name="ratio_range"),
         sa.CheckConstraint("per_person_limit >= 1", name="limit_positive"),
+        sa.CheckConstraint("issued_count >= 0 AND issued_amount >= 0 AND returned_amount >= 0",
+                           name="counters_nonnegative"),
+        sa.CheckConstraint("returned_amount <= issued_amount", name="returned_within_issued"),
+        sa.CheckConstraint("min_bill >= 0", name="min_bill_nonnegative"),
+        sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_nonnegative"),
+        sa.CheckConstraint("(total_count IS NULL OR total_count >= 0) AND (daily_cap IS NULL OR daily_cap >= 0)"
+                           " AND (valid_days IS NULL OR valid_days >= 0)", name="quantities_nonnegative"),
     )
 
     def transition(self, to: BatchState) -> None:
@@ -91,7 +98,8 @@ class BatchHolding(db.Model):
     controller: Mapped[str] = mapped_column(sa.String(80))
     count: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.UniqueConstraint("batch_id", "controller"),)
+    __table_args__ = (sa.UniqueConstraint("batch_id", "controller"),
+                      sa.CheckConstraint("count >= 0", name="count_nonnegative"))
 
 
 class BatchDay(db.Model):
@@ -104,7 +112,8 @@ class BatchDay(db.Model):
     day: Mapped[date]
     count: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.UniqueConstraint("batch_id", "day"),)
+    __table_args__ = (sa.UniqueConstraint("batch_id", "day"),
+                      sa.CheckConstraint("count >= 0", name="count_nonnegative"))
 
 
 class Voucher(db.Model):
@@ -127,12 +136,15 @@ class Voucher(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("balance >= 0 AND balance <= face_value", name="balance_range"),
+        sa.CheckConstraint("face_value > 0", name="face_value_positive"),
         sa.UniqueConstraint("holder_id", "claim_key"),
     )
 
 
 class LedgerEntry(db.Model):
-    """Append-only: issue (+face), redeem (−), reverse (+), expire (−what was left)."""
+    """Append-only: issue (+face), redeem (−), reverse (+), expire (−what was left). The database
+    refuses UPDATE and DELETE itself (triggers, migration d4e1c0de0003); the ORM hook below only
+    fails earlier, with a Python error, for code that goes through the unit of work."""
 
     __tablename__ = "voucher_ledger"
 
@@ -144,7 +156,11 @@ class LedgerEntry(db.Model):
     redemption_id: Mapped[int | None] = mapped_column(sa.ForeignKey("redemption.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),)
+    __table_args__ = (
+        sa.CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),
+        sa.CheckConstraint("(kind IN ('issue', 'reverse') AND amount >= 0) OR (kind IN ('redeem', 'expire') AND amount <= 0)",
+                           name="amount_sign"),
+    )
 
 
 @event.listens_for(LedgerEntry, "before_update")
@@ -300,4 +316,10 @@ class SettlementStatement(TimestampMixin, db.Model):
 
     provider: Mapped[Provider] = relationship(lazy="joined")
 
-    __table_args__ = (sa.UniqueConstraint("provider_id", "month"),)
+    __table_args__ = (
+        sa.UniqueConstraint("provider_id", "month"),
+        sa.CheckConstraint("redemption_count >= 0 AND redeemed_total >= 0 AND reversed_total >= 0",
+                           name="totals_nonnegative"),
+        sa.CheckConstraint("reversed_total <= redeemed_total", name="reversed_within_redeemed"),
+        sa.CheckConstraint("net_total = redeemed_total - reversed_total", name="net_is_difference"),
+    )
