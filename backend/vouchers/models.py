@@ -234,6 +234,8 @@ class VoucherApplication(TimestampMixin, db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     batch: Mapped[VoucherBatch] = relationship(lazy="joined")
+    # for the review list: every applicant (and profile) on a page in one extra query each
+    applicant: Mapped[User] = relationship("User", foreign_keys=[applicant_id], viewonly=True, lazy="selectin")
 
 
 class PayScan(db.Model):
@@ -282,6 +284,8 @@ class Redemption(db.Model):
     voucher: Mapped[Voucher] = relationship(lazy="joined")
     # for lists of receipts: every holder on a page in one extra query, not one query per row
     holder: Mapped[User] = relationship("User", foreign_keys=[holder_id], viewonly=True, lazy="selectin")
+    # loaded when read (receipts name the provider); many rows of one provider cost one query
+    provider: Mapped[Provider] = relationship(viewonly=True, lazy="select")
 
     __table_args__ = (
         sa.UniqueConstraint("staff_id", "idempotency_key"),

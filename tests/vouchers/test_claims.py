@@ -252,3 +252,54 @@ def test_a_provider_registration_grants_no_role_until_approved(client, auth, ses
                                                        AuditLog.target_id == str(person.id))).all()
     assert [(g.actor_id, g.after["role"]) for g in grants if g.after["role"] == "provider_staff"] == \
         [(admin.id, "provider_staff")]
+
+
+def _queries(client, url, headers) -> tuple[int, list]:
+    seen = []
+    listener = lambda *args: seen.append(1)  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(url, headers=headers)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    return len(seen), response.get_json()
+
+
+def test_the_centre_tells_my_standing_on_a_page_of_batches_in_the_same_few_queries(client, auth, session):
+    """What I hold and my latest application come in one query each for the page, not ~4 per batch."""
+    person = make_entrepreneur()
+    held = make_batch(per_person_limit=1)
+    claims.claim(user=person, batch_id=held.id)
+    applied = make_batch(mode=BatchMode.apply)
+    claims.apply(user=person, batch_id=applied.id, statement="申请材料齐全", upload_ids=[])
+    few, page = _queries(client, "/api/voucher-batches", auth(person))
+    standing = {b["id"]: (b["can_claim"], b["reason_code"], b["reason"], b["held"], b["application_state"])
+                for b in page}
+    assert standing[held.id] == (False, "claim_limit_reached", claims.limit_message(1), 1, None)
+    assert standing[applied.id] == (False, "already_applied", "已提交申请，等待审核", 0, "pending")
+    for _ in range(6):
+        claims.claim(user=person, batch_id=make_batch(per_person_limit=2).id)
+    many, page = _queries(client, "/api/voucher-batches", auth(person))
+    assert len(page) == 8 and many == few
+    assert [b["held"] for b in page[:6]] == [1] * 6 and all(b["can_claim"] for b in page[:6])
+
+
+def test_a_signed_out_visitor_sees_the_batch_window_or_a_login_prompt(client, session):
+    open_batch, paused = make_batch(), make_batch(state=BatchState.paused)
+    listing = {b["id"]: (b["can_claim"], b["reason_code"], b["held"]) for b in client.get("/api/voucher-batches").get_json()}
+    assert listing[open_batch.id] == (False, "login_required", 0)
+    assert listing[paused.id] == (False, "batch_paused", 0)
+    one = client.get(f"/api/voucher-batches/{paused.id}").get_json()
+    assert (one["reason_code"], one["reason"]) == ("batch_paused", "本批次暂停发放，请稍后再来")
+
+
+def test_the_limit_refusal_and_the_centre_say_the_same_words(session):
+    person = make_entrepreneur()
+    batch = make_batch(per_person_limit=2)
+    claims.claim(user=person, batch_id=batch.id)
+    claims.claim(user=person, batch_id=batch.id)
+    with pytest.raises(DomainError) as caught:
+        claims.claim(user=person, batch_id=batch.id)
+    assert caught.value.message == claims.limit_message(2) == "每人（同一主体）限领 2 张，已达上限"
+    assert claims.claim_problem(user=person, batch=batch) == ("claim_limit_reached", claims.limit_message(2))
