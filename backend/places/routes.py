@@ -3,14 +3,14 @@ from __future__ import annotations
 import hashlib
 from io import BytesIO
 
-from flask import g, send_file
+from flask import send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
-from backend.core.pagination import SelectPage
+from backend.core.pagination import Annotated, SelectPage
 from backend.places import poster, schemas, service
 
 blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、创业街区、创业市场、创贷之家")
@@ -23,9 +23,9 @@ class Places(MethodView):
     @blp.paginate(SelectPage)
     def get(self, args):
         """Places anyone can list: filter by kind and district, search by name, nearest first."""
-        if "lat" in args:
-            g.origin = (args["lat"], args["lng"])
-        return service.list_query(**args)
+        origin = (args.get("lat"), args.get("lng"))
+        return Annotated(service.list_query(**args), lambda page: service.with_distances(page=page, lat=origin[0],
+                                                                                         lng=origin[1]))
 
     @roles_required(Role.admin)
     @blp.doc(security=BEARER)
@@ -33,7 +33,7 @@ class Places(MethodView):
     @blp.response(201, schemas.PlaceDetailOut)
     def post(self, data):
         """Register a place (admin)."""
-        return service.create(actor=current_user, data=data)
+        return service.with_staff_count(service.create(actor=current_user, data=data))
 
 
 @blp.route("/<int(max=2147483647):place_id>")
@@ -41,7 +41,7 @@ class PlaceDetail(MethodView):
     @blp.response(200, schemas.PlaceDetailOut)
     def get(self, place_id):
         """One place."""
-        return service.get_or_raise(id=place_id)
+        return service.with_staff_count(service.get_or_raise(id=place_id))
 
     @roles_required(Role.admin)
     @blp.doc(security=BEARER)
@@ -50,7 +50,7 @@ class PlaceDetail(MethodView):
     def patch(self, data, place_id):
         """Edit a place, or close it with is_active=false (admin)."""
         place = service.get_or_raise(id=place_id, include_inactive=True)
-        return service.update(actor=current_user, place=place, data=data)
+        return service.with_staff_count(service.update(actor=current_user, place=place, data=data))
 
 
 @blp.route("/<int(max=2147483647):place_id>/poster.png")

@@ -82,6 +82,18 @@ def update(*, actor, place: Place, data: dict) -> Place:
     return place
 
 
+def with_distances(*, page: list[Place], lat: float | None, lng: float | None) -> list[Place]:
+    """Set ``place.distance_m`` from (lat, lng) on each place of a list."""
+    for place in page:
+        place.distance_m = distance_m(place, lat, lng)
+    return page
+
+
+def with_staff_count(place: Place) -> Place:
+    place.staff_count = staff_count(place=place)
+    return place
+
+
 def staff_count(*, place: Place) -> int:
     from backend.accounts.models import RoleGrant
 
