@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
@@ -190,9 +191,30 @@ class Provider(TimestampMixin, db.Model):
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of the public notice
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
+    @hybrid_method
+    def listed(self, now: datetime) -> bool:
+        """In the catalogue, so vouchers may pay it: approved, and its public notice is over. The one
+        rule, in Python and (below) in SQL."""
+        return self.status == ProviderStatus.approved and self.listed_at is not None and self.listed_at <= now
+
+    @listed.inplace.expression
+    @classmethod
+    def _listed_expression(cls, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status == ProviderStatus.approved, cls.listed_at.is_not(None), cls.listed_at <= now)
+
+    @hybrid_method
+    def on_notice(self, now: datetime) -> bool:
+        """Approved, but still on public notice (objections open), not yet in the catalogue."""
+        return self.status == ProviderStatus.approved and not self.listed(now)
+
+    @on_notice.inplace.expression
+    @classmethod
+    def _on_notice_expression(cls, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status == ProviderStatus.approved, sa.or_(cls.listed_at.is_(None), cls.listed_at > now))
+
     def public_status(self, now: datetime) -> str:
         if self.status == ProviderStatus.approved:
-            return "listed" if self.listed_at is not None and self.listed_at <= now else "notice"
+            return "listed" if self.listed(now) else "notice"
         return self.status.value
 
 

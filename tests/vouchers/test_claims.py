@@ -303,3 +303,29 @@ def test_the_limit_refusal_and_the_centre_say_the_same_words(session):
         claims.claim(user=person, batch_id=batch.id)
     assert caught.value.message == claims.limit_message(2) == "每人（同一主体）限领 2 张，已达上限"
     assert claims.claim_problem(user=person, batch=batch) == ("claim_limit_reached", claims.limit_message(2))
+
+
+def test_listed_is_one_rule_in_python_and_in_sql(session):
+    """The catalogue, the admin filter, scanning and paying all ask Provider.listed / on_notice."""
+    from datetime import timedelta
+
+    from backend.vouchers.enums import ProviderStatus
+    from backend.vouchers.models import Provider
+    from tests.factories import make_provider
+
+    now = utcnow()
+    cases = {
+        "listed": make_provider(listed=True),
+        "notice": make_provider(listed=False),
+        "no_date": make_provider(listed=True, listed_at=None),
+        "suspended": make_provider(listed=True, status=ProviderStatus.suspended),
+    }
+    cases["just_listed"] = make_provider(listed=True, listed_at=now - timedelta(seconds=1))
+    db.session.flush()
+    ids = [p.id for p in cases.values()]
+    in_sql = set(db.session.scalars(sa.select(Provider.id).where(Provider.id.in_(ids), Provider.listed(now))))
+    on_notice_sql = set(db.session.scalars(sa.select(Provider.id).where(Provider.id.in_(ids), Provider.on_notice(now))))
+    assert in_sql == {p.id for p in cases.values() if p.listed(now)} == {cases["listed"].id, cases["just_listed"].id}
+    assert on_notice_sql == {p.id for p in cases.values() if p.on_notice(now)} == {cases["notice"].id,
+                                                                                  cases["no_date"].id}
+    assert [p.public_status(now) for p in cases.values()] == ["listed", "notice", "notice", "suspended", "listed"]
