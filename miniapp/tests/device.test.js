@@ -25,6 +25,7 @@ function fakeServer() {
     credential: toText(encodeSigned('credential', { user_id: ALICE.id, device_id: device.id, device_key: device.key }, {
       kid: 4, privateKey: SEED, notBefore: NOW - 300, notAfter: NOW + 7 * 86400,
     })),
+    code_window: 30, refresh_seconds: 20, // as the server sends them with every credential
   })
   const json = (body, status = 200) => new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
   vi.stubGlobal('fetch', vi.fn(async (url, init = {}) => {
@@ -81,7 +82,8 @@ describe('ensureDevice', () => {
     const sent = JSON.parse(fetch.mock.calls[0][1].body)
     expect(b64urlDecode(sent.public_key)).toHaveLength(33)
     expect(sent.name).toMatch(/ · /)
-    expect(record).toMatchObject({ user_id: 501, device_id: 11, expires_at: NOW + 7 * 86400 })
+    expect(record).toMatchObject({ user_id: 501, device_id: 11, expires_at: NOW + 7 * 86400, code_window: 30,
+      refresh_seconds: 20 })
     expect(record.key_pair.privateKey.extractable).toBe(false)
     expect(usableCredential(record, NOW)).toBe(true)
 
