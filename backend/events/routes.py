@@ -14,9 +14,11 @@ from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required, viewer_optional
 from backend.core.errors import Forbidden
+from backend.core.meta import register_labels
 from backend.core.pagination import Annotated, SelectPage
 from backend.devices import service as devices
 from backend.events import door, figures, registrations, schemas, service
+from backend.events.enums import KIND_LABELS
 from backend.core.localtime import LOCAL
 
 events_blp = blueprint("events", __name__, "/api/events", "活动：列表、详情、报名、门口签到")
@@ -295,3 +297,8 @@ class Figures(MethodView):
         (administrators: every place; organisers: their own)."""
         year = args.pop("year", None) or datetime.now(LOCAL).year
         return figures.figures(user=current_user, year=year, **args)
+
+
+# --- labels /api/meta serves ---------------------------------------------------------------------
+
+register_labels("event_kinds", KIND_LABELS)

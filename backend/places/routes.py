@@ -10,8 +10,10 @@ from flask_jwt_extended import current_user
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
+from backend.core.meta import register_labels, register_values
 from backend.core.pagination import Annotated, SelectPage
 from backend.places import poster, schemas, service
+from backend.places.enums import KIND_LABELS, SERVICES
 
 blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、创业街区、创业市场、创贷之家")
 
@@ -66,3 +68,9 @@ class PlacePoster(MethodView):
                              etag=hashlib.sha256(png).hexdigest()[:32])
         response.headers["Content-Disposition"] = f'inline; filename="poster-{place_id}-{size}.png"'
         return response
+
+
+# --- labels /api/meta serves ---------------------------------------------------------------------
+
+register_labels("place_kinds", KIND_LABELS)
+register_values("place_services", SERVICES)
