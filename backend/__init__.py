@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = JSONProvider(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
+    from backend.accounts import identity
     from backend.core import auth, keys, pii
     from backend.core.db import configure_sqlite, render_item
 
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
                      render_item=render_item)
     jwt.init_app(app)
     auth.init_app(app)
+    identity.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
     _register_blueprints(app)

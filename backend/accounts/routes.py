@@ -161,11 +161,7 @@ class UserRoles(MethodView):
     @users_blp.response(200, schemas.UserAdminOut)
     def post(self, data, user_id):
         """Grant a role (staff roles may be bound to a place)."""
-        from backend.places import service as places
-
         user = service.get_or_raise(id=user_id)
-        if data["place_id"] is not None:
-            places.get_or_raise(id=data["place_id"])
         service.grant_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"])
         return user
 

@@ -5,6 +5,8 @@ import math
 
 import sqlalchemy as sa
 
+from backend.accounts import service as accounts
+from backend.accounts.models import RoleGrant
 from backend.core import audit
 from backend.core.errors import NotFound
 from backend.extensions import db
@@ -19,6 +21,11 @@ def get_or_raise(*, id: int, include_inactive: bool = False) -> Place:
     if place is None or (not place.is_active and not include_inactive):
         raise NotFound("场所不存在", code="place_not_found")
     return place
+
+
+@accounts.finds_places  # a role bound to a place needs an open place
+def _place_for_role(place_id: int) -> Place:
+    return get_or_raise(id=place_id)
 
 
 def list_query(*, kind=None, district=None, q=None, lat=None, lng=None, include_inactive=False) -> sa.Select:
@@ -95,8 +102,6 @@ def with_staff_count(place: Place) -> Place:
 
 
 def staff_count(*, place: Place) -> int:
-    from backend.accounts.models import RoleGrant
-
     return db.session.scalar(
         sa.select(sa.func.count(sa.distinct(RoleGrant.user_id))).where(RoleGrant.place_id == place.id)
     )
