@@ -8,6 +8,7 @@ from backend.events import registrations
 from backend.events.models import Registration
 from backend.extensions import db
 from backend.notifications.models import Notification
+from tests.core.queries import get_counting
 from tests.factories import complete_profile, make_entrepreneur, make_event
 
 
@@ -201,22 +202,8 @@ def test_cancelling_a_seat_of_a_cancelled_event_promotes_nobody(client, auth):
     assert db.session.query(Notification).filter_by(user_id=waiting.id, kind="event_promoted").count() == 0
 
 
-def _get_counting(client, url, headers):
-    import sqlalchemy as sa
-
-    seen = []
-    listener = lambda *args: seen.append(1)  # noqa: E731
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        response = client.get(url, headers=headers)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    assert response.status_code == 200
-    return len(seen), response.get_json()
-
-
 def test_the_list_says_full_by_the_same_rule_as_signing_up(client, auth):
-    """"Full" is one rule (Event.full): the list says so exactly when signing up would be refused."""
+    """'Full' is one rule (Event.full): the list says so exactly when signing up would be refused."""
     full = make_event(capacity=1, waitlist=False)
     queue = make_event(capacity=1, waitlist=True)
     approval = make_event(capacity=1, waitlist=False, approval_required=True)
@@ -244,11 +231,11 @@ def test_a_page_of_events_and_of_my_waitlist_places_costs_the_same_few_queries(c
             assert sign_up(client, auth, person, event).get_json()["waitlist_position"] == 2
 
     add(1)
-    few_events, _ = _get_counting(client, "/api/events", auth(person))
-    few_mine, _ = _get_counting(client, "/api/me/registrations", auth(person))
+    few_events, _ = get_counting(client, "/api/events", auth(person))
+    few_mine, _ = get_counting(client, "/api/me/registrations", auth(person))
     add(5)
-    many_events, events = _get_counting(client, "/api/events", auth(person))
-    many_mine, mine = _get_counting(client, "/api/me/registrations", auth(person))
+    many_events, events = get_counting(client, "/api/events", auth(person))
+    many_mine, mine = get_counting(client, "/api/me/registrations", auth(person))
     assert (many_events, many_mine) == (few_events, few_mine)
     assert len(mine) == 6 and {r["waitlist_position"] for r in mine} == {2}
     assert sum(e["reason_code"] == "already_registered" for e in events) == 6

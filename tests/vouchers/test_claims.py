@@ -11,6 +11,7 @@ from backend.notifications.models import Notification
 from backend.vouchers import batches, claims, ledger
 from backend.vouchers.enums import ApplicationState, BatchMode, BatchState, LedgerKind
 from backend.vouchers.models import BatchHolding, LedgerEntry, Voucher
+from tests.core.queries import get_counting
 from tests.factories import make_batch, make_entrepreneur, make_user
 
 
@@ -254,18 +255,6 @@ def test_a_provider_registration_grants_no_role_until_approved(client, auth, ses
         [(admin.id, "provider_staff")]
 
 
-def _queries(client, url, headers) -> tuple[int, list]:
-    seen = []
-    listener = lambda *args: seen.append(1)  # noqa: E731
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        response = client.get(url, headers=headers)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    assert response.status_code == 200
-    return len(seen), response.get_json()
-
-
 def test_the_centre_tells_my_standing_on_a_page_of_batches_in_the_same_few_queries(client, auth, session):
     """What I hold and my latest application come in one query each for the page, not ~4 per batch."""
     person = make_entrepreneur()
@@ -273,14 +262,14 @@ def test_the_centre_tells_my_standing_on_a_page_of_batches_in_the_same_few_queri
     claims.claim(user=person, batch_id=held.id)
     applied = make_batch(mode=BatchMode.apply)
     claims.apply(user=person, batch_id=applied.id, statement="申请材料齐全", upload_ids=[])
-    few, page = _queries(client, "/api/voucher-batches", auth(person))
+    few, page = get_counting(client, "/api/voucher-batches", auth(person))
     standing = {b["id"]: (b["can_claim"], b["reason_code"], b["reason"], b["held"], b["application_state"])
                 for b in page}
     assert standing[held.id] == (False, "claim_limit_reached", claims.limit_message(1), 1, None)
     assert standing[applied.id] == (False, "already_applied", "已提交申请，等待审核", 0, "pending")
     for _ in range(6):
         claims.claim(user=person, batch_id=make_batch(per_person_limit=2).id)
-    many, page = _queries(client, "/api/voucher-batches", auth(person))
+    many, page = get_counting(client, "/api/voucher-batches", auth(person))
     assert len(page) == 8 and many == few
     assert [b["held"] for b in page[:6]] == [1] * 6 and all(b["can_claim"] for b in page[:6])
 
