@@ -11,7 +11,7 @@ from backend.extensions import db
 
 
 @dataclass(frozen=True)
-class Annotated:
+class AnnotatedSelect:
     """A list whose rows need more than their columns before a schema shows them (my standing on each
     batch, a place in the waitlist): ``annotate(rows)`` runs once on the rows of the page, so a
     service computes it set-based instead of a schema querying row by row."""
@@ -22,13 +22,13 @@ class Annotated:
 
 class SelectPage(Page):
     def _query(self) -> sa.Select:
-        return self.collection.query if isinstance(self.collection, Annotated) else self.collection
+        return self.collection.query if isinstance(self.collection, AnnotatedSelect) else self.collection
 
     @property
     def items(self):
         params = self.page_params
         rows = db.session.scalars(self._query().limit(params.page_size).offset(params.first_item)).all()
-        if isinstance(self.collection, Annotated):
+        if isinstance(self.collection, AnnotatedSelect):
             self.collection.annotate(rows)
         return rows
 

@@ -15,7 +15,7 @@ from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required, viewer_optional
 from backend.core.errors import Forbidden
 from backend.core.meta import register_labels
-from backend.core.pagination import Annotated, SelectPage
+from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.devices import service as devices
 from backend.events import door, figures, registrations, schemas, service
 from backend.events.enums import KIND_LABELS
@@ -58,8 +58,8 @@ class Events(MethodView):
     @events_blp.paginate(SelectPage)
     def get(self, args):
         """Published events, upcoming soonest first (``when=past`` for held ones); filter and search."""
-        return Annotated(service.public_query(**args),
-                         lambda page: registrations.with_standing(viewer=g.viewer, page=page))
+        return AnnotatedSelect(service.public_query(**args),
+                               lambda page: registrations.with_standing(viewer=g.viewer, page=page))
 
 
 @events_blp.route("/<int(max=2147483647):event_id>")
@@ -116,8 +116,8 @@ class MyRegistrations(MethodView):
     @mine_blp.paginate(SelectPage)
     def get(self, args):
         """My registrations: upcoming soonest first, or past ones."""
-        return Annotated(registrations.mine_query(user=current_user, when=args["when"]),
-                         lambda page: registrations.with_positions(page=page))
+        return AnnotatedSelect(registrations.mine_query(user=current_user, when=args["when"]),
+                               lambda page: registrations.with_positions(page=page))
 
 
 @mine_blp.route("/<int(max=2147483647):registration_id>")

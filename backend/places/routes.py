@@ -11,7 +11,7 @@ from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
 from backend.core.meta import register_labels, register_values
-from backend.core.pagination import Annotated, SelectPage
+from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.places import poster, schemas, service
 from backend.places.enums import KIND_LABELS, SERVICES
 
@@ -25,9 +25,9 @@ class Places(MethodView):
     @blp.paginate(SelectPage)
     def get(self, args):
         """Places anyone can list: filter by kind and district, search by name, nearest first."""
-        origin = (args.get("lat"), args.get("lng"))
-        return Annotated(service.list_query(**args), lambda page: service.with_distances(page=page, lat=origin[0],
-                                                                                         lng=origin[1]))
+        lat, lng = args.get("lat"), args.get("lng")
+        return AnnotatedSelect(service.list_query(**args),
+                               lambda page: service.with_distances(page=page, lat=lat, lng=lng))
 
     @roles_required(Role.admin)
     @blp.doc(security=BEARER)

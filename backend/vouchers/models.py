@@ -159,8 +159,8 @@ class LedgerEntry(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),
-        sa.CheckConstraint("(kind IN ('issue', 'reverse') AND amount >= 0) OR (kind IN ('redeem', 'expire') AND amount <= 0)",
-                           name="amount_sign"),
+        sa.CheckConstraint("(kind IN ('issue', 'reverse') AND amount >= 0)"
+                           " OR (kind IN ('redeem', 'expire') AND amount <= 0)", name="amount_sign"),
     )
 
 

@@ -11,7 +11,7 @@ from flask_jwt_extended import current_user
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, login_required, roles_required, viewer_optional
-from backend.core.pagination import Annotated, SelectPage
+from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
 
 centre_blp = blueprint("voucher_centre", __name__, "/api/voucher-batches", "创业券：券中心、领取、申请")
@@ -35,7 +35,8 @@ class Centre(MethodView):
     @centre_blp.paginate(SelectPage)
     def get(self, args):
         """Batches in the voucher centre, live first; signed in, each says whether I can claim and why not."""
-        return Annotated(batches.public_query(**args), lambda page: claims.with_standing(viewer=g.viewer, page=page))
+        return AnnotatedSelect(batches.public_query(**args),
+                               lambda page: claims.with_standing(viewer=g.viewer, page=page))
 
 
 @centre_blp.route("/<int(max=2147483647):batch_id>")

@@ -35,7 +35,8 @@ CHECKS = {
     'batch_day': [('count_nonnegative', 'count >= 0')],
     'voucher': [('face_value_positive', 'face_value > 0')],
     'voucher_ledger': [
-        ('amount_sign', "(kind IN ('issue', 'reverse') AND amount >= 0) OR (kind IN ('redeem', 'expire') AND amount <= 0)"),
+        ('amount_sign', "(kind IN ('issue', 'reverse') AND amount >= 0)"
+                        " OR (kind IN ('redeem', 'expire') AND amount <= 0)"),
     ],
     'settlement_statement': [
         ('totals_nonnegative', 'redemption_count >= 0 AND redeemed_total >= 0 AND reversed_total >= 0'),

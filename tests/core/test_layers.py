@@ -72,9 +72,9 @@ def cycles(edges) -> list[list[str]]:
 def test_no_import_cycle_between_packages():
     edges = package_imports()
     found = cycles(edges)
-    explained = [
-        f"{' ⇄ '.join(group)}: " + "; ".join(line for a in group for b in group if b in edges[a] for line in edges[a][b][:2])
-        for group in found]
+    explained = [f"{' ⇄ '.join(group)}: "
+                 + "; ".join(line for a in group for b in group if b in edges[a] for line in edges[a][b][:2])
+                 for group in found]
     assert found == [], "\n".join(explained)
 
 

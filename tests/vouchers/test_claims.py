@@ -276,7 +276,8 @@ def test_the_centre_tells_my_standing_on_a_page_of_batches_in_the_same_few_queri
 
 def test_a_signed_out_visitor_sees_the_batch_window_or_a_login_prompt(client, session):
     open_batch, paused = make_batch(), make_batch(state=BatchState.paused)
-    listing = {b["id"]: (b["can_claim"], b["reason_code"], b["held"]) for b in client.get("/api/voucher-batches").get_json()}
+    listing = {b["id"]: (b["can_claim"], b["reason_code"], b["held"])
+               for b in client.get("/api/voucher-batches").get_json()}
     assert listing[open_batch.id] == (False, "login_required", 0)
     assert listing[paused.id] == (False, "batch_paused", 0)
     one = client.get(f"/api/voucher-batches/{paused.id}").get_json()
