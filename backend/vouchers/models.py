@@ -88,6 +88,11 @@ class VoucherBatch(TimestampMixin, db.Model):
         caps = [c for c in (self.total_count, by_budget) if c is not None]
         return min(caps) if caps else None
 
+    @property
+    def remaining(self) -> int | None:
+        """How many more it can issue (None: no cap)."""
+        return None if self.cap_count is None else max(0, self.cap_count - self.issued_count)
+
 
 class BatchHolding(db.Model):
     """How many vouchers of a batch one controller (credit code, ID number, or account) holds."""

@@ -97,8 +97,7 @@ class BatchOut(Schema):
     budget = fields.Integer(allow_none=True)
     cap_count = fields.Integer(allow_none=True)
     issued_count = fields.Integer(required=True)
-    remaining = fields.Function(lambda b: None if b.cap_count is None else max(0, b.cap_count - b.issued_count),
-                                allow_none=True)
+    remaining = fields.Integer(allow_none=True)
     per_person_limit = fields.Integer(required=True)
     daily_cap = fields.Integer(allow_none=True)
     claim_starts_at = fields.DateTime(required=True)

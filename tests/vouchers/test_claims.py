@@ -319,3 +319,12 @@ def test_listed_is_one_rule_in_python_and_in_sql(session):
     assert on_notice_sql == {p.id for p in cases.values() if p.on_notice(now)} == {cases["notice"].id,
                                                                                   cases["no_date"].id}
     assert [p.public_status(now) for p in cases.values()] == ["listed", "notice", "notice", "suspended", "listed"]
+
+
+def test_the_centre_says_how_many_are_left_by_the_tighter_cap(client, session):
+    by_count = make_batch(total_count=3, budget=None, face_value=100_000)
+    by_budget = make_batch(total_count=10, budget=250_000, face_value=100_000)  # two fit the budget
+    claims.claim(user=make_entrepreneur(), batch_id=by_count.id)
+    claims.claim(user=make_entrepreneur(), batch_id=by_budget.id)
+    listing = {b["id"]: (b["cap_count"], b["remaining"]) for b in client.get("/api/voucher-batches").get_json()}
+    assert listing[by_count.id] == (3, 2) and listing[by_budget.id] == (2, 1)
