@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = JSONProvider(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
+    from backend.accounts import identity
     from backend.core import auth, keys, pii
     from backend.core.db import configure_sqlite, render_item
 
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
                      render_item=render_item)
     jwt.init_app(app)
     auth.init_app(app)
+    identity.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
     _register_blueprints(app)
@@ -52,13 +54,14 @@ def _register_blueprints(app: Flask) -> None:
     from backend import web
     from backend.accounts.routes import auth_blp, me_blp, users_blp
     from backend.checkins.routes import checkins_blp, my_visits_blp, review_blp
-    from backend.core.routes import audit_blp, meta_blp, uploads_blp
+    from backend.core.routes import audit_blp, meta_blueprint, uploads_blp
     from backend.devices.routes import keys_blp, my_devices_blp, scanners_blp
     from backend.events.routes import events_blp, mine_blp, organiser_blp
     from backend.notifications.routes import blp as notifications_blp
     from backend.places.routes import blp as places_blp
     from backend.vouchers.routes import admin_blp, catalogue_blp, centre_blp, desk_blp, wallet_blp
 
+    meta_blp = meta_blueprint()  # after every routes module above has registered its labels
     for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp, keys_blp, my_devices_blp,
                 scanners_blp, uploads_blp, notifications_blp, centre_blp, wallet_blp, catalogue_blp, desk_blp,
                 admin_blp, events_blp, mine_blp, organiser_blp, checkins_blp, my_visits_blp, review_blp):

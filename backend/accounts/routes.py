@@ -7,10 +7,11 @@ from flask_jwt_extended import current_user, get_jwt, jwt_required
 from backend.core.pagination import SelectPage
 
 from backend.accounts import schemas, service
-from backend.accounts.enums import Role, WechatApp
+from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
 from backend.accounts.models import RoleGrant, User
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.meta import register_labels
 from backend.core.pii import blind_index
 from backend.extensions import db, limiter
 
@@ -160,11 +161,7 @@ class UserRoles(MethodView):
     @users_blp.response(200, schemas.UserAdminOut)
     def post(self, data, user_id):
         """Grant a role (staff roles may be bound to a place)."""
-        from backend.places import service as places
-
         user = service.get_or_raise(id=user_id)
-        if data["place_id"] is not None:
-            places.get_or_raise(id=data["place_id"])
         service.grant_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"])
         return user
 
@@ -189,3 +186,9 @@ class UserAdmin(MethodView):
         """Block or restore an account: a blocked person's codes are refused everywhere, offline too."""
         user = service.get_or_raise(id=user_id)
         return service.set_active(actor=current_user, user=user, active=data["is_active"])
+
+
+# --- labels /api/meta serves ---------------------------------------------------------------------
+
+register_labels("subject_types", SUBJECT_LABELS)
+register_labels("roles", ROLE_LABELS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -50,7 +51,21 @@ def create_user(*, phone: str | None, name: str = "", roles=(Role.entrepreneur,)
     return user
 
 
+# How a role's place is found (the places domain registers its lookup, which raises place_not_found
+# for an unknown or closed place); accounts imports no domain above it.
+_place_lookup: Callable[[int], object] | None = None
+
+
+def finds_places(fn: Callable[[int], object]) -> Callable[[int], object]:
+    """Register ``fn(place_id)``, which raises when there is no such (open) place."""
+    global _place_lookup
+    _place_lookup = fn
+    return fn
+
+
 def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None) -> RoleGrant:
+    if place_id is not None and _place_lookup is not None:
+        _place_lookup(place_id)
     for grant in user.grants:
         if grant.role == role and grant.place_id == place_id:
             return grant
@@ -75,14 +90,25 @@ def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = N
                  before={"role": role.value, "place_ids": [g.place_id for g in grants]})
 
 
-def set_active(*, actor: User, user: User, active: bool) -> User:
-    from backend.devices import service as devices
+# What the domains above accounts do when an account is blocked or restored (devices: scanners stop
+# accepting its codes). They subscribe when imported; accounts imports none of them.
+_active_changed: list[Callable[..., None]] = []
 
+
+def on_active_changed(fn: Callable[..., None]) -> Callable[..., None]:
+    """Register ``fn(*, user, blocked)`` to run, in the same transaction, when an account is blocked or restored."""
+    if fn not in _active_changed:
+        _active_changed.append(fn)
+    return fn
+
+
+def set_active(*, actor: User, user: User, active: bool) -> User:
     if user.id == actor.id and not active:
         raise DomainError("不能停用自己的账号", code="cannot_block_self")
     if user.is_active != active:
         user.is_active = active
-        devices.block_user(user=user, blocked=not active)
+        for subscriber in _active_changed:
+            subscriber(user=user, blocked=not active)
         audit.record(actor=actor, action="user.block" if not active else "user.restore", target_type="user",
                      target_id=user.id, before={"is_active": not active}, after={"is_active": active})
     db.session.flush()

@@ -177,3 +177,12 @@ class ReviewOne(MethodView):
     def post(self, data, scan_id):
         """Mark a scan reviewed, with what was found."""
         return service.review(actor=current_user, id=scan_id, note=data["note"])
+
+
+# --- labels /api/meta serves ---------------------------------------------------------------------
+
+# (imported here, not at the top, to keep this domain's own imports as they are)
+from backend.checkins.enums import PURPOSE_LABELS  # noqa: E402
+from backend.core.meta import register_labels  # noqa: E402
+
+register_labels("visit_purposes", PURPOSE_LABELS)

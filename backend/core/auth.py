@@ -4,42 +4,19 @@ Roles are read from the database on every request (not from token claims), so a 
 or a disabled account takes effect at once."""
 from __future__ import annotations
 
-from functools import cache, wraps
+from functools import wraps
 
-import sqlalchemy as sa
 from flask_jwt_extended import current_user, verify_jwt_in_request
-from sqlalchemy.orm import defer, joinedload
 
 from backend.core.errors import Forbidden, error_response
-from backend.extensions import db, jwt
+from backend.extensions import jwt
 
 BEARER = [{"bearer": []}]
 
 
 def init_app(app) -> None:
-    from backend.accounts import service as accounts
-    from backend.accounts.models import User
-
-    from flask import g
-
-    @jwt.token_in_blocklist_loader
-    def _revoked(_header, payload):
-        # Every protected request needs three things: is the token revoked, who is it, which roles.
-        # One query answers all three, read afresh each time; the user is kept for the lookup below.
-        row = db.session.execute(_identity_query(), {"jti": payload["jti"], "user_id": int(payload["sub"])}) \
-            .unique().first()
-        if row is None:
-            g.jwt_user = None
-            return accounts.is_revoked(jti=payload["jti"])
-        g.jwt_user = row[0]
-        return bool(row[1])
-
-    @jwt.user_lookup_loader
-    def _load_user(_header, payload):
-        user = g.pop("jwt_user", None)
-        if user is None or user.id != int(payload["sub"]):
-            user = db.session.get(User, int(payload["sub"]), options=[joinedload(User.grants)])
-        return user if user is not None and user.is_active else None
+    """The error answers of token checks. Who a token belongs to is the accounts domain's
+    (accounts/identity.py registers those loaders): core knows no domain."""
 
     @jwt.user_lookup_error_loader
     def _lookup_error(_header, _payload):
@@ -64,19 +41,6 @@ def init_app(app) -> None:
     @jwt.needs_fresh_token_loader
     def _not_fresh(_header, _payload):
         return error_response("fresh_login_required", "请重新登录后再操作", 401)
-
-
-@cache
-def _identity_query() -> sa.Select:
-    """The user, their role grants and whether the token is revoked, for :jti and :user_id.
-
-    Built once: assembling the statement each request cost more than running it. The phone is
-    deferred (decrypting it costs a Fernet operation, and few requests read it)."""
-    from backend.accounts.models import RevokedToken, User
-
-    revoked = sa.exists().where(RevokedToken.jti == sa.bindparam("jti"))
-    return sa.select(User, revoked).options(joinedload(User.grants), defer(User.phone)) \
-        .where(User.id == sa.bindparam("user_id"))
 
 
 def viewer_optional(fn):

@@ -271,6 +271,13 @@ def verify_signed(data: bytes, *, keys: dict[int, ed25519.Ed25519PublicKey], now
 
 # --- personal codes ----------------------------------------------------------------------------
 
+def personal_code_refresh(window: int) -> int:
+    """How often a phone makes a new personal code, from how long the server accepts one: two thirds
+    of the window, so a code on screen is never older than that and a third of the window is left
+    for the scan to reach the server. (30 s → 20 s.)"""
+    return max(1, window * 2 // 3)
+
+
 @dataclass
 class Personal:
     user_id: int

@@ -1,5 +1,8 @@
-"""Cross-domain endpoints: labels the miniapp needs (/api/meta) and the audit log."""
+"""Cross-domain endpoints: labels the miniapp needs (/api/meta, from what the domains register),
+the audit log and uploads."""
 from __future__ import annotations
+
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app, send_file
@@ -7,57 +10,35 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from marshmallow import validate
 
-from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS
-from backend.core.api import blueprint
+from backend.core.api import Blueprint, blueprint
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
 from backend.core.auth import BEARER, login_required, roles_required
 from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
-from backend.checkins.enums import PURPOSE_LABELS
-from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
-from backend.places.enums import KIND_LABELS, SERVICES
+from backend.core.meta import register_labels, registered, response_schema
 
-meta_blp = blueprint("meta", __name__, "/api/meta", "枚举与标签")
 audit_blp = blueprint("audit", __name__, "/api/admin/audit-log", "管理员操作日志")
 
 
-class Option(Schema):
-    value = fields.String(required=True)
-    label = fields.String(required=True)
+register_labels("districts", DISTRICTS)
 
 
-class MetaOut(Schema):
-    place_kinds = fields.List(fields.Nested(Option), required=True)
-    subject_types = fields.List(fields.Nested(Option), required=True)
-    districts = fields.List(fields.Nested(Option), required=True)
-    roles = fields.List(fields.Nested(Option), required=True)
-    place_services = fields.List(fields.String(), required=True)
-    event_kinds = fields.List(fields.Nested(Option), required=True)
-    visit_purposes = fields.List(fields.Nested(Option), required=True)
-    demo = fields.Boolean(required=True)
+@cache
+def meta_blueprint() -> Blueprint:
+    """/api/meta, built once every domain's routes module has registered its labels (create_app
+    imports them all first): its response schema lists what was registered."""
+    blp = blueprint("meta", __name__, "/api/meta", "枚举与标签")
 
+    @blp.route("")
+    class Meta(MethodView):
+        @blp.response(200, response_schema())
+        def get(self):
+            """Labels for place kinds, subject types, districts, roles, event kinds, visit purposes…"""
+            return {**registered(), "demo": current_app.config["DEMO_LOGIN"]}
 
-def _options(labels: dict) -> list[dict]:
-    return [{"value": str(k), "label": v} for k, v in labels.items()]
-
-
-@meta_blp.route("")
-class Meta(MethodView):
-    @meta_blp.response(200, MetaOut)
-    def get(self):
-        """Labels for place kinds, subject types, districts, roles, event kinds and visit purposes."""
-        return {
-            "place_kinds": _options(KIND_LABELS),
-            "subject_types": _options(SUBJECT_LABELS),
-            "districts": _options(DISTRICTS),
-            "roles": _options(ROLE_LABELS),
-            "place_services": SERVICES,
-            "event_kinds": _options(EVENT_KIND_LABELS),
-            "visit_purposes": _options(PURPOSE_LABELS),
-            "demo": current_app.config["DEMO_LOGIN"],
-        }
+    return blp
 
 
 class AuditQueryIn(Schema):

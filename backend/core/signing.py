@@ -22,6 +22,13 @@ def sign_text(code_type: CodeType, fields: dict, **window) -> str:
     return codes.to_text(sign(code_type, fields, **window))
 
 
+def personal_code_timing() -> dict:
+    """What a phone needs to show personal codes the server accepts: the window in seconds, and how
+    often to make a new code (derived from the window, codes.personal_code_refresh)."""
+    window = current_app.config["PERSONAL_CODE_WINDOW"]
+    return {"code_window": window, "refresh_seconds": codes.personal_code_refresh(window)}
+
+
 def verify(text: str, *, expect: str, revoked: dict | None = None, now: float | None = None):
     """Verify a scanned code; raises DomainError with the code's stable reason."""
     cfg = current_app.config

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
+from backend.core import signing
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, login_required, roles_required
 from backend.core.keys import keyring
@@ -57,7 +58,7 @@ class MyDevices(MethodView):
         """Register this phone's device public key; returns its server-signed credential."""
         device, credential = service.register_personal(user=current_user, public_key=data["public_key"],
                                                        name=data["name"])
-        return {"device": device, "credential": credential}
+        return {"device": device, "credential": credential, **signing.personal_code_timing()}
 
 
 @my_devices_blp.route("/<int(max=2147483647):device_id>")
@@ -78,7 +79,7 @@ class MyDeviceCredential(MethodView):
     def post(self, device_id):
         """Renew this phone's credential before it expires."""
         device, credential = service.renew_credential(user=current_user, id=device_id)
-        return {"device": device, "credential": credential}
+        return {"device": device, "credential": credential, **signing.personal_code_timing()}
 
 
 @scanners_blp.route("/places/<int(max=2147483647):place_id>/scanner-setups")

@@ -52,6 +52,8 @@ class DeviceOut(Schema):
 class CredentialOut(Schema):
     device = fields.Nested(DeviceOut, required=True)
     credential = fields.String(required=True, metadata={"description": "server-signed credential, CY:<base45>"})
+    code_window = fields.Integer(required=True, metadata={"description": "seconds a personal code is accepted"})
+    refresh_seconds = fields.Integer(required=True, metadata={"description": "make a new code this often"})
 
 
 class SetupOut(Schema):

@@ -11,6 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from backend.accounts import service as accounts
 from backend.accounts.models import User
 from backend.core import audit, codes, signing
 from backend.core.codes import CodeError, CodeType
@@ -93,6 +94,7 @@ def revoke_personal(*, user: User, id: int) -> None:
         db.session.flush()
 
 
+@accounts.on_active_changed  # a blocked account's codes are refused by scanners after their next refresh
 def block_user(*, user: User, blocked: bool) -> None:
     db.session.add(Revocation(kind=RevocationKind.user_blocked if blocked else RevocationKind.user_restored,
                               ref_id=user.id))

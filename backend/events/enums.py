@@ -47,6 +47,8 @@ REGISTRATION_LABELS = {
     RegistrationState.rejected: "未通过",
 }
 
-# a person has at most one of these per event
+# a person has at most one of these per event (the live registration)
 ACTIVE_STATES = (RegistrationState.pending, RegistrationState.registered, RegistrationState.waitlisted,
                  RegistrationState.rejected)
+# the live ones the person still expects to attend: they may cancel, and are told if the event changes
+OPEN_STATES = tuple(state for state in ACTIVE_STATES if state != RegistrationState.rejected)

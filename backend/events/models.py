@@ -53,6 +53,11 @@ class Event(TimestampMixin, db.Model):
     def seats_left(self) -> int:
         return max(self.capacity - self.seats_taken, 0)
 
+    @property
+    def full(self) -> bool:
+        """A sign-up now would be turned away: no seat left, and no waitlist or approval queue to join."""
+        return self.seats_left == 0 and not self.waitlist and not self.approval_required
+
 
 class Registration(db.Model):
     __tablename__ = "registration"

@@ -7,6 +7,8 @@ so concurrent requests serialise on that row for the shortest time — the regis
 written first, the event's hot row last."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
@@ -18,7 +20,7 @@ from backend.core.errors import DomainError, NotFound
 from backend.core.regions import DISTRICTS
 from backend.devices import service as devices
 from backend.events import service as events
-from backend.events.enums import EventState, RegistrationState
+from backend.events.enums import ACTIVE_STATES, OPEN_STATES, REGISTRATION_LABELS, EventState, RegistrationState
 from backend.events.models import LIVE, Event, Registration
 from backend.extensions import db
 from backend.notifications import service as notifications
@@ -68,6 +70,8 @@ def signup_problem(*, user, event: Event) -> tuple[str, str] | None:
     if districts and (profile is None or profile.district not in districts):
         names = "、".join(DISTRICTS.get(d, d) for d in districts)
         return "not_eligible", f"本活动面向{names}的创业者"
+    if event.full:
+        return "event_full", "名额已满"
     return None
 
 
@@ -91,14 +95,44 @@ def _insert(event_id: int, user_id: int, state: RegistrationState) -> Registrati
 def live_registration(*, user_id: int, event_id: int) -> Registration | None:
     return db.session.scalar(sa.select(Registration).where(
         Registration.event_id == event_id, Registration.user_id == user_id,
-        Registration.state.in_([s.value for s in (R.pending, R.registered, R.waitlisted, R.rejected)])))
+        Registration.state.in_(ACTIVE_STATES)))
 
 
 def live_registrations_of(*, user_id: int) -> dict[int, Registration]:
     """event id -> this person's live registration there."""
     return {r.event_id: r for r in db.session.scalars(sa.select(Registration).where(
         Registration.user_id == user_id,
-        Registration.state.in_([s.value for s in (R.pending, R.registered, R.waitlisted, R.rejected)])))}
+        Registration.state.in_(ACTIVE_STATES)))}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What an event's page tells one person: why they may not sign up (if not), their registration."""
+
+    reason_code: str | None
+    reason: str | None
+    registration: Registration | None
+
+
+def with_standing(*, viewer, page: list[Event]) -> list[Event]:
+    """Set ``event.standing`` (a Standing) on each event for ``viewer`` (None: not signed in): one
+    query for the viewer's live registrations on the whole page, the same rules as sign_up."""
+    if viewer is None or not viewer.has_role("entrepreneur"):
+        for event in page:
+            event.standing = Standing("login_required", "请以创业者身份登录后报名", None)
+        return page
+    ids = [event.id for event in page]
+    live = {r.event_id: r for r in db.session.scalars(sa.select(Registration).where(
+        Registration.user_id == viewer.id, Registration.event_id.in_(ids),
+        Registration.state.in_(ACTIVE_STATES)))} if ids else {}
+    for event in page:
+        mine = live.get(event.id)
+        if mine is not None:
+            event.standing = Standing("already_registered", REGISTRATION_LABELS[mine.state], mine)
+        else:
+            code, reason = signup_problem(user=viewer, event=event) or (None, None)
+            event.standing = Standing(code, reason, None)
+    return page
 
 
 def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
@@ -114,7 +148,8 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
     problem = signup_problem(user=user, event=event)
     if problem:
         code, message = problem
-        raise DomainError(message, code=code, status=409 if code in {"signup_closed", "event_cancelled"} else 422)
+        raise DomainError(message, code=code,
+                          status=409 if code in {"signup_closed", "event_cancelled", "event_full"} else 422)
     if event.approval_required:
         state = R.pending
     elif _take_seat(event.id):  # the event's row stays locked for one INSERT and the commit
@@ -132,11 +167,23 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
 
 
 def waitlist_position(registration: Registration) -> int | None:
-    if registration.state != R.waitlisted:
-        return None
-    return 1 + db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(
-        Registration.event_id == registration.event_id, Registration.state == R.waitlisted,
-        Registration.id < registration.id))
+    return with_positions(page=[registration])[0].waitlist_position
+
+
+def with_positions(*, page: list[Registration]) -> list[Registration]:
+    """Set ``registration.waitlist_position`` (1 = next in line; None when not waiting) on each: one
+    query for a whole page, however many are waiting."""
+    waiting = [r.id for r in page if r.state == R.waitlisted]
+    positions = {}
+    if waiting:
+        ahead = sa.orm.aliased(Registration)
+        positions = dict(db.session.execute(
+            sa.select(Registration.id, sa.func.count(ahead.id)).join(ahead, sa.and_(
+                ahead.event_id == Registration.event_id, ahead.state == R.waitlisted, ahead.id <= Registration.id))
+            .where(Registration.id.in_(waiting)).group_by(Registration.id)).all())
+    for registration in page:
+        registration.waitlist_position = positions.get(registration.id)
+    return page
 
 
 # --- cancelling and the waitlist ------------------------------------------------------------------
@@ -150,7 +197,7 @@ def cancel_mine(*, user, id: int) -> Registration:
     if registration.checked_in_at is not None:
         raise DomainError("已签到，不能取消报名", code="already_checked_in", status=409)
     state = registration.state
-    if state not in (R.pending, R.registered, R.waitlisted) or not _move(registration.id, from_=state, to=R.cancelled,
+    if state not in OPEN_STATES or not _move(registration.id, from_=state, to=R.cancelled,
                                                                          cancelled_at=utcnow()):
         raise DomainError("该报名已取消或未通过", code="registration_not_live", status=409)
     if state == R.registered:

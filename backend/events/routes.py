@@ -15,9 +15,11 @@ from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required, viewer_optional
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
-from backend.core.pagination import SelectPage
+from backend.core.meta import register_labels
+from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.devices import service as devices
 from backend.events import door, figures, registrations, schemas, service
+from backend.events.enums import KIND_LABELS
 from backend.core.localtime import LOCAL
 
 events_blp = blueprint("events", __name__, "/api/events", "活动：列表、详情、报名、门口签到")
@@ -58,7 +60,8 @@ class Events(MethodView):
     @events_blp.paginate(SelectPage)
     def get(self, args):
         """Published events, upcoming soonest first (``when=past`` for held ones); filter and search."""
-        return service.public_query(**args)
+        return AnnotatedSelect(service.public_query(**args),
+                               lambda page: registrations.with_standing(viewer=g.viewer, page=page))
 
 
 @events_blp.route("/<int(max=2147483647):event_id>")
@@ -67,7 +70,7 @@ class EventDetail(MethodView):
     @events_blp.response(200, schemas.EventForMeOut)
     def get(self, event_id):
         """One event with seats left and, signed in, whether I may sign up and my registration."""
-        return service.public(id=event_id)
+        return registrations.with_standing(viewer=g.viewer, page=[service.public(id=event_id)])[0]
 
 
 @events_blp.route("/<int(max=2147483647):event_id>/cover/<any(card, full):size>")
@@ -88,7 +91,7 @@ class SignUp(MethodView):
     def post(self, event_id):
         """Sign up: a seat while there are seats, else the waitlist; approval events wait for the organiser."""
         registration, created = registrations.sign_up(user=current_user, event_id=event_id)
-        return registration, 201 if created else 200
+        return registrations.with_positions(page=[registration])[0], 201 if created else 200
 
 
 @events_blp.route("/checkins")
@@ -119,7 +122,8 @@ class MyRegistrations(MethodView):
     @mine_blp.paginate(SelectPage)
     def get(self, args):
         """My registrations: upcoming soonest first, or past ones."""
-        return registrations.mine_query(user=current_user, when=args["when"])
+        return AnnotatedSelect(registrations.mine_query(user=current_user, when=args["when"]),
+                               lambda page: registrations.with_positions(page=page))
 
 
 @mine_blp.route("/<int(max=2147483647):registration_id>")
@@ -129,7 +133,7 @@ class MyRegistration(MethodView):
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def get(self, registration_id):
         """One registration with its signed ticket while it holds a seat (keep it: it shows offline)."""
-        return registrations.mine(user=current_user, id=registration_id)
+        return registrations.with_positions(page=[registrations.mine(user=current_user, id=registration_id)])[0]
 
 
 @mine_blp.route("/<int(max=2147483647):registration_id>/cancel")
@@ -139,7 +143,8 @@ class CancelMine(MethodView):
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def post(self, registration_id):
         """Cancel my registration; a freed seat goes to the first on the waitlist."""
-        return registrations.cancel_mine(user=current_user, id=registration_id)
+        registration = registrations.cancel_mine(user=current_user, id=registration_id)
+        return registrations.with_positions(page=[registration])[0]
 
 
 # --- organiser ----------------------------------------------------------------------------------
@@ -298,3 +303,8 @@ class Figures(MethodView):
         (administrators: every place; organisers: their own)."""
         year = args.pop("year", None) or datetime.now(LOCAL).year
         return figures.figures(user=current_user, year=year, **args)
+
+
+# --- labels /api/meta serves ---------------------------------------------------------------------
+
+register_labels("event_kinds", KIND_LABELS)

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from flask import g
 from marshmallow import ValidationError, validate, validates_schema
 
 from backend.accounts.enums import SubjectType
 from backend.core import fields
-from backend.core.api import request_cache
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import mask_name, mask_phone
@@ -159,39 +157,20 @@ class OrganiserEventOut(EventOut):
 
 
 class EventForMeOut(EventOut):
-    """An event as an entrepreneur sees it: may I sign up, and my registration if I have one."""
+    """An event as an entrepreneur sees it: may I sign up, and my registration if I have one
+    (``event.standing``, set by registrations.with_standing)."""
 
-    can_sign_up = fields.Function(lambda e: _mine(e)[0] is None, required=True)
-    reason_code = fields.Function(lambda e: _mine(e)[0], allow_none=True)
-    reason = fields.Function(lambda e: _mine(e)[1], allow_none=True)
-    my_registration = fields.Function(lambda e: _mine(e)[2], allow_none=True)
+    can_sign_up = fields.Function(lambda e: e.standing.reason_code is None, required=True)
+    reason_code = fields.Function(lambda e: e.standing.reason_code, allow_none=True)
+    reason = fields.Function(lambda e: e.standing.reason, allow_none=True)
+    my_registration = fields.Function(lambda e: _brief(e.standing.registration), allow_none=True)
 
 
-def _mine(event) -> tuple:
-    cache = request_cache("event_for_me")
-    if event.id in cache:
-        return cache[event.id]
-    from backend.events import registrations
-
-    viewer = g.get("viewer")
-    answer = (None, None, None)
-    if viewer is None or not viewer.has_role("entrepreneur"):
-        answer = ("login_required", "请以创业者身份登录后报名", None)
-    else:
-        live = request_cache("my_live_registrations")  # one query for the whole list, not one per event
-        if "all" not in live:
-            live["all"] = registrations.live_registrations_of(user_id=viewer.id)
-        mine = live["all"].get(event.id)
-        if mine is not None:
-            answer = ("already_registered", REGISTRATION_LABELS[mine.state],
-                      {"id": mine.id, "state": mine.state.value, "state_label": REGISTRATION_LABELS[mine.state]})
-        else:
-            problem = registrations.signup_problem(user=viewer, event=event)
-            if problem is None and event.seats_left == 0 and not event.waitlist and not event.approval_required:
-                problem = ("event_full", "名额已满")
-            answer = (*problem, None) if problem else answer
-    cache[event.id] = answer
-    return answer
+def _brief(registration) -> dict | None:
+    if registration is None:
+        return None
+    return {"id": registration.id, "state": registration.state.value,
+            "state_label": REGISTRATION_LABELS[registration.state]}
 
 
 class RegistrationOut(Schema):
@@ -202,12 +181,8 @@ class RegistrationOut(Schema):
     reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     checked_in_at = fields.DateTime(allow_none=True)
-    waitlist_position = fields.Method("_position", allow_none=True)
-
-    def _position(self, registration):
-        from backend.events import registrations
-
-        return registrations.waitlist_position(registration)
+    # set by registrations.with_positions
+    waitlist_position = fields.Integer(allow_none=True)
 
 
 class TicketOut(Schema):

@@ -13,7 +13,7 @@ from backend.core import audit, uploads
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden, NotFound
 from backend.devices import service as devices
-from backend.events.enums import EventState, RegistrationState
+from backend.events.enums import OPEN_STATES, EventState, RegistrationState
 from backend.events.models import Event, Registration
 from backend.extensions import db
 from backend.notifications import service as notifications
@@ -149,8 +149,7 @@ def cancel(*, actor, id: int, reason: str) -> tuple[Event, int]:
     if was_published:
         live = db.session.scalars(sa.select(Registration).where(
             Registration.event_id == event.id,
-            Registration.state.in_([RegistrationState.pending, RegistrationState.registered,
-                                    RegistrationState.waitlisted])).order_by(Registration.id)).all()
+            Registration.state.in_(OPEN_STATES)).order_by(Registration.id)).all()
         for registration in live:
             if registration.state == RegistrationState.registered:
                 devices.revoke_ticket(registration_id=registration.id)

@@ -3,15 +3,17 @@ from __future__ import annotations
 import hashlib
 from io import BytesIO
 
-from flask import g, send_file
+from flask import send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, roles_required
-from backend.core.pagination import SelectPage
+from backend.core.meta import register_labels, register_values
+from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.places import poster, schemas, service
+from backend.places.enums import KIND_LABELS, SERVICES
 
 blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、创业街区、创业市场、创贷之家")
 
@@ -23,9 +25,9 @@ class Places(MethodView):
     @blp.paginate(SelectPage)
     def get(self, args):
         """Places anyone can list: filter by kind and district, search by name, nearest first."""
-        if "lat" in args:
-            g.origin = (args["lat"], args["lng"])
-        return service.list_query(**args)
+        lat, lng = args.get("lat"), args.get("lng")
+        return AnnotatedSelect(service.list_query(**args),
+                               lambda page: service.with_distances(page=page, lat=lat, lng=lng))
 
     @roles_required(Role.admin)
     @blp.doc(security=BEARER)
@@ -33,7 +35,7 @@ class Places(MethodView):
     @blp.response(201, schemas.PlaceDetailOut)
     def post(self, data):
         """Register a place (admin)."""
-        return service.create(actor=current_user, data=data)
+        return service.with_staff_count(service.create(actor=current_user, data=data))
 
 
 @blp.route("/<int(max=2147483647):place_id>")
@@ -41,7 +43,7 @@ class PlaceDetail(MethodView):
     @blp.response(200, schemas.PlaceDetailOut)
     def get(self, place_id):
         """One place."""
-        return service.get_or_raise(id=place_id)
+        return service.with_staff_count(service.get_or_raise(id=place_id))
 
     @roles_required(Role.admin)
     @blp.doc(security=BEARER)
@@ -50,7 +52,7 @@ class PlaceDetail(MethodView):
     def patch(self, data, place_id):
         """Edit a place, or close it with is_active=false (admin)."""
         place = service.get_or_raise(id=place_id, include_inactive=True)
-        return service.update(actor=current_user, place=place, data=data)
+        return service.with_staff_count(service.update(actor=current_user, place=place, data=data))
 
 
 @blp.route("/<int(max=2147483647):place_id>/poster.png")
@@ -66,3 +68,9 @@ class PlacePoster(MethodView):
                              etag=hashlib.sha256(png).hexdigest()[:32])
         response.headers["Content-Disposition"] = f'inline; filename="poster-{place_id}-{size}.png"'
         return response
+
+
+# --- labels /api/meta serves ---------------------------------------------------------------------
+
+register_labels("place_kinds", KIND_LABELS)
+register_values("place_services", SERVICES)

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from flask import g
 from marshmallow import ValidationError, validate, validates_schema
 
 from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
-from backend.places import service
 from backend.places.enums import KIND_LABELS, PlaceKind
 
 KIND = fields.Enum(PlaceKind, error_messages={"unknown": "场所类型只能是 喵小创空间/创业街区/创业市场/创贷之家"})
@@ -41,13 +39,12 @@ class PlaceOut(Schema):
     operator = fields.String(required=True)
     phone = fields.String(required=True)
     is_active = fields.Boolean(required=True)
-    distance_m = fields.Function(
-        lambda p: service.distance_m(p, *(getattr(g, "origin", None) or (None, None))), allow_none=True
-    )
+    # from the origin the list was asked with (service.with_distances); None without one
+    distance_m = fields.Function(lambda p: getattr(p, "distance_m", None), allow_none=True)
 
 
 class PlaceDetailOut(PlaceOut):
-    staff_count = fields.Function(lambda p: service.staff_count(place=p), required=True)
+    staff_count = fields.Integer(required=True)  # service.with_staff_count
 
 
 class PlaceIn(Schema):

@@ -5,6 +5,8 @@ import math
 
 import sqlalchemy as sa
 
+from backend.accounts import service as accounts
+from backend.accounts.models import RoleGrant
 from backend.core import audit
 from backend.core.errors import NotFound
 from backend.extensions import db
@@ -19,6 +21,11 @@ def get_or_raise(*, id: int, include_inactive: bool = False) -> Place:
     if place is None or (not place.is_active and not include_inactive):
         raise NotFound("场所不存在", code="place_not_found")
     return place
+
+
+@accounts.finds_places  # a role bound to a place needs an open place
+def _place_for_role(place_id: int) -> Place:
+    return get_or_raise(id=place_id)
 
 
 def list_query(*, kind=None, district=None, q=None, lat=None, lng=None, include_inactive=False) -> sa.Select:
@@ -82,9 +89,19 @@ def update(*, actor, place: Place, data: dict) -> Place:
     return place
 
 
-def staff_count(*, place: Place) -> int:
-    from backend.accounts.models import RoleGrant
+def with_distances(*, page: list[Place], lat: float | None, lng: float | None) -> list[Place]:
+    """Set ``place.distance_m`` from (lat, lng) on each place of a list."""
+    for place in page:
+        place.distance_m = distance_m(place, lat, lng)
+    return page
 
+
+def with_staff_count(place: Place) -> Place:
+    place.staff_count = staff_count(place=place)
+    return place
+
+
+def staff_count(*, place: Place) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(sa.distinct(RoleGrant.user_id))).where(RoleGrant.place_id == place.id)
     )

@@ -2,10 +2,12 @@
 most their limit) and application with approval. Both issue through ``issue``."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from backend.core import audit, uploads
 from backend.core.db import utcnow
@@ -32,19 +34,65 @@ def controllers(user) -> list[str]:
 
 
 def held(*, user, batch: VoucherBatch) -> int:
-    keys = controllers(user)
-    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(BatchHolding.count), 0)).where(
-        BatchHolding.batch_id == batch.id, BatchHolding.controller.in_(keys)))
+    return held_of(user=user, batch_ids=[batch.id]).get(batch.id, 0)
 
 
-def claim_problem(*, user, batch: VoucherBatch) -> tuple[str, str] | None:
-    """The first reason this person can't claim (or apply for) this batch now, or None."""
+def held_of(*, user, batch_ids: list[int]) -> dict[int, int]:
+    """batch id -> how many vouchers of it this person (any of their controllers) holds; one query."""
+    rows = db.session.execute(sa.select(BatchHolding.batch_id, sa.func.max(BatchHolding.count)).where(
+        BatchHolding.batch_id.in_(batch_ids), BatchHolding.controller.in_(controllers(user)))
+        .group_by(BatchHolding.batch_id))
+    return {batch_id: count for batch_id, count in rows}
+
+
+def limit_message(limit: int) -> str:
+    """The one wording of the per-person limit, for the refusal and for the centre's explanation."""
+    return f"每人（同一主体）限领 {limit} 张，已达上限"
+
+
+def claim_problem(*, user, batch: VoucherBatch, holding: int | None = None) -> tuple[str, str] | None:
+    """The first reason this person can't claim (or apply for) this batch now, or None. ``holding``:
+    what they hold of it, when the caller already knows (a page of batches asks once for all)."""
     problem = batches.window_problem(batch=batch) or batches.eligibility_problem(user=user, batch=batch)
     if problem:
         return problem
-    if held(user=user, batch=batch) >= batch.per_person_limit:
-        return "claim_limit_reached", f"每人（同一主体）限领 {batch.per_person_limit} 张，已达上限"
+    if holding is None:
+        holding = held(user=user, batch=batch)
+    if holding >= batch.per_person_limit:
+        return "claim_limit_reached", limit_message(batch.per_person_limit)
     return None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the voucher centre tells one person about one batch: why not (if not), what they hold,
+    where their latest application stands."""
+
+    reason_code: str | None
+    reason: str | None
+    held: int
+    application_state: str | None
+
+
+def with_standing(*, viewer, page: list[VoucherBatch]) -> list[VoucherBatch]:
+    """Set ``batch.standing`` (a Standing) on each batch for ``viewer`` (None: not signed in): two
+    queries for a whole page of batches, the same rules as claiming."""
+    if viewer is None:
+        for batch in page:
+            code, reason = batches.window_problem(batch=batch) or ("login_required", "登录后领取")
+            batch.standing = Standing(code, reason, 0, None)
+        return page
+    ids = [batch.id for batch in page]
+    holding = held_of(user=viewer, batch_ids=ids) if ids else {}
+    states = latest_application_states(user=viewer, batch_ids=ids) if ids else {}
+    for batch in page:
+        state = states.get(batch.id)
+        problem = claim_problem(user=viewer, batch=batch, holding=holding.get(batch.id, 0))
+        if problem is None and state == ApplicationState.pending:
+            problem = ("already_applied", "已提交申请，等待审核")
+        code, reason = problem or (None, None)
+        batch.standing = Standing(code, reason, holding.get(batch.id, 0), state)
+    return page
 
 
 def _raise(problem: tuple[str, str]) -> None:
@@ -63,7 +111,7 @@ def issue(*, batch: VoucherBatch, holder, claim_key: str | None = None, applicat
 def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
     holdings = [{"batch_id": batch.id, "controller": key} for key in controllers(holder)]
     if not guarded_increment(BatchHolding, rows=holdings, limit=batch.per_person_limit):
-        _raise(("claim_limit_reached", f"每人（同一主体）限领 {batch.per_person_limit} 张，已达上限"))
+        _raise(("claim_limit_reached", limit_message(batch.per_person_limit)))
     now = utcnow()
     if batch.daily_cap is not None and not guarded_increment(
             BatchDay, rows=[{"batch_id": batch.id, "day": local_day(now)}], limit=batch.daily_cap):
@@ -165,7 +213,11 @@ def withdraw(*, user, id: int) -> VoucherApplication:
 
 
 def admin_applications(*, state=None, batch_id=None) -> sa.Select:
-    query = sa.select(VoucherApplication).order_by(VoucherApplication.id)
+    from backend.accounts.models import User
+
+    # each applicant with their profile, for the whole page in two extra queries
+    query = sa.select(VoucherApplication).order_by(VoucherApplication.id).options(
+        selectinload(VoucherApplication.applicant).selectinload(User.profile))
     if state:
         query = query.where(VoucherApplication.state == state)
     if batch_id:
@@ -235,7 +287,11 @@ def voucher_state(voucher: Voucher, now=None) -> str:
     return "active"
 
 
-def latest_application_state(*, user, batch: VoucherBatch) -> str | None:
-    return db.session.scalar(sa.select(VoucherApplication.state).where(
-        VoucherApplication.batch_id == batch.id, VoucherApplication.applicant_id == user.id)
-        .order_by(VoucherApplication.id.desc()).limit(1))
+def latest_application_states(*, user, batch_ids: list[int]) -> dict[int, ApplicationState]:
+    """batch id -> the state of this person's latest application to it; one query."""
+    latest: dict[int, ApplicationState] = {}
+    for batch_id, state in db.session.execute(sa.select(VoucherApplication.batch_id, VoucherApplication.state).where(
+            VoucherApplication.batch_id.in_(batch_ids), VoucherApplication.applicant_id == user.id)
+            .order_by(VoucherApplication.id.desc())):
+        latest.setdefault(batch_id, state)
+    return latest

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
@@ -62,6 +63,13 @@ class VoucherBatch(TimestampMixin, db.Model):
         sa.CheckConstraint("budget IS NULL OR issued_amount <= budget", name="budget_cap"),
         sa.CheckConstraint("co_pay_ratio_bp BETWEEN 1 AND 10000", name="ratio_range"),
         sa.CheckConstraint("per_person_limit >= 1", name="limit_positive"),
+        sa.CheckConstraint("issued_count >= 0 AND issued_amount >= 0 AND returned_amount >= 0",
+                           name="counters_nonnegative"),
+        sa.CheckConstraint("returned_amount <= issued_amount", name="returned_within_issued"),
+        sa.CheckConstraint("min_bill >= 0", name="min_bill_nonnegative"),
+        sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_nonnegative"),
+        sa.CheckConstraint("(total_count IS NULL OR total_count >= 0) AND (daily_cap IS NULL OR daily_cap >= 0)"
+                           " AND (valid_days IS NULL OR valid_days >= 0)", name="quantities_nonnegative"),
     )
 
     def transition(self, to: BatchState) -> None:
@@ -80,6 +88,11 @@ class VoucherBatch(TimestampMixin, db.Model):
         caps = [c for c in (self.total_count, by_budget) if c is not None]
         return min(caps) if caps else None
 
+    @property
+    def remaining(self) -> int | None:
+        """How many more it can issue (None: no cap)."""
+        return None if self.cap_count is None else max(0, self.cap_count - self.issued_count)
+
 
 class BatchHolding(db.Model):
     """How many vouchers of a batch one controller (credit code, ID number, or account) holds."""
@@ -91,7 +104,8 @@ class BatchHolding(db.Model):
     controller: Mapped[str] = mapped_column(sa.String(80))
     count: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.UniqueConstraint("batch_id", "controller"),)
+    __table_args__ = (sa.UniqueConstraint("batch_id", "controller"),
+                      sa.CheckConstraint("count >= 0", name="count_nonnegative"))
 
 
 class BatchDay(db.Model):
@@ -104,7 +118,8 @@ class BatchDay(db.Model):
     day: Mapped[date]
     count: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.UniqueConstraint("batch_id", "day"),)
+    __table_args__ = (sa.UniqueConstraint("batch_id", "day"),
+                      sa.CheckConstraint("count >= 0", name="count_nonnegative"))
 
 
 class Voucher(db.Model):
@@ -127,12 +142,15 @@ class Voucher(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("balance >= 0 AND balance <= face_value", name="balance_range"),
+        sa.CheckConstraint("face_value > 0", name="face_value_positive"),
         sa.UniqueConstraint("holder_id", "claim_key"),
     )
 
 
 class LedgerEntry(db.Model):
-    """Append-only: issue (+face), redeem (−), reverse (+), expire (−what was left)."""
+    """Append-only: issue (+face), redeem (−), reverse (+), expire (−what was left). The database
+    refuses UPDATE and DELETE itself (triggers, migration d4e1c0de0003); the ORM hook below only
+    fails earlier, with a Python error, for code that goes through the unit of work."""
 
     __tablename__ = "voucher_ledger"
 
@@ -144,7 +162,11 @@ class LedgerEntry(db.Model):
     redemption_id: Mapped[int | None] = mapped_column(sa.ForeignKey("redemption.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),)
+    __table_args__ = (
+        sa.CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),
+        sa.CheckConstraint("(kind IN ('issue', 'reverse') AND amount >= 0)"
+                           " OR (kind IN ('redeem', 'expire') AND amount <= 0)", name="amount_sign"),
+    )
 
 
 @event.listens_for(LedgerEntry, "before_update")
@@ -174,9 +196,30 @@ class Provider(TimestampMixin, db.Model):
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of the public notice
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
+    @hybrid_method
+    def listed(self, now: datetime) -> bool:
+        """In the catalogue, so vouchers may pay it: approved, and its public notice is over. The one
+        rule, in Python and (below) in SQL."""
+        return self.status == ProviderStatus.approved and self.listed_at is not None and self.listed_at <= now
+
+    @listed.inplace.expression
+    @classmethod
+    def _listed_expression(cls, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status == ProviderStatus.approved, cls.listed_at.is_not(None), cls.listed_at <= now)
+
+    @hybrid_method
+    def on_notice(self, now: datetime) -> bool:
+        """Approved, but still on public notice (objections open), not yet in the catalogue."""
+        return self.status == ProviderStatus.approved and not self.listed(now)
+
+    @on_notice.inplace.expression
+    @classmethod
+    def _on_notice_expression(cls, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status == ProviderStatus.approved, sa.or_(cls.listed_at.is_(None), cls.listed_at > now))
+
     def public_status(self, now: datetime) -> str:
         if self.status == ProviderStatus.approved:
-            return "listed" if self.listed_at is not None and self.listed_at <= now else "notice"
+            return "listed" if self.listed(now) else "notice"
         return self.status.value
 
 
@@ -218,6 +261,8 @@ class VoucherApplication(TimestampMixin, db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     batch: Mapped[VoucherBatch] = relationship(lazy="joined")
+    # for the review list: every applicant (and profile) on a page in one extra query each
+    applicant: Mapped[User] = relationship("User", foreign_keys=[applicant_id], viewonly=True, lazy="selectin")
 
 
 class PayScan(db.Model):
@@ -266,6 +311,8 @@ class Redemption(db.Model):
     voucher: Mapped[Voucher] = relationship(lazy="joined")
     # for lists of receipts: every holder on a page in one extra query, not one query per row
     holder: Mapped[User] = relationship("User", foreign_keys=[holder_id], viewonly=True, lazy="selectin")
+    # loaded when read (receipts name the provider); many rows of one provider cost one query
+    provider: Mapped[Provider] = relationship(viewonly=True, lazy="select")
 
     __table_args__ = (
         sa.UniqueConstraint("staff_id", "idempotency_key"),
@@ -300,4 +347,10 @@ class SettlementStatement(TimestampMixin, db.Model):
 
     provider: Mapped[Provider] = relationship(lazy="joined")
 
-    __table_args__ = (sa.UniqueConstraint("provider_id", "month"),)
+    __table_args__ = (
+        sa.UniqueConstraint("provider_id", "month"),
+        sa.CheckConstraint("redemption_count >= 0 AND redeemed_total >= 0 AND reversed_total >= 0",
+                           name="totals_nonnegative"),
+        sa.CheckConstraint("reversed_total <= redeemed_total", name="reversed_within_redeemed"),
+        sa.CheckConstraint("net_total = redeemed_total - reversed_total", name="net_is_difference"),
+    )

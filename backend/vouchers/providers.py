@@ -101,11 +101,10 @@ def decide(*, actor, provider: Provider, action: str, reason: str) -> Provider:
 
 def public_query(*, status: str = "listed", category=None, district=None, q=None) -> sa.Select:
     now = utcnow()
-    query = sa.select(Provider).where(Provider.status == ProviderStatus.approved)
     if status == "notice":
-        query = query.where(Provider.listed_at > now).order_by(Provider.listed_at, Provider.id)
+        query = sa.select(Provider).where(Provider.on_notice(now)).order_by(Provider.listed_at, Provider.id)
     else:
-        query = query.where(Provider.listed_at <= now).order_by(Provider.name, Provider.id)
+        query = sa.select(Provider).where(Provider.listed(now)).order_by(Provider.name, Provider.id)
     if category:
         query = query.where(sa.cast(Provider.categories, sa.String).contains(f'"{category}"'))
     if district:
@@ -118,9 +117,9 @@ def public_query(*, status: str = "listed", category=None, district=None, q=None
 def admin_query(*, status=None, q=None) -> sa.Select:
     query = sa.select(Provider).order_by(Provider.id.desc())
     if status == "notice":
-        query = query.where(Provider.status == ProviderStatus.approved, Provider.listed_at > utcnow())
+        query = query.where(Provider.on_notice(utcnow()))
     elif status == "listed":
-        query = query.where(Provider.status == ProviderStatus.approved, Provider.listed_at <= utcnow())
+        query = query.where(Provider.listed(utcnow()))
     elif status:
         query = query.where(Provider.status == status)
     if q:
@@ -129,7 +128,7 @@ def admin_query(*, status=None, q=None) -> sa.Select:
 
 
 def object_to(*, user, provider: Provider, text: str) -> ProviderObjection:
-    if provider.public_status(utcnow()) != "notice":
+    if not provider.on_notice(utcnow()):
         raise Conflict("该机构不在公示期内", code="not_on_notice")
     if db.session.scalar(sa.select(ProviderObjection.id).where(ProviderObjection.provider_id == provider.id,
                                                                ProviderObjection.user_id == user.id)) is not None:

@@ -22,7 +22,7 @@ from backend.extensions import db
 from backend.vouchers import ledger, providers
 from backend.core.localtime import LOCAL
 from backend.vouchers.common import yuan
-from backend.vouchers.enums import CATEGORY_LABELS, LedgerKind, ProviderStatus
+from backend.vouchers.enums import CATEGORY_LABELS, LedgerKind
 from backend.vouchers.models import PayScan, Provider, Redemption, Voucher, VoucherBatch
 
 
@@ -49,7 +49,7 @@ def usable_problem(*, voucher: Voucher, provider: Provider, owns: bool, category
         return "voucher_not_yet_valid", "该券尚未生效"
     if voucher.balance <= 0:
         return "insufficient_balance", "该券余额不足"
-    if provider.status != ProviderStatus.approved or provider.listed_at is None or provider.listed_at > now:
+    if not provider.listed(now):
         return "provider_not_listed", "本机构不在创业券服务机构目录中，不能使用创业券"
     if owns:
         return "own_provider", "不能在本人或本企业开办的机构使用创业券"
@@ -72,7 +72,7 @@ def _raise(problem: tuple[str, str]) -> None:
 def scan(*, staff: User, code: str) -> dict:
     """The holder behind a pay code and what each of their vouchers can do here."""
     provider = providers.provider_of(staff)
-    if provider.status != ProviderStatus.approved or provider.listed_at is None or provider.listed_at > utcnow():
+    if not provider.listed(utcnow()):
         _raise(("provider_not_listed", "本机构尚未入库（审核或公示中、已暂停），暂不能核销创业券"))
     verified = devices.verify_code(text=code, expect="personal")
     if verified["purpose"] != "pay":

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import send_file
+from flask import g, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, login_required, roles_required, viewer_optional
-from backend.core.pagination import SelectPage
+from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
 
 centre_blp = blueprint("voucher_centre", __name__, "/api/voucher-batches", "创业券：券中心、领取、申请")
@@ -35,7 +35,8 @@ class Centre(MethodView):
     @centre_blp.paginate(SelectPage)
     def get(self, args):
         """Batches in the voucher centre, live first; signed in, each says whether I can claim and why not."""
-        return batches.public_query(**args)
+        return AnnotatedSelect(batches.public_query(**args),
+                               lambda page: claims.with_standing(viewer=g.viewer, page=page))
 
 
 @centre_blp.route("/<int(max=2147483647):batch_id>")
@@ -44,7 +45,7 @@ class CentreBatch(MethodView):
     @centre_blp.response(200, schemas.BatchForMeOut)
     def get(self, batch_id):
         """One batch, with my standing."""
-        return batches.get_public(id=batch_id)
+        return claims.with_standing(viewer=g.viewer, page=[batches.get_public(id=batch_id)])[0]
 
 
 @centre_blp.route("/<int(max=2147483647):batch_id>/claim")

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from flask import g
 from marshmallow import ValidationError, validate, validates_schema
 
 from backend.accounts.enums import SubjectType
 from backend.core import fields
 from backend.core.db import utcnow
-from backend.core.api import request_cache
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import is_credit_code, is_phone, mask_name, mask_phone
@@ -99,8 +97,7 @@ class BatchOut(Schema):
     budget = fields.Integer(allow_none=True)
     cap_count = fields.Integer(allow_none=True)
     issued_count = fields.Integer(required=True)
-    remaining = fields.Function(lambda b: None if b.cap_count is None else max(0, b.cap_count - b.issued_count),
-                                allow_none=True)
+    remaining = fields.Integer(allow_none=True)
     per_person_limit = fields.Integer(required=True)
     daily_cap = fields.Integer(allow_none=True)
     claim_starts_at = fields.DateTime(required=True)
@@ -118,34 +115,14 @@ class BatchOut(Schema):
 
 
 class BatchForMeOut(BatchOut):
-    """A batch as the voucher centre shows it to the signed-in person: can I, and if not, why."""
+    """A batch as the voucher centre shows it to the signed-in person: can I, and if not, why
+    (``batch.standing``, set by claims.with_standing)."""
 
-    can_claim = fields.Function(lambda b: _mine(b)[0] is None, required=True)
-    reason_code = fields.Function(lambda b: _mine(b)[0], allow_none=True)
-    reason = fields.Function(lambda b: _mine(b)[1], allow_none=True)
-    held = fields.Function(lambda b: _mine(b)[2], required=True)
-    application_state = fields.Function(lambda b: _mine(b)[3], allow_none=True)
-
-
-def _mine(batch) -> tuple:
-    """(reason code, reason, held, pending application state) for g.viewer; memoised per request."""
-    cache = request_cache("batch_for_me")
-    if batch.id in cache:
-        return cache[batch.id]
-    from backend.vouchers import batches, claims
-
-    viewer = getattr(g, "viewer", None)
-    if viewer is None:
-        problem = batches.window_problem(batch=batch) or ("login_required", "登录后领取")
-        cache[batch.id] = (problem[0], problem[1], 0, None)
-        return cache[batch.id]
-    problem = claims.claim_problem(user=viewer, batch=batch)
-    state = claims.latest_application_state(user=viewer, batch=batch)
-    if problem is None and state == "pending":
-        problem = ("already_applied", "已提交申请，等待审核")
-    cache[batch.id] = (problem[0] if problem else None, problem[1] if problem else None,
-                       claims.held(user=viewer, batch=batch), state)
-    return cache[batch.id]
+    can_claim = fields.Function(lambda b: b.standing.reason_code is None, required=True)
+    reason_code = fields.Function(lambda b: b.standing.reason_code, allow_none=True)
+    reason = fields.Function(lambda b: b.standing.reason, allow_none=True)
+    held = fields.Function(lambda b: b.standing.held, required=True)
+    application_state = fields.Function(lambda b: b.standing.application_state, allow_none=True)
 
 
 class ClaimIn(Schema):
@@ -225,11 +202,9 @@ class AdminApplicationOut(ApplicationOut):
 
 def _applicant(application) -> dict:
     from backend.accounts.enums import SUBJECT_LABELS
-    from backend.accounts.models import User
     from backend.core.validators import mask_id_number
-    from backend.extensions import db
 
-    user = db.session.get(User, application.applicant_id)
+    user = application.applicant
     profile = user.profile
     return {"id": user.id, "name": user.name, "phone_masked": mask_phone(user.phone),
             "subject_type_label": SUBJECT_LABELS.get(profile.subject_type) if profile else None,
@@ -406,7 +381,7 @@ class RedemptionOut(Schema):
     batch_name = fields.Function(lambda r: r.voucher.batch.name, required=True)
     provider_id = fields.Integer(required=True)
     provider_name = fields.Function(lambda r: r.provider_name if hasattr(r, "provider_name")
-                                    else _provider_name(r.provider_id), required=True)
+                                    else r.provider.name, required=True)
     holder_name_masked = fields.Function(lambda r: mask_name(r.holder_name if hasattr(r, "holder_name")
                                                              else r.holder.name), allow_none=True)
     category = fields.String(required=True)
@@ -426,16 +401,6 @@ def _reversible(redemption) -> bool:
     from backend.vouchers.redemption import reversible
 
     return reversible(redemption)
-
-
-def _provider_name(provider_id: int) -> str:
-    from backend.extensions import db
-    from backend.vouchers.models import Provider
-
-    cache = request_cache("provider_names")
-    if provider_id not in cache:
-        cache[provider_id] = db.session.get(Provider, provider_id).name
-    return cache[provider_id]
 
 
 class ReverseIn(Schema):

@@ -1,6 +1,6 @@
 // This phone's device key, which signs the personal code (个人码) offline, and the server-signed
 // credential that vouches for it. One record per user id in IndexedDB:
-//   {user_id, key_pair, public_key, device_id, credential, expires_at, updated_at}
+//   {user_id, key_pair, public_key, device_id, credential, expires_at, code_window, refresh_seconds, updated_at}
 //
 // Why ECDSA P-256 and not Ed25519 for the device key: the key is made and used through WebCrypto
 // (the private key is generated non-extractable: no script, not even ours, can read it out, and it
@@ -80,9 +80,10 @@ async function newKey(userId) {
   })
 }
 
-function withCredential(record, { device, credential }) {
+function withCredential(record, { device, credential, code_window, refresh_seconds }) {
   const parsed = parseSigned(fromText(credential))
-  return { ...record, device_id: device.id, credential, expires_at: parsed.notAfter }
+  // the code timing comes with the credential, so it is there offline too (the personal-code page)
+  return { ...record, device_id: device.id, credential, expires_at: parsed.notAfter, code_window, refresh_seconds }
 }
 
 /** Save what the server said — unless someone else has signed in on this phone meanwhile. */
@@ -127,7 +128,8 @@ async function ensure(userId, { now, online, check }) {
   try {
     try {
       if (!record.device_id || !record.credential) return await register(record)
-      if (record.expires_at - now < RENEW_BEFORE) return await renew(record)
+      // a record stored before the server sent the code timing renews once to learn it
+      if (record.expires_at - now < RENEW_BEFORE || !record.refresh_seconds) return await renew(record)
       return check ? await stillListed(record) : record
     } catch (error) {
       if (!(error instanceof DeviceGone)) throw error

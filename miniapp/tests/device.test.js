@@ -19,12 +19,14 @@ const ALICE = { id: 501, name: '张创业', roles: ['entrepreneur'] }
 
 /** A pretend /api/me/devices: issues credentials, can revoke, can be offline. */
 function fakeServer() {
-  const server = { devices: new Map(), nextId: 11, offline: false, calls: [] }
+  const server = { devices: new Map(), nextId: 11, offline: false, calls: [], timing: true }
   const issue = (device) => ({
     device: { id: device.id, name: device.name },
     credential: toText(encodeSigned('credential', { user_id: ALICE.id, device_id: device.id, device_key: device.key }, {
       kid: 4, privateKey: SEED, notBefore: NOW - 300, notAfter: NOW + 7 * 86400,
     })),
+    // as the server sends them with every credential (timing false: as an older server did)
+    ...(server.timing ? { code_window: 30, refresh_seconds: 20 } : {}),
   })
   const json = (body, status = 200) => new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
   vi.stubGlobal('fetch', vi.fn(async (url, init = {}) => {
@@ -81,7 +83,8 @@ describe('ensureDevice', () => {
     const sent = JSON.parse(fetch.mock.calls[0][1].body)
     expect(b64urlDecode(sent.public_key)).toHaveLength(33)
     expect(sent.name).toMatch(/ · /)
-    expect(record).toMatchObject({ user_id: 501, device_id: 11, expires_at: NOW + 7 * 86400 })
+    expect(record).toMatchObject({ user_id: 501, device_id: 11, expires_at: NOW + 7 * 86400, code_window: 30,
+      refresh_seconds: 20 })
     expect(record.key_pair.privateKey.extractable).toBe(false)
     expect(usableCredential(record, NOW)).toBe(true)
 
@@ -99,6 +102,20 @@ describe('ensureDevice', () => {
     expect(server.calls).toHaveLength(1)
     // the network is said to be there but does not answer: the good credential is still used
     expect((await ensureDevice({ now: NOW + 5 * 86400, online: true })).credential).toBe(first.credential)
+  })
+
+  it('a record kept from before the server sent the code timing renews once to learn it', async () => {
+    const server = fakeServer()
+    server.timing = false
+    const old = await ensureDevice({ now: NOW, online: true })
+    expect(old.refresh_seconds).toBeUndefined()
+    server.timing = true
+    const renewed = await ensureDevice({ now: NOW + 60, online: true })
+    expect(server.calls.at(-1)).toBe('POST /api/me/devices/11/credential')
+    expect([renewed.code_window, renewed.refresh_seconds]).toEqual([30, 20])
+    expect((await loadDevice()).refresh_seconds).toBe(20)
+    await ensureDevice({ now: NOW + 120, online: true })
+    expect(server.calls).toHaveLength(2)
   })
 
   it('renews when fewer than three days are left', async () => {

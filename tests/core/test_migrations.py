@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+import flask_migrate
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -115,3 +116,52 @@ def test_amounts_become_bigint_keeping_rows_constraints_and_foreign_keys(app, sc
         flask_migrate.downgrade(revision=BEFORE_BIGINT)
         with scratch_engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM voucher_ledger")).scalar() == 1
+
+
+LEDGER_GUARDED = "d4e1c0de0003"
+
+
+def _migrate_with_rows(app, scratch_engine, monkeypatch, extra=()):
+    from backend.core.db import UTCDateTime
+
+    monkeypatch.setattr(app.extensions["migrate"], "db", SimpleNamespace(engine=scratch_engine, metadata=db.metadata))
+    params = {"name": "迁移测试", "yes": True, "now": datetime.now(timezone.utc)}
+    typed = [sa.bindparam("now", type_=UTCDateTime)]
+    flask_migrate.upgrade(revision=BIGINT)
+    with scratch_engine.begin() as conn:
+        for sql, _ in [*ROWS, *extra]:
+            statement = sa.text(sql)
+            conn.execute(statement.bindparams(*[p for p in typed if f":{p.key}" in sql]),
+                         {k: v for k, v in params.items() if f":{k}" in sql})
+
+
+def test_ledger_becomes_append_only_keeping_rows(app, scratch_engine, monkeypatch):
+    with app.app_context():
+        _migrate_with_rows(app, scratch_engine, monkeypatch)
+        flask_migrate.upgrade(revision=LEDGER_GUARDED)
+        for statement in ("UPDATE voucher_ledger SET amount = 1", "DELETE FROM voucher_ledger"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                with scratch_engine.begin() as conn:
+                    conn.execute(sa.text(statement))
+        with pytest.raises(sa.exc.IntegrityError):
+            with scratch_engine.begin() as conn:
+                conn.execute(sa.text("UPDATE voucher_batch SET returned_amount = -1"))
+        with scratch_engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT amount, balance_after FROM voucher_ledger")).one() == (50000, 50000)
+        flask_migrate.downgrade(revision=BIGINT)
+        with scratch_engine.begin() as conn:  # the guard goes with the migration, the rows stay
+            conn.execute(sa.text("UPDATE voucher_batch SET returned_amount = 0"))
+            assert conn.execute(sa.text("SELECT count(*) FROM voucher_ledger")).scalar() == 1
+
+
+def test_rows_that_break_a_new_constraint_stop_the_migration_with_the_reason(app, scratch_engine, monkeypatch,
+                                                                             capfd):
+    with app.app_context():
+        _migrate_with_rows(app, scratch_engine, monkeypatch, extra=[
+            ("INSERT INTO voucher_ledger (id, voucher_id, kind, amount, balance_after, created_at) "
+             "VALUES (2, 1, 'redeem', 100, 50000, :now)", {})])
+        with pytest.raises(SystemExit):  # flask_migrate logs the error and exits
+            flask_migrate.upgrade(revision=LEDGER_GUARDED)
+        assert "voucher_ledger: 1 row(s) break ck_voucher_ledger_amount_sign" in capfd.readouterr().err
+        with scratch_engine.begin() as conn:  # nothing half-done: still at the revision before
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == BIGINT

@@ -8,6 +8,7 @@ from backend.events import registrations
 from backend.events.models import Registration
 from backend.extensions import db
 from backend.notifications.models import Notification
+from tests.core.queries import get_counting
 from tests.factories import complete_profile, make_entrepreneur, make_event
 
 
@@ -199,3 +200,42 @@ def test_cancelling_a_seat_of_a_cancelled_event_promotes_nobody(client, auth):
     assert client.post(f"/api/me/registrations/{seat['id']}/cancel", headers=auth(holder)).status_code == 200
     assert states(event) == ["cancelled", "waitlisted"]
     assert db.session.query(Notification).filter_by(user_id=waiting.id, kind="event_promoted").count() == 0
+
+
+def test_the_list_says_full_by_the_same_rule_as_signing_up(client, auth):
+    """'Full' is one rule (Event.full): the list says so exactly when signing up would be refused."""
+    full = make_event(capacity=1, waitlist=False)
+    queue = make_event(capacity=1, waitlist=True)
+    approval = make_event(capacity=1, waitlist=False, approval_required=True)
+    for event in (full, queue):
+        assert sign_up(client, auth, make_entrepreneur(), event).status_code == 201
+    person = make_entrepreneur()
+    listed = {e["id"]: (e["can_sign_up"], e["reason_code"], e["reason"]) for e in
+              client.get("/api/events", headers=auth(person)).get_json()}
+    assert listed[full.id] == (False, "event_full", "名额已满")
+    assert listed[queue.id] == (True, None, None) and listed[approval.id] == (True, None, None)
+    assert sign_up(client, auth, person, full).get_json()["code"] == "event_full"
+    assert sign_up(client, auth, person, queue).get_json()["state"] == "waitlisted"
+    mine = client.get(f"/api/events/{queue.id}", headers=auth(person)).get_json()
+    assert mine["reason_code"] == "already_registered" and mine["my_registration"]["state"] == "waitlisted"
+
+
+def test_a_page_of_events_and_of_my_waitlist_places_costs_the_same_few_queries(client, auth):
+    person = make_entrepreneur()
+
+    def add(n):
+        for _ in range(n):
+            event = make_event(capacity=1)
+            sign_up(client, auth, make_entrepreneur(), event)
+            sign_up(client, auth, make_entrepreneur(), event)
+            assert sign_up(client, auth, person, event).get_json()["waitlist_position"] == 2
+
+    add(1)
+    few_events, _ = get_counting(client, "/api/events", auth(person))
+    few_mine, _ = get_counting(client, "/api/me/registrations", auth(person))
+    add(5)
+    many_events, events = get_counting(client, "/api/events", auth(person))
+    many_mine, mine = get_counting(client, "/api/me/registrations", auth(person))
+    assert (many_events, many_mine) == (few_events, few_mine)
+    assert len(mine) == 6 and {r["waitlist_position"] for r in mine} == {2}
+    assert sum(e["reason_code"] == "already_registered" for e in events) == 6

@@ -11,6 +11,7 @@ from backend.notifications.models import Notification
 from backend.vouchers import batches, claims, ledger
 from backend.vouchers.enums import ApplicationState, BatchMode, BatchState, LedgerKind
 from backend.vouchers.models import BatchHolding, LedgerEntry, Voucher
+from tests.core.queries import get_counting
 from tests.factories import make_batch, make_entrepreneur, make_user
 
 
@@ -252,3 +253,78 @@ def test_a_provider_registration_grants_no_role_until_approved(client, auth, ses
                                                        AuditLog.target_id == str(person.id))).all()
     assert [(g.actor_id, g.after["role"]) for g in grants if g.after["role"] == "provider_staff"] == \
         [(admin.id, "provider_staff")]
+
+
+def test_the_centre_tells_my_standing_on_a_page_of_batches_in_the_same_few_queries(client, auth, session):
+    """What I hold and my latest application come in one query each for the page, not ~4 per batch."""
+    person = make_entrepreneur()
+    held = make_batch(per_person_limit=1)
+    claims.claim(user=person, batch_id=held.id)
+    applied = make_batch(mode=BatchMode.apply)
+    claims.apply(user=person, batch_id=applied.id, statement="申请材料齐全", upload_ids=[])
+    few, page = get_counting(client, "/api/voucher-batches", auth(person))
+    standing = {b["id"]: (b["can_claim"], b["reason_code"], b["reason"], b["held"], b["application_state"])
+                for b in page}
+    assert standing[held.id] == (False, "claim_limit_reached", claims.limit_message(1), 1, None)
+    assert standing[applied.id] == (False, "already_applied", "已提交申请，等待审核", 0, "pending")
+    for _ in range(6):
+        claims.claim(user=person, batch_id=make_batch(per_person_limit=2).id)
+    many, page = get_counting(client, "/api/voucher-batches", auth(person))
+    assert len(page) == 8 and many == few
+    assert [b["held"] for b in page[:6]] == [1] * 6 and all(b["can_claim"] for b in page[:6])
+
+
+def test_a_signed_out_visitor_sees_the_batch_window_or_a_login_prompt(client, session):
+    open_batch, paused = make_batch(), make_batch(state=BatchState.paused)
+    listing = {b["id"]: (b["can_claim"], b["reason_code"], b["held"])
+               for b in client.get("/api/voucher-batches").get_json()}
+    assert listing[open_batch.id] == (False, "login_required", 0)
+    assert listing[paused.id] == (False, "batch_paused", 0)
+    one = client.get(f"/api/voucher-batches/{paused.id}").get_json()
+    assert (one["reason_code"], one["reason"]) == ("batch_paused", "本批次暂停发放，请稍后再来")
+
+
+def test_the_limit_refusal_and_the_centre_say_the_same_words(session):
+    person = make_entrepreneur()
+    batch = make_batch(per_person_limit=2)
+    claims.claim(user=person, batch_id=batch.id)
+    claims.claim(user=person, batch_id=batch.id)
+    with pytest.raises(DomainError) as caught:
+        claims.claim(user=person, batch_id=batch.id)
+    assert caught.value.message == claims.limit_message(2) == "每人（同一主体）限领 2 张，已达上限"
+    assert claims.claim_problem(user=person, batch=batch) == ("claim_limit_reached", claims.limit_message(2))
+
+
+def test_listed_is_one_rule_in_python_and_in_sql(session):
+    """The catalogue, the admin filter, scanning and paying all ask Provider.listed / on_notice."""
+    from datetime import timedelta
+
+    from backend.vouchers.enums import ProviderStatus
+    from backend.vouchers.models import Provider
+    from tests.factories import make_provider
+
+    now = utcnow()
+    cases = {
+        "listed": make_provider(listed=True),
+        "notice": make_provider(listed=False),
+        "no_date": make_provider(listed=True, listed_at=None),
+        "suspended": make_provider(listed=True, status=ProviderStatus.suspended),
+    }
+    cases["just_listed"] = make_provider(listed=True, listed_at=now - timedelta(seconds=1))
+    db.session.flush()
+    ids = [p.id for p in cases.values()]
+    in_sql = set(db.session.scalars(sa.select(Provider.id).where(Provider.id.in_(ids), Provider.listed(now))))
+    on_notice_sql = set(db.session.scalars(sa.select(Provider.id).where(Provider.id.in_(ids), Provider.on_notice(now))))
+    assert in_sql == {p.id for p in cases.values() if p.listed(now)} == {cases["listed"].id, cases["just_listed"].id}
+    assert on_notice_sql == {p.id for p in cases.values() if p.on_notice(now)} == {cases["notice"].id,
+                                                                                  cases["no_date"].id}
+    assert [p.public_status(now) for p in cases.values()] == ["listed", "notice", "notice", "suspended", "listed"]
+
+
+def test_the_centre_says_how_many_are_left_by_the_tighter_cap(client, session):
+    by_count = make_batch(total_count=3, budget=None, face_value=100_000)
+    by_budget = make_batch(total_count=10, budget=250_000, face_value=100_000)  # two fit the budget
+    claims.claim(user=make_entrepreneur(), batch_id=by_count.id)
+    claims.claim(user=make_entrepreneur(), batch_id=by_budget.id)
+    listing = {b["id"]: (b["cap_count"], b["remaining"]) for b in client.get("/api/voucher-batches").get_json()}
+    assert listing[by_count.id] == (3, 2) and listing[by_budget.id] == (2, 1)

@@ -1,0 +1,49 @@
+"""/api/meta is assembled from what each domain registers; core imports no domain's labels."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS
+from backend.checkins.enums import PURPOSE_LABELS
+from backend.core import meta
+from backend.core.regions import DISTRICTS
+from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
+from backend.places.enums import KIND_LABELS, SERVICES
+
+
+def options(labels):
+    return [{"value": str(value), "label": label} for value, label in labels.items()]
+
+
+def test_meta_answers_what_it_answered_before_the_registry(client, app):
+    """The same names and values as when core/routes.py imported every domain's enums."""
+    assert client.get("/api/meta").get_json() == {
+        "place_kinds": options(KIND_LABELS),
+        "subject_types": options(SUBJECT_LABELS),
+        "districts": options(DISTRICTS),
+        "roles": options(ROLE_LABELS),
+        "place_services": list(SERVICES),
+        "event_kinds": options(EVENT_KIND_LABELS),
+        "visit_purposes": options(PURPOSE_LABELS),
+        "demo": app.config["DEMO_LOGIN"],
+    }
+    assert [o["label"] for o in client.get("/api/meta").get_json()["place_kinds"]][0] == "喵小创空间"
+
+
+def test_the_openapi_document_lists_every_registered_name(client):
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["MetaOut"]
+    assert set(schema["properties"]) == {"place_kinds", "subject_types", "districts", "roles", "place_services",
+                                         "event_kinds", "visit_purposes", "demo"}
+
+
+def test_a_name_cannot_be_registered_twice_with_other_labels():
+    meta.register_labels("roles", ROLE_LABELS)  # the same again: nothing changes
+    with pytest.raises(ValueError, match="roles"):
+        meta.register_labels("roles", {"admin": "另一个名字"})
+
+
+def test_core_routes_import_no_domain():
+    tree = ast.parse(Path(meta.__file__).with_name("routes.py").read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert {m for m in imported if m.startswith("backend.") and not m.startswith("backend.core")} == set()
