@@ -7,12 +7,6 @@ import { describe, expect, it } from 'vitest'
 const ROOT = join(import.meta.dirname, '..')
 const PAGES = join(ROOT, 'pages')
 
-// Being moved in the same change (issue 12) by the scan-pages, check-in engine and rules helpers;
-// the lead empties this list when merging their branches.
-const BEING_MOVED = new Set([
-  'personal-code',
-])
-
 function filesUnder(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
@@ -49,11 +43,9 @@ describe('house rules for pages', () => {
 
   const folders = readdirSync(PAGES).filter((name) => statSync(join(PAGES, name)).isDirectory())
 
-  it('every allow-listed folder still exists (drop it from the list when it goes)', () => {
-    for (const folder of BEING_MOVED) expect(folders, folder).toContain(folder)
-  })
+  it('finds the pages', () => expect(folders.length).toBeGreaterThan(40))
 
-  for (const folder of folders.filter((f) => !BEING_MOVED.has(f))) {
+  for (const folder of folders) {
     it(`pages/${folder} names no /api/ URL and imports no other page`, () => {
       const found = filesUnder(join(PAGES, folder)).flatMap((path) =>
         breaches(readFileSync(path, 'utf8')).map((b) => `${relative(ROOT, path)}:${b.line} ${b.rule}: ${b.text}`),
