@@ -52,6 +52,10 @@ def seed() -> None:
 
     events_demo.seed()
 
+    from backend.checkins import demo as checkins_demo
+
+    checkins_demo.seed()
+
 
 def logins() -> list[tuple[str, str, str]]:
     return [(f"{role.value} {ROLE_LABELS[role]}", phone, name) for role, (phone, name) in accounts.DEMO_PHONES.items()]
