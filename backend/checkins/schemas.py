@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validate, validates_schema
 
-from backend.checkins.enums import CHANNEL_LABELS, PURPOSE_LABELS, REASON_LABELS, Channel, VisitPurpose, VisitSource
-from backend.checkins.service import note_text, result_label
+from backend.checkins.enums import CHANNEL_LABELS, PURPOSE_LABELS, REASON_LABELS, Channel, VisitPurpose, VisitSource, \
+    result_label
 from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
@@ -184,7 +184,7 @@ class CheckinScanOut(Schema):
     id = fields.Integer(required=True)
     nonce = fields.String(required=True)
     result = fields.Function(lambda s: s.result.value, required=True)
-    result_label = fields.Function(result_label, required=True)
+    result_label = fields.Function(lambda s: result_label(s.channel, s.result, s.conflict), required=True)
     reason = fields.String(allow_none=True)
     reason_label = fields.Function(lambda s: REASON_LABELS.get(s.reason, s.reason) if s.reason else None,
                                    allow_none=True)
@@ -217,5 +217,5 @@ class CheckinScanOut(Schema):
 class VisitNoteOut(Schema):
     id = fields.Integer(required=True)
     visit_id = fields.Integer(required=True)
-    summary = fields.Function(note_text, required=True)
+    summary = fields.Function(lambda n: n.summary, required=True)
     created_at = fields.DateTime(required=True)

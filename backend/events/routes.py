@@ -50,6 +50,11 @@ def door_staff(fn):
     return wrapper
 
 
+def _detail(registration):
+    """A registration as its holder sees it: the place in the waitlist and, holding a seat, the ticket."""
+    return door.with_tickets(page=registrations.with_positions(page=[registration]))[0]
+
+
 # --- public -------------------------------------------------------------------------------------
 
 @events_blp.route("")
@@ -91,7 +96,7 @@ class SignUp(MethodView):
     def post(self, event_id):
         """Sign up: a seat while there are seats, else the waitlist; approval events wait for the organiser."""
         registration, created = registrations.sign_up(user=current_user, event_id=event_id)
-        return registrations.with_positions(page=[registration])[0], 201 if created else 200
+        return _detail(registration), 201 if created else 200
 
 
 @events_blp.route("/checkins")
@@ -133,7 +138,7 @@ class MyRegistration(MethodView):
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def get(self, registration_id):
         """One registration with its signed ticket while it holds a seat (keep it: it shows offline)."""
-        return registrations.with_positions(page=[registrations.mine(user=current_user, id=registration_id)])[0]
+        return _detail(registrations.mine(user=current_user, id=registration_id))
 
 
 @mine_blp.route("/<int(max=2147483647):registration_id>/cancel")
@@ -143,8 +148,7 @@ class CancelMine(MethodView):
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def post(self, registration_id):
         """Cancel my registration; a freed seat goes to the first on the waitlist."""
-        registration = registrations.cancel_mine(user=current_user, id=registration_id)
-        return registrations.with_positions(page=[registration])[0]
+        return _detail(registrations.cancel_mine(user=current_user, id=registration_id))
 
 
 # --- organiser ----------------------------------------------------------------------------------

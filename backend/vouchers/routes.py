@@ -58,7 +58,7 @@ class Claim(MethodView):
     def post(self, data, batch_id):
         """Claim a voucher (first come, first served). Send an idempotency key so a retry acts once."""
         voucher, created = claims.claim(user=current_user, batch_id=batch_id, key=data.get("idempotency_key"))
-        return voucher, 201 if created else 200
+        return claims.with_state(page=[voucher])[0], 201 if created else 200
 
 
 @centre_blp.route("/<int(max=2147483647):batch_id>/applications")
@@ -83,7 +83,8 @@ class Wallet(MethodView):
     @wallet_blp.paginate(SelectPage)
     def get(self, args):
         """My vouchers: usable first, soonest to expire first."""
-        return claims.wallet_query(user=current_user, usable_only=args["usable"])
+        return AnnotatedSelect(claims.wallet_query(user=current_user, usable_only=args["usable"]),
+                               lambda page: claims.with_state(page=page))
 
 
 @wallet_blp.route("/vouchers/<int(max=2147483647):voucher_id>")
@@ -97,7 +98,7 @@ class WalletVoucher(MethodView):
 
         voucher = claims.my_voucher(user=current_user, id=voucher_id)
         voucher.history = ledger.history(voucher=voucher)
-        return voucher
+        return claims.with_state(page=[voucher])[0]
 
 
 @wallet_blp.route("/receipts")
@@ -109,7 +110,8 @@ class Receipts(MethodView):
     @wallet_blp.paginate(SelectPage)
     def get(self, args):
         """My payment receipts (核销凭证), newest first; ?since= for the ones after a moment."""
-        return redemption.receipts_query(user=current_user, since=args.get("since"))
+        return AnnotatedSelect(redemption.receipts_query(user=current_user, since=args.get("since")),
+                               lambda page: redemption.with_reversible(page=page))
 
 
 @wallet_blp.route("/pay-code")
@@ -160,7 +162,7 @@ class Catalogue(MethodView):
     @catalogue_blp.response(201, schemas.ProviderPrivateOut)
     def post(self, data):
         """Register my organisation as a provider; an administrator reviews it."""
-        return providers.register(user=current_user, data=data)
+        return providers.with_objections(page=[providers.register(user=current_user, data=data)])[0]
 
 
 @catalogue_blp.route("/<int(max=2147483647):provider_id>")
@@ -191,7 +193,7 @@ class MyProvider(MethodView):
     @desk_blp.response(200, schemas.ProviderPrivateOut)
     def get(self):
         """My organisation and its review status (409 no_provider before I register one)."""
-        return providers.provider_of(current_user)
+        return providers.with_objections(page=[providers.provider_of(current_user)])[0]
 
 
 @desk_blp.route("/scan")
@@ -225,7 +227,8 @@ class Redemptions(MethodView):
     @desk_blp.paginate(SelectPage)
     def get(self, args):
         """My organisation's redemptions (filter by day or month), newest first."""
-        return redemption.provider_query(provider=providers.provider_of(current_user), **args)
+        return AnnotatedSelect(redemption.provider_query(provider=providers.provider_of(current_user), **args),
+                               lambda page: redemption.with_reversible(page=page))
 
     @roles_required(STAFF)
     @desk_blp.doc(security=BEARER)
@@ -236,7 +239,7 @@ class Redemptions(MethodView):
         """Confirm a redemption. The idempotency key makes a retry return the same receipt, never charge twice."""
         result, created = redemption.redeem(staff=current_user, **data)
         result.replayed = not created
-        return result, 201 if created else 200
+        return redemption.with_reversible(page=[result])[0], 201 if created else 200
 
 
 @desk_blp.route("/redemptions/totals")
@@ -258,7 +261,8 @@ class Reverse(MethodView):
     @desk_blp.response(200, schemas.RedemptionOut)
     def post(self, data, redemption_id):
         """Reverse a redemption within the window; the amount returns to the voucher. Twice acts once."""
-        return redemption.reverse(staff=current_user, redemption_id=redemption_id, reason=data["reason"])
+        reversed_ = redemption.reverse(staff=current_user, redemption_id=redemption_id, reason=data["reason"])
+        return redemption.with_reversible(page=[reversed_])[0]
 
 
 @desk_blp.route("/statements")
@@ -381,7 +385,7 @@ class AdminProviders(MethodView):
     @admin_blp.paginate(SelectPage)
     def get(self, args):
         """Providers by status (pending, notice, listed, rejected, suspended, blacklisted)."""
-        return providers.admin_query(**args)
+        return AnnotatedSelect(providers.admin_query(**args), lambda page: providers.with_objections(page=page))
 
 
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/decision")
@@ -392,7 +396,8 @@ class AdminProviderDecision(MethodView):
     @admin_blp.response(200, schemas.ProviderPrivateOut)
     def post(self, data, provider_id):
         """Approve (public notice, then listed), reject, suspend, blacklist or restore, with a reason."""
-        return providers.decide(actor=current_user, provider=providers.get_or_raise(id=provider_id), **data)
+        provider = providers.decide(actor=current_user, provider=providers.get_or_raise(id=provider_id), **data)
+        return providers.with_objections(page=[provider])[0]
 
 
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/objections")

@@ -148,7 +148,7 @@ class VoucherOut(Schema):
     batch_name = fields.Function(lambda v: v.batch.name, required=True)
     face_value = fields.Integer(required=True)
     balance = fields.Integer(required=True)
-    state = fields.Function(lambda v: _voucher_state(v), required=True)
+    state = fields.Function(lambda v: v.state, required=True)  # set by claims.with_state
     categories = fields.Function(lambda v: v.batch.categories, required=True)
     category_labels = fields.Function(lambda v: [CATEGORY_LABELS[Category(c)] for c in v.batch.categories],
                                       required=True)
@@ -157,12 +157,6 @@ class VoucherOut(Schema):
     claimed_at = fields.DateTime(required=True)
     valid_from = fields.DateTime(required=True)
     valid_until = fields.DateTime(required=True)
-
-
-def _voucher_state(voucher) -> str:
-    from backend.vouchers.claims import voucher_state
-
-    return voucher_state(voucher)
 
 
 class VoucherDetailOut(VoucherOut):
@@ -276,13 +270,7 @@ class ProviderPrivateOut(ProviderOut):
     status_reason = fields.String(required=True)
     approved_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime(required=True)
-    objection_count = fields.Function(lambda p: _objections(p), required=True)
-
-
-def _objections(provider) -> int:
-    from backend.vouchers.providers import objection_count
-
-    return objection_count(provider)
+    objection_count = fields.Function(lambda p: p.objection_count, required=True)  # set by providers.with_objections
 
 
 class ProviderQueryIn(Schema):
@@ -393,14 +381,9 @@ class RedemptionOut(Schema):
     reversed_at = fields.DateTime(allow_none=True)
     reverse_reason = fields.String(required=True)
     statement_id = fields.Integer(allow_none=True)
-    reversible = fields.Function(lambda r: _reversible(r), required=True)
+    reversible = fields.Function(lambda r: r.reversible, required=True)  # set by redemption.with_reversible
     replayed = fields.Function(lambda r: bool(getattr(r, "replayed", False)), required=True)
 
-
-def _reversible(redemption) -> bool:
-    from backend.vouchers.redemption import reversible
-
-    return reversible(redemption)
 
 
 class ReverseIn(Schema):
