@@ -110,7 +110,6 @@ class Refresh(MethodView):
 @auth_blp.route("/logout")
 class Logout(MethodView):
     @login_required
-    @auth_blp.doc(security=BEARER)
     @auth_blp.arguments(schemas.LogoutIn)
     @auth_blp.response(204)
     def post(self, data):
@@ -121,14 +120,12 @@ class Logout(MethodView):
 @me_blp.route("")
 class Me(MethodView):
     @login_required
-    @me_blp.doc(security=BEARER)
     @me_blp.response(200, schemas.MeOut)
     def get(self):
         """My account, roles and (masked) profile."""
         return current_user
 
     @login_required
-    @me_blp.doc(security=BEARER)
     @me_blp.arguments(schemas.MeIn)
     @me_blp.response(200, schemas.MeOut)
     def patch(self, data):
@@ -139,7 +136,6 @@ class Me(MethodView):
 @users_blp.route("")
 class Users(MethodView):
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.UserQueryIn, location="query")
     @users_blp.response(200, schemas.UserAdminOut(many=True))
     @users_blp.paginate(SelectPage)
@@ -156,7 +152,6 @@ class Users(MethodView):
 @users_blp.route("/<int(max=2147483647):user_id>/roles")
 class UserRoles(MethodView):
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.GrantIn)
     @users_blp.response(200, schemas.UserAdminOut)
     def post(self, data, user_id):
@@ -166,7 +161,6 @@ class UserRoles(MethodView):
         return user
 
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.GrantIn, location="query")
     @users_blp.response(200, schemas.UserAdminOut)
     def delete(self, data, user_id):
@@ -179,7 +173,6 @@ class UserRoles(MethodView):
 @users_blp.route("/<int(max=2147483647):user_id>")
 class UserAdmin(MethodView):
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.UserPatchIn)
     @users_blp.response(200, schemas.UserAdminOut)
     def patch(self, data, user_id):

@@ -13,7 +13,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 from backend.accounts.enums import Role
 from backend.checkins import schemas, service, station
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required
+from backend.core.auth import roles_required
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
 from backend.core.pagination import SelectPage
@@ -58,7 +58,6 @@ def _place_ids():
 @checkins_blp.route("/visits")
 class Visits(MethodView):
     @roles_required(Role.entrepreneur)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.SelfCheckInIn)
     @checkins_blp.response(201, schemas.SelfCheckInOut)
     @checkins_blp.alt_response(200, schema=schemas.SelfCheckInOut, description="already here today: that visit")
@@ -69,7 +68,6 @@ class Visits(MethodView):
         return {"visit": visit, "created": created, "message": message}, 201 if created else 200
 
     @roles_required(*STAFF)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.VisitQueryIn, location="query")
     @checkins_blp.response(200, schemas.VisitOut(many=True))
     @checkins_blp.paginate(SelectPage)
@@ -87,7 +85,6 @@ class Visits(MethodView):
 @my_visits_blp.route("")
 class MyVisits(MethodView):
     @roles_required(Role.entrepreneur)
-    @my_visits_blp.doc(security=BEARER)
     @my_visits_blp.response(200, schemas.VisitOut(many=True))
     @my_visits_blp.paginate(SelectPage)
     def get(self):
@@ -132,7 +129,6 @@ class Today(MethodView):
 @checkins_blp.route("/figures")
 class Figures(MethodView):
     @roles_required(*STAFF)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.VisitFiguresIn, location="query")
     @checkins_blp.response(200, schemas.VisitFiguresOut)
     def get(self, args):
@@ -143,7 +139,6 @@ class Figures(MethodView):
 @checkins_blp.route("/export")
 class Export(MethodView):
     @roles_required(*STAFF)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.VisitExportIn, location="query")
     @checkins_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
     def get(self, args):
@@ -158,7 +153,6 @@ class Export(MethodView):
 @review_blp.route("")
 class Review(MethodView):
     @roles_required(Role.admin)
-    @review_blp.doc(security=BEARER)
     @review_blp.arguments(schemas.ReviewQueryIn, location="query")
     @review_blp.response(200, schemas.CheckinScanOut(many=True))
     @review_blp.paginate(SelectPage)
@@ -171,7 +165,6 @@ class Review(MethodView):
 @review_blp.route("/<int(max=2147483647):scan_id>/review")
 class ReviewOne(MethodView):
     @roles_required(Role.admin)
-    @review_blp.doc(security=BEARER)
     @review_blp.arguments(schemas.ScanReviewIn)
     @review_blp.response(200, schemas.CheckinScanOut)
     def post(self, data, scan_id):

@@ -13,7 +13,7 @@ from marshmallow import validate
 from backend.core.api import Blueprint, blueprint
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
-from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.auth import login_required, roles_required
 from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
@@ -63,7 +63,6 @@ class AuditOut(Schema):
 @audit_blp.route("")
 class AuditLogList(MethodView):
     @roles_required("admin")
-    @audit_blp.doc(security=BEARER)
     @audit_blp.arguments(AuditQueryIn, location="query")
     @audit_blp.response(200, AuditOut(many=True))
     @audit_blp.paginate(SelectPage)
@@ -97,7 +96,6 @@ class UploadOut(Schema):
 @uploads_blp.route("")
 class Uploads(MethodView):
     @login_required
-    @uploads_blp.doc(security=BEARER)
     @uploads_blp.arguments(UploadIn, location="files")
     @uploads_blp.response(201, UploadOut)
     def post(self, files):
@@ -110,7 +108,6 @@ class Uploads(MethodView):
 @uploads_blp.route("/<int(max=2147483647):upload_id>")
 class UploadFile(MethodView):
     @login_required
-    @uploads_blp.doc(security=BEARER)
     @uploads_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
     def get(self, upload_id):
         """The stored file (its owner, or an administrator)."""

@@ -12,7 +12,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required, viewer_optional
+from backend.core.auth import roles_required, viewer_optional
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.meta import register_labels
@@ -90,7 +90,6 @@ class Cover(MethodView):
 @events_blp.route("/<int(max=2147483647):event_id>/registrations")
 class SignUp(MethodView):
     @roles_required(ENTREPRENEUR)
-    @events_blp.doc(security=BEARER)
     @events_blp.response(201, schemas.RegistrationDetailOut)
     @events_blp.alt_response(200, schema=schemas.RegistrationDetailOut, description="already signed up: the same registration")
     def post(self, event_id):
@@ -121,7 +120,6 @@ class Checkins(MethodView):
 @mine_blp.route("")
 class MyRegistrations(MethodView):
     @roles_required(ENTREPRENEUR)
-    @mine_blp.doc(security=BEARER)
     @mine_blp.arguments(schemas.MineQueryIn, location="query")
     @mine_blp.response(200, schemas.RegistrationOut(many=True))
     @mine_blp.paginate(SelectPage)
@@ -134,7 +132,6 @@ class MyRegistrations(MethodView):
 @mine_blp.route("/<int(max=2147483647):registration_id>")
 class MyRegistration(MethodView):
     @roles_required(ENTREPRENEUR)
-    @mine_blp.doc(security=BEARER)
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def get(self, registration_id):
         """One registration with its signed ticket while it holds a seat (keep it: it shows offline)."""
@@ -144,7 +141,6 @@ class MyRegistration(MethodView):
 @mine_blp.route("/<int(max=2147483647):registration_id>/cancel")
 class CancelMine(MethodView):
     @roles_required(ENTREPRENEUR)
-    @mine_blp.doc(security=BEARER)
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def post(self, registration_id):
         """Cancel my registration; a freed seat goes to the first on the waitlist."""
@@ -156,7 +152,6 @@ class CancelMine(MethodView):
 @organiser_blp.route("/places")
 class OrganiserPlaces(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.PlaceBriefOut(many=True))
     def get(self):
         """Places I may publish events at (spaces first)."""
@@ -166,7 +161,6 @@ class OrganiserPlaces(MethodView):
 @organiser_blp.route("/events")
 class OrganiserEvents(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.OrganiserQueryIn, location="query")
     @organiser_blp.response(200, schemas.OrganiserEventOut(many=True))
     @organiser_blp.paginate(SelectPage)
@@ -175,7 +169,6 @@ class OrganiserEvents(MethodView):
         return service.organiser_query(user=current_user, **args)
 
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.EventIn)
     @organiser_blp.response(201, schemas.EventOut)
     def post(self, data):
@@ -186,13 +179,11 @@ class OrganiserEvents(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>")
 class OrganiserEvent(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.EventOut)
     def get(self, event_id):
         return service.managed(user=current_user, id=event_id)
 
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.EventPatchIn(partial=True))
     @organiser_blp.response(200, schemas.EventOut)
     def patch(self, data, event_id):
@@ -203,7 +194,6 @@ class OrganiserEvent(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/publish")
 class Publish(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.EventOut)
     def post(self, event_id):
         return service.publish(actor=current_user, id=event_id)
@@ -212,7 +202,6 @@ class Publish(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/cancel")
 class CancelEvent(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.CancelIn)
     @organiser_blp.response(200, schemas.CancelOut)
     def post(self, data, event_id):
@@ -224,7 +213,6 @@ class CancelEvent(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/registrations")
 class Attendees(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.AttendeeQueryIn, location="query")
     @organiser_blp.response(200, schemas.AttendeeOut(many=True))
     @organiser_blp.paginate(SelectPage)
@@ -236,7 +224,6 @@ class Attendees(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/registrations/<int(max=2147483647):registration_id>/approve")
 class Approve(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.AttendeeOut)
     def post(self, event_id, registration_id):
         """Approve: a seat if one is free, else the waitlist."""
@@ -246,7 +233,6 @@ class Approve(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/registrations/<int(max=2147483647):registration_id>/reject")
 class Reject(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.RejectIn)
     @organiser_blp.response(200, schemas.AttendeeOut)
     def post(self, data, event_id, registration_id):
@@ -256,7 +242,6 @@ class Reject(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/counts")
 class Counts(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.CountsOut)
     def get(self, event_id):
         """Live numbers: checked in / registered, waitlist, pending."""
@@ -266,7 +251,6 @@ class Counts(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/scans")
 class Scans(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.DoorScanOut(many=True))
     @organiser_blp.paginate(SelectPage)
     def get(self, event_id):
@@ -277,7 +261,6 @@ class Scans(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/door-list")
 class DoorList(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.DoorListOut)
     def get(self, event_id):
         """Registrations holding a seat and who is already in: the door page keeps it to work offline."""
@@ -287,7 +270,6 @@ class DoorList(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/export")
 class Export(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.ExportIn, location="query")
     @organiser_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
     def get(self, args, event_id):
@@ -299,7 +281,6 @@ class Export(MethodView):
 @organiser_blp.route("/figures")
 class Figures(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.FiguresIn, location="query")
     @organiser_blp.response(200, schemas.FiguresOut)
     def get(self, args):

@@ -9,7 +9,7 @@ from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required
+from backend.core.auth import roles_required
 from backend.core.meta import register_labels, register_values
 from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.places import poster, schemas, service
@@ -30,7 +30,6 @@ class Places(MethodView):
                                lambda page: service.with_distances(page=page, lat=lat, lng=lng))
 
     @roles_required(Role.admin)
-    @blp.doc(security=BEARER)
     @blp.arguments(schemas.PlaceIn)
     @blp.response(201, schemas.PlaceDetailOut)
     def post(self, data):
@@ -46,7 +45,6 @@ class PlaceDetail(MethodView):
         return service.with_staff_count(service.get_or_raise(id=place_id))
 
     @roles_required(Role.admin)
-    @blp.doc(security=BEARER)
     @blp.arguments(schemas.PlacePatchIn(partial=True))
     @blp.response(200, schemas.PlaceDetailOut)
     def patch(self, data, place_id):

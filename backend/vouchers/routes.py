@@ -10,7 +10,7 @@ from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required, roles_required, viewer_optional
+from backend.core.auth import login_required, roles_required, viewer_optional
 from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
 
@@ -51,7 +51,6 @@ class CentreBatch(MethodView):
 @centre_blp.route("/<int(max=2147483647):batch_id>/claim")
 class Claim(MethodView):
     @roles_required(ENTREPRENEUR)
-    @centre_blp.doc(security=BEARER)
     @centre_blp.arguments(schemas.ClaimIn)
     @centre_blp.response(201, schemas.VoucherOut)
     @centre_blp.alt_response(200, schema=schemas.VoucherOut, description="the same idempotency key again")
@@ -64,7 +63,6 @@ class Claim(MethodView):
 @centre_blp.route("/<int(max=2147483647):batch_id>/applications")
 class Apply(MethodView):
     @roles_required(ENTREPRENEUR)
-    @centre_blp.doc(security=BEARER)
     @centre_blp.arguments(schemas.ApplicationIn)
     @centre_blp.response(201, schemas.ApplicationOut)
     def post(self, data, batch_id):
@@ -77,7 +75,6 @@ class Apply(MethodView):
 @wallet_blp.route("/vouchers")
 class Wallet(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.arguments(schemas.WalletQueryIn, location="query")
     @wallet_blp.response(200, schemas.VoucherOut(many=True))
     @wallet_blp.paginate(SelectPage)
@@ -90,7 +87,6 @@ class Wallet(MethodView):
 @wallet_blp.route("/vouchers/<int(max=2147483647):voucher_id>")
 class WalletVoucher(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.VoucherDetailOut)
     def get(self, voucher_id):
         """One of my vouchers with every ledger entry."""
@@ -104,7 +100,6 @@ class WalletVoucher(MethodView):
 @wallet_blp.route("/receipts")
 class Receipts(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.arguments(schemas.ReceiptQueryIn, location="query")
     @wallet_blp.response(200, schemas.RedemptionOut(many=True))
     @wallet_blp.paginate(SelectPage)
@@ -117,7 +112,6 @@ class Receipts(MethodView):
 @wallet_blp.route("/pay-code")
 class PayCodeStatus(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.PayCodeStatusOut)
     def get(self):
         """The latest scan of my 付款码: a pay code is single-use, so the phone shows a new one once scanned."""
@@ -127,7 +121,6 @@ class PayCodeStatus(MethodView):
 @wallet_blp.route("/voucher-applications")
 class MyApplications(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.ApplicationOut(many=True))
     @wallet_blp.paginate(SelectPage)
     def get(self):
@@ -138,7 +131,6 @@ class MyApplications(MethodView):
 @wallet_blp.route("/voucher-applications/<int(max=2147483647):application_id>/withdraw")
 class Withdraw(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.ApplicationOut)
     def post(self, application_id):
         """Withdraw a pending application."""
@@ -157,7 +149,6 @@ class Catalogue(MethodView):
         return providers.public_query(**args)
 
     @login_required
-    @catalogue_blp.doc(security=BEARER)
     @catalogue_blp.arguments(schemas.ProviderIn)
     @catalogue_blp.response(201, schemas.ProviderPrivateOut)
     def post(self, data):
@@ -176,7 +167,6 @@ class CatalogueEntry(MethodView):
 @catalogue_blp.route("/<int(max=2147483647):provider_id>/objections")
 class Objections(MethodView):
     @login_required
-    @catalogue_blp.doc(security=BEARER)
     @catalogue_blp.arguments(schemas.ObjectionIn)
     @catalogue_blp.response(201, schemas.ObjectionOut)
     def post(self, data, provider_id):
@@ -189,7 +179,6 @@ class Objections(MethodView):
 @desk_blp.route("")
 class MyProvider(MethodView):
     @login_required
-    @desk_blp.doc(security=BEARER)
     @desk_blp.response(200, schemas.ProviderPrivateOut)
     def get(self):
         """My organisation and its review status (409 no_provider before I register one)."""
@@ -199,7 +188,6 @@ class MyProvider(MethodView):
 @desk_blp.route("/scan")
 class Scan(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.ScanIn)
     @desk_blp.response(200, schemas.ScanOut)
     def post(self, data):
@@ -210,7 +198,6 @@ class Scan(MethodView):
 @desk_blp.route("/quote")
 class Quote(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.QuoteIn)
     @desk_blp.response(200, schemas.QuoteOut)
     def post(self, data):
@@ -221,7 +208,6 @@ class Quote(MethodView):
 @desk_blp.route("/redemptions")
 class Redemptions(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
     @desk_blp.response(200, schemas.RedemptionOut(many=True))
     @desk_blp.paginate(SelectPage)
@@ -231,7 +217,6 @@ class Redemptions(MethodView):
                                lambda page: redemption.with_reversible(page=page))
 
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.RedeemIn)
     @desk_blp.response(201, schemas.RedemptionOut)
     @desk_blp.alt_response(200, schema=schemas.RedemptionOut, description="the same idempotency key again: the first receipt")
@@ -245,7 +230,6 @@ class Redemptions(MethodView):
 @desk_blp.route("/redemptions/totals")
 class RedemptionTotals(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
     @desk_blp.response(200, schemas.RedemptionTotalsOut)
     def get(self, args):
@@ -256,7 +240,6 @@ class RedemptionTotals(MethodView):
 @desk_blp.route("/redemptions/<int(max=2147483647):redemption_id>/reverse")
 class Reverse(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.ReverseIn)
     @desk_blp.response(200, schemas.RedemptionOut)
     def post(self, data, redemption_id):
@@ -268,7 +251,6 @@ class Reverse(MethodView):
 @desk_blp.route("/statements")
 class Statements(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.response(200, schemas.StatementOut(many=True))
     @desk_blp.paginate(SelectPage)
     def get(self):
@@ -276,7 +258,6 @@ class Statements(MethodView):
         return settlement.provider_query(provider=providers.provider_of(current_user))
 
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.StatementIn)
     @desk_blp.response(201, schemas.StatementOut)
     def post(self, data):
@@ -292,7 +273,6 @@ def _export(statement, fmt):
 @desk_blp.route("/statements/<int(max=2147483647):statement_id>/export")
 class StatementExport(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.ExportQueryIn, location="query")
     @desk_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
     def get(self, args, statement_id):
@@ -307,7 +287,6 @@ class StatementExport(MethodView):
 @admin_blp.route("/voucher-batches")
 class AdminBatches(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchQueryIn, location="query")
     @admin_blp.response(200, schemas.BatchOut(many=True))
     @admin_blp.paginate(SelectPage)
@@ -316,7 +295,6 @@ class AdminBatches(MethodView):
         return batches.admin_query(**args)
 
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchIn)
     @admin_blp.response(201, schemas.BatchOut)
     def post(self, data):
@@ -327,14 +305,12 @@ class AdminBatches(MethodView):
 @admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>")
 class AdminBatch(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.response(200, schemas.BatchFiguresOut)
     def get(self, batch_id):
         """A batch with where its money is."""
         return batches.figures(batch=batches.get_or_raise(id=batch_id))
 
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchPatchIn(partial=True))
     @admin_blp.response(200, schemas.BatchOut)
     def patch(self, data, batch_id):
@@ -345,7 +321,6 @@ class AdminBatch(MethodView):
 @admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>/state")
 class AdminBatchState(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchStateIn)
     @admin_blp.response(200, schemas.BatchOut)
     def post(self, data, batch_id):
@@ -356,7 +331,6 @@ class AdminBatchState(MethodView):
 @admin_blp.route("/voucher-applications")
 class AdminApplications(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.ApplicationQueryIn, location="query")
     @admin_blp.response(200, schemas.AdminApplicationOut(many=True))
     @admin_blp.paginate(SelectPage)
@@ -368,7 +342,6 @@ class AdminApplications(MethodView):
 @admin_blp.route("/voucher-applications/<int(max=2147483647):application_id>/decision")
 class AdminApplicationDecision(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.DecisionIn)
     @admin_blp.response(200, schemas.AdminApplicationOut)
     def post(self, data, application_id):
@@ -379,7 +352,6 @@ class AdminApplicationDecision(MethodView):
 @admin_blp.route("/providers")
 class AdminProviders(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.AdminProviderQueryIn, location="query")
     @admin_blp.response(200, schemas.ProviderPrivateOut(many=True))
     @admin_blp.paginate(SelectPage)
@@ -391,7 +363,6 @@ class AdminProviders(MethodView):
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/decision")
 class AdminProviderDecision(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.ProviderDecisionIn)
     @admin_blp.response(200, schemas.ProviderPrivateOut)
     def post(self, data, provider_id):
@@ -403,7 +374,6 @@ class AdminProviderDecision(MethodView):
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/objections")
 class AdminObjections(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.response(200, schemas.ObjectionOut(many=True))
     def get(self, provider_id):
         """Objections raised during a provider's notice."""
@@ -413,7 +383,6 @@ class AdminObjections(MethodView):
 @admin_blp.route("/statements")
 class AdminStatements(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.StatementQueryIn, location="query")
     @admin_blp.response(200, schemas.StatementOut(many=True))
     @admin_blp.paginate(SelectPage)
@@ -425,7 +394,6 @@ class AdminStatements(MethodView):
 @admin_blp.route("/statements/<int(max=2147483647):statement_id>/decision")
 class AdminStatementDecision(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.StatementDecisionIn)
     @admin_blp.response(200, schemas.StatementOut)
     def post(self, data, statement_id):
@@ -436,7 +404,6 @@ class AdminStatementDecision(MethodView):
 @admin_blp.route("/statements/<int(max=2147483647):statement_id>/export")
 class AdminStatementExport(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.ExportQueryIn, location="query")
     @admin_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
     def get(self, args, statement_id):
