@@ -10,7 +10,7 @@ from backend.accounts import schemas, service
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
 from backend.accounts.models import RoleGrant, User
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.auth import BEARER, login_required, per_ip, roles_required
 from backend.core.meta import register_labels
 from backend.core.pii import blind_index
 from backend.extensions import db, limiter
@@ -29,7 +29,7 @@ def _phone_key() -> str:
 @auth_blp.route("/sms-code")
 class SmsCode(MethodView):
     decorators = [
-        limiter.limit("10/minute;60/hour", key_func=lambda: f"ip:{request.remote_addr}"),
+        per_ip("10/minute;60/hour"),
         limiter.limit("5/hour;10/day", key_func=_phone_key),
     ]
 
@@ -44,7 +44,7 @@ class SmsCode(MethodView):
 
 @auth_blp.route("/login/phone")
 class PhoneLogin(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("30/minute")]
 
     @auth_blp.arguments(schemas.PhoneLoginIn)
     @auth_blp.response(200, schemas.TokensOut)
@@ -56,7 +56,7 @@ class PhoneLogin(MethodView):
 
 @auth_blp.route("/login/wechat-mini")
 class WechatMiniLogin(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("30/minute")]
 
     @auth_blp.arguments(schemas.WechatLoginIn)
     @auth_blp.response(200, schemas.TokensOut)
@@ -68,7 +68,7 @@ class WechatMiniLogin(MethodView):
 
 @auth_blp.route("/login/wechat-oauth")
 class WechatOAuthLogin(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("30/minute")]
 
     @auth_blp.arguments(schemas.WechatLoginIn)
     @auth_blp.response(200, schemas.TokensOut)

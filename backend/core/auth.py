@@ -7,11 +7,12 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import wraps
 
+from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest.utils import deepupdate
 
 from backend.core.errors import Forbidden, error_response
-from backend.extensions import jwt
+from backend.extensions import jwt, limiter
 
 BEARER = [{"bearer": []}]
 
@@ -43,6 +44,11 @@ def init_app(app) -> None:
     @jwt.needs_fresh_token_loader
     def _not_fresh(_header, _payload):
         return error_response("fresh_login_required", "请重新登录后再操作", 401)
+
+
+def per_ip(rate: str):
+    """A rate limit on the caller's address, for what anyone may call (logins, provisioning)."""
+    return limiter.limit(rate, key_func=lambda: f"ip:{request.remote_addr}")
 
 
 def viewer_optional(fn):

@@ -9,10 +9,9 @@ from flask_jwt_extended import current_user
 from backend.accounts.enums import Role
 from backend.core import signing
 from backend.core.api import blueprint
-from backend.core.auth import login_required, roles_required
+from backend.core.auth import login_required, per_ip, roles_required
 from backend.core.keys import keyring
 from backend.devices import schemas, service
-from backend.extensions import limiter
 from backend.places import service as places
 
 keys_blp = blueprint("keys", __name__, "/api/keys", "验签公钥（供离线设备缓存）")
@@ -109,7 +108,7 @@ class Scanner(MethodView):
 
 @scanners_blp.route("/scanner/provision")
 class Provision(MethodView):
-    decorators = [limiter.limit("20/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("20/minute")]
 
     @scanners_blp.arguments(schemas.ProvisionIn)
     @scanners_blp.response(201, schemas.ProvisionOut)
