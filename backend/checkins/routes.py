@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import wraps
-from io import BytesIO
 
-from flask import g, request, send_file
+from flask import g, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
 from backend.checkins import schemas, service, station
-from backend.core.api import blueprint
+from backend.core.api import blueprint, download
 from backend.core.auth import roles_required
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
@@ -140,14 +139,13 @@ class Figures(MethodView):
 class Export(MethodView):
     @roles_required(*STAFF)
     @checkins_blp.arguments(schemas.VisitExportIn, location="query")
-    @checkins_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @checkins_blp.file_response()
     def get(self, args):
         """Visits between two days as XLSX or CSV (names masked), with staff's service notes."""
         if args["day_to"] - args["day_from"] > timedelta(days=366):
             raise DomainError("一次最多导出一年的记录", code="range_too_long", status=422)
-        body, mimetype, name = service.export(place_ids=_place_ids(), day_from=args["day_from"], day_to=args["day_to"],
-                                              fmt=args["format"])
-        return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+        return download(service.export(place_ids=_place_ids(), day_from=args["day_from"], day_to=args["day_to"],
+                                       fmt=args["format"]))
 
 
 @review_blp.route("")

@@ -108,7 +108,7 @@ class Uploads(MethodView):
 @uploads_blp.route("/<int(max=2147483647):upload_id>")
 class UploadFile(MethodView):
     @login_required
-    @uploads_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @uploads_blp.file_response()
     def get(self, upload_id):
         """The stored file (its owner, or an administrator)."""
         upload = uploads.get_readable(user=current_user, id=upload_id)

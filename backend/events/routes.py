@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
-from io import BytesIO
 
 from flask import g, request, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
-from backend.core.api import blueprint
+from backend.core.api import blueprint, download
 from backend.core.auth import roles_required, viewer_optional
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
@@ -80,7 +79,7 @@ class EventDetail(MethodView):
 
 @events_blp.route("/<int(max=2147483647):event_id>/cover/<any(card, full):size>")
 class Cover(MethodView):
-    @events_blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg")
+    @events_blp.file_response("image/jpeg")
     def get(self, event_id, size):
         """The cover at the size a page shows it (card 480×270, full 1200×675), JPEG."""
         path = service.cover_path(event=service.public(id=event_id), size=size)
@@ -271,11 +270,10 @@ class DoorList(MethodView):
 class Export(MethodView):
     @roles_required(*ORGANISERS)
     @organiser_blp.arguments(schemas.ExportIn, location="query")
-    @organiser_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @organiser_blp.file_response()
     def get(self, args, event_id):
         """The attendance sheet (XLSX or CSV)."""
-        body, mimetype, name = figures.attendance_export(actor=current_user, event_id=event_id, fmt=args["format"])
-        return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+        return download(figures.attendance_export(actor=current_user, event_id=event_id, fmt=args["format"]))
 
 
 @organiser_blp.route("/figures")

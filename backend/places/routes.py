@@ -56,8 +56,8 @@ class PlaceDetail(MethodView):
 @blp.route("/<int(max=2147483647):place_id>/poster.png")
 class PlacePoster(MethodView):
     @blp.arguments(schemas.PosterQueryIn, location="query")
-    @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png",
-                  description="海报 PNG：screen 为手机屏幕尺寸（750×1334），print 为 A4 300 dpi（2480×3508）")
+    @blp.file_response("image/png",
+                       description="海报 PNG：screen 为手机屏幕尺寸（750×1334），print 为 A4 300 dpi（2480×3508）")
     def get(self, args, place_id):
         """Printable QR poster of a place (PNG): its signed place code as a URL WeChat's scanner opens."""
         size = args["size"]

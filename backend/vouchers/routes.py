@@ -2,14 +2,13 @@
 provider catalogue, provider staff (scan, redeem, reverse, statements) and administrators."""
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import g, send_file
+from flask import g
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
-from backend.core.api import blueprint
+from backend.core.api import blueprint, download
 from backend.core.auth import login_required, roles_required, viewer_optional
 from backend.core.pagination import AnnotatedSelect, SelectPage
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
@@ -265,21 +264,16 @@ class Statements(MethodView):
         return settlement.submit(staff=current_user, month=data["month"])
 
 
-def _export(statement, fmt):
-    body, mimetype, name = settlement.export(statement=statement, fmt=fmt)
-    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
-
-
 @desk_blp.route("/statements/<int(max=2147483647):statement_id>/export")
 class StatementExport(MethodView):
     @roles_required(STAFF)
     @desk_blp.arguments(schemas.ExportQueryIn, location="query")
-    @desk_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @desk_blp.file_response()
     def get(self, args, statement_id):
         """A statement's lines as XLSX or CSV."""
         statement = settlement.get_or_raise(id=statement_id)
         providers.ensure_member(current_user, statement.provider_id)
-        return _export(statement, args["format"])
+        return download(settlement.export(statement=statement, fmt=args["format"]))
 
 
 # --- administrators ---------------------------------------------------------------------------------
@@ -405,7 +399,7 @@ class AdminStatementDecision(MethodView):
 class AdminStatementExport(MethodView):
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.ExportQueryIn, location="query")
-    @admin_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @admin_blp.file_response()
     def get(self, args, statement_id):
         """A statement's lines as XLSX or CSV."""
-        return _export(settlement.get_or_raise(id=statement_id), args["format"])
+        return download(settlement.export(statement=settlement.get_or_raise(id=statement_id), fmt=args["format"]))
