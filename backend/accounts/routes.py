@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from backend.core.pagination import SelectPage
 
 from backend.accounts import schemas, service
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
@@ -137,8 +136,7 @@ class Me(MethodView):
 class Users(MethodView):
     @roles_required(Role.admin)
     @users_blp.arguments(schemas.UserQueryIn, location="query")
-    @users_blp.response(200, schemas.UserAdminOut(many=True))
-    @users_blp.paginate(SelectPage)
+    @users_blp.paged(schemas.UserAdminOut)
     def get(self, args):
         """Users, newest first; find one by exact phone, or filter by role."""
         query = sa.select(User).order_by(User.id.desc())

@@ -15,7 +15,6 @@ from backend.core.api import blueprint, download
 from backend.core.auth import roles_required
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
-from backend.core.pagination import SelectPage
 from backend.devices import service as devices
 
 checkins_blp = blueprint("checkins", __name__, "/api/checkins", "场所签到：扫场所码、工作人员扫码、离线批量上传、统计")
@@ -68,8 +67,7 @@ class Visits(MethodView):
 
     @roles_required(*STAFF)
     @checkins_blp.arguments(schemas.VisitQueryIn, location="query")
-    @checkins_blp.response(200, schemas.VisitOut(many=True))
-    @checkins_blp.paginate(SelectPage)
+    @checkins_blp.paged(schemas.VisitOut)
     def get(self, args):
         """Visits at my places (administrators: everywhere), newest first."""
         places = _place_ids()
@@ -84,8 +82,7 @@ class Visits(MethodView):
 @my_visits_blp.route("")
 class MyVisits(MethodView):
     @roles_required(Role.entrepreneur)
-    @my_visits_blp.response(200, schemas.VisitOut(many=True))
-    @my_visits_blp.paginate(SelectPage)
+    @my_visits_blp.paged(schemas.VisitOut)
     def get(self):
         """My visits, newest first."""
         return service.my_visits_query(user=current_user)
@@ -152,8 +149,7 @@ class Export(MethodView):
 class Review(MethodView):
     @roles_required(Role.admin)
     @review_blp.arguments(schemas.ReviewQueryIn, location="query")
-    @review_blp.response(200, schemas.CheckinScanOut(many=True))
-    @review_blp.paginate(SelectPage)
+    @review_blp.paged(schemas.CheckinScanOut)
     def get(self, args):
         """Scans to review at places and events' doors: rejected (the failed-scan log), forced (let in
         offline, refused by the server), or conflict (two devices, one offline); with names, not ids."""

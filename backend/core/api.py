@@ -71,6 +71,16 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
     PAGINATION_ARGUMENTS_PARSER = ARGUMENTS_PARSER
 
+    def paged(self, schema: type[ma.Schema]):
+        """The answer of a list endpoint: a page of ``schema`` rows from the Select (or AnnotatedSelect) the
+        view returns, counted and cut in the database (core/pagination.py)."""
+        from backend.core.pagination import SelectPage
+
+        def decorator(fn):
+            return self.response(200, schema(many=True))(self.paginate(SelectPage)(fn))
+
+        return decorator
+
     def file_response(self, content_type: str = "application/octet-stream", **kwargs):
         """The response of an endpoint that answers with a file (an export, an image), as documented."""
         return self.response(200, {"type": "string", "format": "binary"}, content_type=content_type, **kwargs)

@@ -14,7 +14,6 @@ from backend.core.api import Blueprint, blueprint
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
 from backend.core.auth import login_required, roles_required
-from backend.core.pagination import SelectPage
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.meta import register_labels, registered, response_schema
@@ -64,8 +63,7 @@ class AuditOut(Schema):
 class AuditLogList(MethodView):
     @roles_required("admin")
     @audit_blp.arguments(AuditQueryIn, location="query")
-    @audit_blp.response(200, AuditOut(many=True))
-    @audit_blp.paginate(SelectPage)
+    @audit_blp.paged(AuditOut)
     def get(self, args):
         """Administrator actions, newest first."""
         query = sa.select(AuditLog).order_by(AuditLog.id.desc())

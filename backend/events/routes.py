@@ -15,7 +15,7 @@ from backend.core.auth import roles_required, viewer_optional
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.meta import register_labels
-from backend.core.pagination import AnnotatedSelect, SelectPage
+from backend.core.pagination import AnnotatedSelect
 from backend.devices import service as devices
 from backend.events import door, figures, registrations, schemas, service
 from backend.events.enums import KIND_LABELS
@@ -60,8 +60,7 @@ def _detail(registration):
 class Events(MethodView):
     @viewer_optional
     @events_blp.arguments(schemas.PublicQueryIn, location="query")
-    @events_blp.response(200, schemas.EventForMeOut(many=True))
-    @events_blp.paginate(SelectPage)
+    @events_blp.paged(schemas.EventForMeOut)
     def get(self, args):
         """Published events, upcoming soonest first (``when=past`` for held ones); filter and search."""
         return AnnotatedSelect(service.public_query(**args),
@@ -120,8 +119,7 @@ class Checkins(MethodView):
 class MyRegistrations(MethodView):
     @roles_required(ENTREPRENEUR)
     @mine_blp.arguments(schemas.MineQueryIn, location="query")
-    @mine_blp.response(200, schemas.RegistrationOut(many=True))
-    @mine_blp.paginate(SelectPage)
+    @mine_blp.paged(schemas.RegistrationOut)
     def get(self, args):
         """My registrations: upcoming soonest first, or past ones."""
         return AnnotatedSelect(registrations.mine_query(user=current_user, when=args["when"]),
@@ -161,8 +159,7 @@ class OrganiserPlaces(MethodView):
 class OrganiserEvents(MethodView):
     @roles_required(*ORGANISERS)
     @organiser_blp.arguments(schemas.OrganiserQueryIn, location="query")
-    @organiser_blp.response(200, schemas.OrganiserEventOut(many=True))
-    @organiser_blp.paginate(SelectPage)
+    @organiser_blp.paged(schemas.OrganiserEventOut)
     def get(self, args):
         """Events at my places, latest first."""
         return service.organiser_query(user=current_user, **args)
@@ -213,8 +210,7 @@ class CancelEvent(MethodView):
 class Attendees(MethodView):
     @roles_required(*ORGANISERS)
     @organiser_blp.arguments(schemas.AttendeeQueryIn, location="query")
-    @organiser_blp.response(200, schemas.AttendeeOut(many=True))
-    @organiser_blp.paginate(SelectPage)
+    @organiser_blp.paged(schemas.AttendeeOut)
     def get(self, args, event_id):
         """Registrations in arrival order, by state or check-in."""
         return registrations.attendees_query(actor=current_user, event_id=event_id, **args)
@@ -250,8 +246,7 @@ class Counts(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/scans")
 class Scans(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.response(200, schemas.DoorScanOut(many=True))
-    @organiser_blp.paginate(SelectPage)
+    @organiser_blp.paged(schemas.DoorScanOut)
     def get(self, event_id):
         """Every scan at the door, newest first, with duplicates and forced entries."""
         return door.scans_query(actor=current_user, event_id=event_id)

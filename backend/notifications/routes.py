@@ -5,7 +5,6 @@ from flask_jwt_extended import current_user
 
 from backend.core.api import blueprint
 from backend.core.auth import login_required
-from backend.core.pagination import SelectPage
 from backend.notifications import schemas, service
 
 blp = blueprint("notifications", __name__, "/api/me/notifications", "我的消息：提醒与审核结果")
@@ -14,8 +13,7 @@ blp = blueprint("notifications", __name__, "/api/me/notifications", "我的消�
 @blp.route("")
 class Notifications(MethodView):
     @login_required
-    @blp.response(200, schemas.NotificationOut(many=True))
-    @blp.paginate(SelectPage)
+    @blp.paged(schemas.NotificationOut)
     def get(self):
         """My notifications, newest first."""
         return service.list_query(user=current_user)

@@ -11,7 +11,7 @@ from backend.accounts.enums import Role
 from backend.core.api import blueprint
 from backend.core.auth import roles_required
 from backend.core.meta import register_labels, register_values
-from backend.core.pagination import AnnotatedSelect, SelectPage
+from backend.core.pagination import AnnotatedSelect
 from backend.places import poster, schemas, service
 from backend.places.enums import KIND_LABELS, SERVICES
 
@@ -21,8 +21,7 @@ blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、�
 @blp.route("")
 class Places(MethodView):
     @blp.arguments(schemas.PlaceQueryIn, location="query")
-    @blp.response(200, schemas.PlaceOut(many=True))
-    @blp.paginate(SelectPage)
+    @blp.paged(schemas.PlaceOut)
     def get(self, args):
         """Places anyone can list: filter by kind and district, search by name, nearest first."""
         lat, lng = args.get("lat"), args.get("lng")

@@ -10,7 +10,7 @@ from flask_jwt_extended import current_user
 from backend.accounts.enums import Role
 from backend.core.api import blueprint, download
 from backend.core.auth import login_required, roles_required, viewer_optional
-from backend.core.pagination import AnnotatedSelect, SelectPage
+from backend.core.pagination import AnnotatedSelect
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
 
 centre_blp = blueprint("voucher_centre", __name__, "/api/voucher-batches", "创业券：券中心、领取、申请")
@@ -30,8 +30,7 @@ ADMIN = Role.admin
 class Centre(MethodView):
     @viewer_optional
     @centre_blp.arguments(schemas.PublicBatchQueryIn, location="query")
-    @centre_blp.response(200, schemas.BatchForMeOut(many=True))
-    @centre_blp.paginate(SelectPage)
+    @centre_blp.paged(schemas.BatchForMeOut)
     def get(self, args):
         """Batches in the voucher centre, live first; signed in, each says whether I can claim and why not."""
         return AnnotatedSelect(batches.public_query(**args),
@@ -75,8 +74,7 @@ class Apply(MethodView):
 class Wallet(MethodView):
     @roles_required(ENTREPRENEUR)
     @wallet_blp.arguments(schemas.WalletQueryIn, location="query")
-    @wallet_blp.response(200, schemas.VoucherOut(many=True))
-    @wallet_blp.paginate(SelectPage)
+    @wallet_blp.paged(schemas.VoucherOut)
     def get(self, args):
         """My vouchers: usable first, soonest to expire first."""
         return AnnotatedSelect(claims.wallet_query(user=current_user, usable_only=args["usable"]),
@@ -100,8 +98,7 @@ class WalletVoucher(MethodView):
 class Receipts(MethodView):
     @roles_required(ENTREPRENEUR)
     @wallet_blp.arguments(schemas.ReceiptQueryIn, location="query")
-    @wallet_blp.response(200, schemas.RedemptionOut(many=True))
-    @wallet_blp.paginate(SelectPage)
+    @wallet_blp.paged(schemas.RedemptionOut)
     def get(self, args):
         """My payment receipts (核销凭证), newest first; ?since= for the ones after a moment."""
         return AnnotatedSelect(redemption.receipts_query(user=current_user, since=args.get("since")),
@@ -120,8 +117,7 @@ class PayCodeStatus(MethodView):
 @wallet_blp.route("/voucher-applications")
 class MyApplications(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.response(200, schemas.ApplicationOut(many=True))
-    @wallet_blp.paginate(SelectPage)
+    @wallet_blp.paged(schemas.ApplicationOut)
     def get(self):
         """My voucher applications and their decisions."""
         return claims.my_applications(user=current_user)
@@ -141,8 +137,7 @@ class Withdraw(MethodView):
 @catalogue_blp.route("")
 class Catalogue(MethodView):
     @catalogue_blp.arguments(schemas.ProviderQueryIn, location="query")
-    @catalogue_blp.response(200, schemas.ProviderOut(many=True))
-    @catalogue_blp.paginate(SelectPage)
+    @catalogue_blp.paged(schemas.ProviderOut)
     def get(self, args):
         """The public catalogue (status=listed) or the public notice list (status=notice)."""
         return providers.public_query(**args)
@@ -208,8 +203,7 @@ class Quote(MethodView):
 class Redemptions(MethodView):
     @roles_required(STAFF)
     @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
-    @desk_blp.response(200, schemas.RedemptionOut(many=True))
-    @desk_blp.paginate(SelectPage)
+    @desk_blp.paged(schemas.RedemptionOut)
     def get(self, args):
         """My organisation's redemptions (filter by day or month), newest first."""
         return AnnotatedSelect(redemption.provider_query(provider=providers.provider_of(current_user), **args),
@@ -250,8 +244,7 @@ class Reverse(MethodView):
 @desk_blp.route("/statements")
 class Statements(MethodView):
     @roles_required(STAFF)
-    @desk_blp.response(200, schemas.StatementOut(many=True))
-    @desk_blp.paginate(SelectPage)
+    @desk_blp.paged(schemas.StatementOut)
     def get(self):
         """My organisation's settlement statements."""
         return settlement.provider_query(provider=providers.provider_of(current_user))
@@ -282,8 +275,7 @@ class StatementExport(MethodView):
 class AdminBatches(MethodView):
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.BatchQueryIn, location="query")
-    @admin_blp.response(200, schemas.BatchOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.BatchOut)
     def get(self, args):
         """Every batch, newest first."""
         return batches.admin_query(**args)
@@ -326,8 +318,7 @@ class AdminBatchState(MethodView):
 class AdminApplications(MethodView):
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.ApplicationQueryIn, location="query")
-    @admin_blp.response(200, schemas.AdminApplicationOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.AdminApplicationOut)
     def get(self, args):
         """Applications to review, oldest first."""
         return claims.admin_applications(**args)
@@ -347,8 +338,7 @@ class AdminApplicationDecision(MethodView):
 class AdminProviders(MethodView):
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.AdminProviderQueryIn, location="query")
-    @admin_blp.response(200, schemas.ProviderPrivateOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.ProviderPrivateOut)
     def get(self, args):
         """Providers by status (pending, notice, listed, rejected, suspended, blacklisted)."""
         return AnnotatedSelect(providers.admin_query(**args), lambda page: providers.with_objections(page=page))
@@ -378,8 +368,7 @@ class AdminObjections(MethodView):
 class AdminStatements(MethodView):
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.StatementQueryIn, location="query")
-    @admin_blp.response(200, schemas.StatementOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.StatementOut)
     def get(self, args):
         """Settlement statements by state."""
         return settlement.admin_query(**args)
