@@ -30,3 +30,17 @@ def test_the_domains_labels_are_their_members_labels():
 
     assert REGISTRATION_LABELS[RegistrationState.waitlisted] == "候补中"
     assert LEDGER_LABELS["reverse"] == LedgerKind.reverse.label == "撤销退回"
+
+
+def test_output_fields_show_a_member_as_its_value_or_label_and_none_as_none():
+    from types import SimpleNamespace
+
+    from backend.core import fields
+    from backend.core.schemas import Schema
+
+    class Out(Schema):
+        colour = fields.enum_value("colour", allow_none=True)
+        colour_label = fields.enum_label("colour", allow_none=True)
+
+    assert Out().dump(SimpleNamespace(colour=Colour.green)) == {"colour": "green", "colour_label": "绿"}
+    assert Out().dump(SimpleNamespace(colour=None)) == {"colour": None, "colour_label": None}
