@@ -118,12 +118,7 @@ def register(app: Flask) -> None:
         """Check the ledger: every balance equals the sum of its entries, no batch over its caps."""
         from backend.vouchers import ledger
 
-        problems = ledger.check_invariants()
-        for line in problems:
-            click.echo(line)
-        if problems:
-            raise click.ClickException(f"{len(problems)} problem(s)")
-        click.echo("账目一致 / ledger ok")
+        _report(ledger.check_invariants(), ok="账目一致 / ledger ok")
 
     events_group = click.Group("events", help="活动 scheduled work: the day-before reminders.")
     app.cli.add_command(events_group)
@@ -144,9 +139,13 @@ def register(app: Flask) -> None:
         """Check every event: seats taken equals registered people, never above capacity."""
         from backend.events import registrations
 
-        problems = registrations.check_invariants()
-        for line in problems:
-            click.echo(line)
-        if problems:
-            raise click.ClickException(f"{len(problems)} problem(s)")
-        click.echo("名额一致 / seats ok")
+        _report(registrations.check_invariants(), ok="名额一致 / seats ok")
+
+
+def _report(problems: list[str], *, ok: str) -> None:
+    """An invariant check's outcome: each problem on its own line and a failing exit, or ``ok``."""
+    for line in problems:
+        click.echo(line)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s)")
+    click.echo(ok)

@@ -4,13 +4,12 @@ import sqlalchemy as sa
 from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from backend.core.pagination import SelectPage
 
 from backend.accounts import schemas, service
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
 from backend.accounts.models import RoleGrant, User
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.auth import BEARER, login_required, per_ip, roles_required
 from backend.core.meta import register_labels
 from backend.core.pii import blind_index
 from backend.extensions import db, limiter
@@ -29,7 +28,7 @@ def _phone_key() -> str:
 @auth_blp.route("/sms-code")
 class SmsCode(MethodView):
     decorators = [
-        limiter.limit("10/minute;60/hour", key_func=lambda: f"ip:{request.remote_addr}"),
+        per_ip("10/minute;60/hour"),
         limiter.limit("5/hour;10/day", key_func=_phone_key),
     ]
 
@@ -44,7 +43,7 @@ class SmsCode(MethodView):
 
 @auth_blp.route("/login/phone")
 class PhoneLogin(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("30/minute")]
 
     @auth_blp.arguments(schemas.PhoneLoginIn)
     @auth_blp.response(200, schemas.TokensOut)
@@ -56,7 +55,7 @@ class PhoneLogin(MethodView):
 
 @auth_blp.route("/login/wechat-mini")
 class WechatMiniLogin(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("30/minute")]
 
     @auth_blp.arguments(schemas.WechatLoginIn)
     @auth_blp.response(200, schemas.TokensOut)
@@ -68,7 +67,7 @@ class WechatMiniLogin(MethodView):
 
 @auth_blp.route("/login/wechat-oauth")
 class WechatOAuthLogin(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("30/minute")]
 
     @auth_blp.arguments(schemas.WechatLoginIn)
     @auth_blp.response(200, schemas.TokensOut)
@@ -110,7 +109,6 @@ class Refresh(MethodView):
 @auth_blp.route("/logout")
 class Logout(MethodView):
     @login_required
-    @auth_blp.doc(security=BEARER)
     @auth_blp.arguments(schemas.LogoutIn)
     @auth_blp.response(204)
     def post(self, data):
@@ -121,14 +119,12 @@ class Logout(MethodView):
 @me_blp.route("")
 class Me(MethodView):
     @login_required
-    @me_blp.doc(security=BEARER)
     @me_blp.response(200, schemas.MeOut)
     def get(self):
         """My account, roles and (masked) profile."""
         return current_user
 
     @login_required
-    @me_blp.doc(security=BEARER)
     @me_blp.arguments(schemas.MeIn)
     @me_blp.response(200, schemas.MeOut)
     def patch(self, data):
@@ -139,10 +135,8 @@ class Me(MethodView):
 @users_blp.route("")
 class Users(MethodView):
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.UserQueryIn, location="query")
-    @users_blp.response(200, schemas.UserAdminOut(many=True))
-    @users_blp.paginate(SelectPage)
+    @users_blp.paged(schemas.UserAdminOut)
     def get(self, args):
         """Users, newest first; find one by exact phone, or filter by role."""
         query = sa.select(User).order_by(User.id.desc())
@@ -156,7 +150,6 @@ class Users(MethodView):
 @users_blp.route("/<int(max=2147483647):user_id>/roles")
 class UserRoles(MethodView):
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.GrantIn)
     @users_blp.response(200, schemas.UserAdminOut)
     def post(self, data, user_id):
@@ -166,7 +159,6 @@ class UserRoles(MethodView):
         return user
 
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.GrantIn, location="query")
     @users_blp.response(200, schemas.UserAdminOut)
     def delete(self, data, user_id):
@@ -179,7 +171,6 @@ class UserRoles(MethodView):
 @users_blp.route("/<int(max=2147483647):user_id>")
 class UserAdmin(MethodView):
     @roles_required(Role.admin)
-    @users_blp.doc(security=BEARER)
     @users_blp.arguments(schemas.UserPatchIn)
     @users_blp.response(200, schemas.UserAdminOut)
     def patch(self, data, user_id):

@@ -51,7 +51,7 @@ class LogoutIn(Schema):
 
 
 class ProfileOut(Schema):
-    subject_type = fields.Function(lambda p: p.subject_type.value if p.subject_type else None, allow_none=True)
+    subject_type = fields.enum_value("subject_type", allow_none=True)
     subject_type_label = fields.Function(lambda p: SUBJECT_LABELS.get(p.subject_type), allow_none=True)
     org_name = fields.String(allow_none=True)
     credit_code = fields.String(allow_none=True)

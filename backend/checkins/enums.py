@@ -1,21 +1,17 @@
 from enum import StrEnum
 
-
-class VisitPurpose(StrEnum):
-    policy = "policy"
-    guidance = "guidance"
-    loan = "loan"
-    event = "event"
-    other = "other"
+from backend.core.enums import LabelledEnum
 
 
-PURPOSE_LABELS = {
-    VisitPurpose.policy: "政策咨询",
-    VisitPurpose.guidance: "创业指导",
-    VisitPurpose.loan: "贷款咨询",
-    VisitPurpose.event: "参加活动",
-    VisitPurpose.other: "其他",
-}
+class VisitPurpose(LabelledEnum):
+    policy = "policy", "政策咨询"
+    guidance = "guidance", "创业指导"
+    loan = "loan", "贷款咨询"
+    event = "event", "参加活动"
+    other = "other", "其他"
+
+
+PURPOSE_LABELS = VisitPurpose.labels()
 
 
 class VisitSource(StrEnum):
@@ -23,24 +19,29 @@ class VisitSource(StrEnum):
     staff_scan = "staff_scan"  # staff scanned the entrepreneur's personal code
 
 
-class ScanResult(StrEnum):
-    ok = "ok"  # a new visit
-    duplicate = "duplicate"  # this person already visited this place today: the existing visit stands
-    forced = "forced"  # accepted offline, invalid on the server: kept as a visit with a reason
-    rejected = "rejected"  # refused: in the failed-scan log
+class ScanResult(LabelledEnum):
+    ok = "ok", "已记录"  # a new visit
+    duplicate = "duplicate", "今日已到访"  # this person already visited this place today: the existing visit stands
+    forced = "forced", "离线放行（待核查）"  # accepted offline, invalid on the server: kept as a visit with a reason
+    rejected = "rejected", "被拒绝"  # refused: in the failed-scan log
 
 
-RESULT_LABELS = {ScanResult.ok: "已记录", ScanResult.duplicate: "今日已到访", ScanResult.forced: "离线放行（待核查）",
-                 ScanResult.rejected: "被拒绝"}
+RESULT_LABELS = ScanResult.labels()
 
 
-class Channel(StrEnum):
+class Channel(LabelledEnum):
     """Where a scan was made: at a place (a visit) or at an event's door (an attendance)."""
-    place = "place"
-    door = "door"
+    place = "place", "场所签到"
+    door = "door", "活动签到"
 
 
-CHANNEL_LABELS = {Channel.place: "场所签到", Channel.door: "活动签到"}
+CHANNEL_LABELS = Channel.labels()
+
+
+def result_label(channel: Channel, result: ScanResult, conflict: bool) -> str:
+    """A scan's outcome in words: at a door a second scan means 已签到; a conflict says so."""
+    label = "已签到" if channel == Channel.door and result == ScanResult.duplicate else RESULT_LABELS[result]
+    return label + ("（多台设备重复）" if conflict else "")
 
 # Why a scan was refused: one list for doors and places. A refusal an offline device could not have
 # known about is *forceable*: scanned offline, the scan is kept as forced with its reason (the

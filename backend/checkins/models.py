@@ -96,3 +96,15 @@ class VisitNote(db.Model):
     business_type: Mapped[str] = mapped_column(sa.String(64), default="")
     referred_bank: Mapped[str] = mapped_column(sa.String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def summary(self) -> str:
+        """The note in one line, as the visit list and the export show it."""
+        parts = [self.text] if self.text else []
+        if self.loan_amount:
+            parts.append(f"拟贷 {self.loan_amount / 100:,.0f} 元")
+        if self.business_type:
+            parts.append(f"经营：{self.business_type}")
+        if self.referred_bank:
+            parts.append(f"推荐至：{self.referred_bank}")
+        return "，".join(parts)

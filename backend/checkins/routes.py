@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import wraps
-from io import BytesIO
 
-from flask import g, request, send_file
+from flask import g, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
 from backend.checkins import schemas, service, station
-from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required
+from backend.core.api import blueprint, download
+from backend.core.auth import roles_required
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
-from backend.core.pagination import SelectPage
 from backend.devices import service as devices
 
 checkins_blp = blueprint("checkins", __name__, "/api/checkins", "场所签到：扫场所码、工作人员扫码、离线批量上传、统计")
@@ -58,7 +56,6 @@ def _place_ids():
 @checkins_blp.route("/visits")
 class Visits(MethodView):
     @roles_required(Role.entrepreneur)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.SelfCheckInIn)
     @checkins_blp.response(201, schemas.SelfCheckInOut)
     @checkins_blp.alt_response(200, schema=schemas.SelfCheckInOut, description="already here today: that visit")
@@ -69,10 +66,8 @@ class Visits(MethodView):
         return {"visit": visit, "created": created, "message": message}, 201 if created else 200
 
     @roles_required(*STAFF)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.VisitQueryIn, location="query")
-    @checkins_blp.response(200, schemas.VisitOut(many=True))
-    @checkins_blp.paginate(SelectPage)
+    @checkins_blp.paged(schemas.VisitOut)
     def get(self, args):
         """Visits at my places (administrators: everywhere), newest first."""
         places = _place_ids()
@@ -87,9 +82,7 @@ class Visits(MethodView):
 @my_visits_blp.route("")
 class MyVisits(MethodView):
     @roles_required(Role.entrepreneur)
-    @my_visits_blp.doc(security=BEARER)
-    @my_visits_blp.response(200, schemas.VisitOut(many=True))
-    @my_visits_blp.paginate(SelectPage)
+    @my_visits_blp.paged(schemas.VisitOut)
     def get(self):
         """My visits, newest first."""
         return service.my_visits_query(user=current_user)
@@ -132,7 +125,6 @@ class Today(MethodView):
 @checkins_blp.route("/figures")
 class Figures(MethodView):
     @roles_required(*STAFF)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.VisitFiguresIn, location="query")
     @checkins_blp.response(200, schemas.VisitFiguresOut)
     def get(self, args):
@@ -143,25 +135,21 @@ class Figures(MethodView):
 @checkins_blp.route("/export")
 class Export(MethodView):
     @roles_required(*STAFF)
-    @checkins_blp.doc(security=BEARER)
     @checkins_blp.arguments(schemas.VisitExportIn, location="query")
-    @checkins_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @checkins_blp.file_response()
     def get(self, args):
         """Visits between two days as XLSX or CSV (names masked), with staff's service notes."""
         if args["day_to"] - args["day_from"] > timedelta(days=366):
             raise DomainError("一次最多导出一年的记录", code="range_too_long", status=422)
-        body, mimetype, name = service.export(place_ids=_place_ids(), day_from=args["day_from"], day_to=args["day_to"],
-                                              fmt=args["format"])
-        return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+        return download(service.export(place_ids=_place_ids(), day_from=args["day_from"], day_to=args["day_to"],
+                                       fmt=args["format"]))
 
 
 @review_blp.route("")
 class Review(MethodView):
     @roles_required(Role.admin)
-    @review_blp.doc(security=BEARER)
     @review_blp.arguments(schemas.ReviewQueryIn, location="query")
-    @review_blp.response(200, schemas.CheckinScanOut(many=True))
-    @review_blp.paginate(SelectPage)
+    @review_blp.paged(schemas.CheckinScanOut)
     def get(self, args):
         """Scans to review at places and events' doors: rejected (the failed-scan log), forced (let in
         offline, refused by the server), or conflict (two devices, one offline); with names, not ids."""
@@ -171,7 +159,6 @@ class Review(MethodView):
 @review_blp.route("/<int(max=2147483647):scan_id>/review")
 class ReviewOne(MethodView):
     @roles_required(Role.admin)
-    @review_blp.doc(security=BEARER)
     @review_blp.arguments(schemas.ScanReviewIn)
     @review_blp.response(200, schemas.CheckinScanOut)
     def post(self, data, scan_id):

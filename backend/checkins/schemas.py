@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validate, validates_schema
 
-from backend.checkins.enums import CHANNEL_LABELS, PURPOSE_LABELS, REASON_LABELS, Channel, VisitPurpose, VisitSource
-from backend.checkins.service import note_text, result_label
+from backend.checkins.enums import REASON_LABELS, Channel, VisitPurpose, VisitSource, result_label
 from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import mask_name
-from backend.places.enums import KIND_LABELS
 
 ID = fields.Id()
 NONCE = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{16,64}$",
@@ -81,8 +79,8 @@ class SyncOut(Schema):
 class VisitPlaceOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    kind = fields.Function(lambda p: p.kind.value, required=True)
-    kind_label = fields.Function(lambda p: KIND_LABELS[p.kind], required=True)
+    kind = fields.enum_value("kind", required=True)
+    kind_label = fields.enum_label("kind", required=True)
     district = fields.String(required=True)
     district_label = fields.Function(lambda p: DISTRICTS.get(p.district), allow_none=True)
 
@@ -92,9 +90,9 @@ class VisitOut(Schema):
     place = fields.Nested(VisitPlaceOut, required=True)
     name = fields.Function(lambda v: mask_name(v.user.name) or "未填姓名", required=True)
     day = fields.Date(required=True)
-    purpose = fields.Function(lambda v: v.purpose.value, required=True)
-    purpose_label = fields.Function(lambda v: PURPOSE_LABELS[v.purpose], required=True)
-    source = fields.Function(lambda v: v.source.value, required=True)
+    purpose = fields.enum_value("purpose", required=True)
+    purpose_label = fields.enum_label("purpose", required=True)
+    source = fields.enum_value("source", required=True)
     source_label = fields.Function(lambda v: "扫场所码" if v.source == VisitSource.self_scan else "工作人员扫码",
                                    required=True)
     visited_at = fields.DateTime(required=True)
@@ -183,14 +181,14 @@ class ScanReviewIn(Schema):
 class CheckinScanOut(Schema):
     id = fields.Integer(required=True)
     nonce = fields.String(required=True)
-    result = fields.Function(lambda s: s.result.value, required=True)
-    result_label = fields.Function(result_label, required=True)
+    result = fields.enum_value("result", required=True)
+    result_label = fields.Function(lambda s: result_label(s.channel, s.result, s.conflict), required=True)
     reason = fields.String(allow_none=True)
     reason_label = fields.Function(lambda s: REASON_LABELS.get(s.reason, s.reason) if s.reason else None,
                                    allow_none=True)
     conflict = fields.Boolean(required=True)
-    channel = fields.Function(lambda s: s.channel.value, required=True)
-    channel_label = fields.Function(lambda s: CHANNEL_LABELS[s.channel], required=True)
+    channel = fields.enum_value("channel", required=True)
+    channel_label = fields.enum_label("channel", required=True)
     event_id = fields.Integer(allow_none=True)
     event_title = fields.Function(lambda s: s.event.title if s.event else None, allow_none=True)
     registration_id = fields.Integer(allow_none=True)
@@ -204,8 +202,8 @@ class CheckinScanOut(Schema):
     device_name = fields.Function(lambda s: s.device.name if s.device else None, allow_none=True)
     staff_id = fields.Integer(allow_none=True)
     staff_name = fields.Function(lambda s: mask_name(s.staff.name) if s.staff else None, allow_none=True)
-    purpose = fields.Function(lambda s: s.purpose.value if s.purpose else None, allow_none=True)
-    purpose_label = fields.Function(lambda s: PURPOSE_LABELS[s.purpose] if s.purpose else None, allow_none=True)
+    purpose = fields.enum_value("purpose", allow_none=True)
+    purpose_label = fields.enum_label("purpose", allow_none=True)
     scanned_at = fields.DateTime(allow_none=True)
     received_at = fields.DateTime(required=True)
     offline = fields.Boolean(required=True)
@@ -217,5 +215,5 @@ class CheckinScanOut(Schema):
 class VisitNoteOut(Schema):
     id = fields.Integer(required=True)
     visit_id = fields.Integer(required=True)
-    summary = fields.Function(note_text, required=True)
+    summary = fields.Function(lambda n: n.summary, required=True)
     created_at = fields.DateTime(required=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import User
 from backend.checkins import engine
-from backend.checkins.enums import PURPOSE_LABELS, RESULT_LABELS, Channel, ScanResult, VisitPurpose, VisitSource
+from backend.checkins.enums import PURPOSE_LABELS, Channel, ScanResult, VisitPurpose, VisitSource
 from backend.checkins.models import Scan, Visit, VisitNote
 from backend.core import audit, signing, tables
 from backend.core.db import utcnow
@@ -164,7 +164,7 @@ def export(*, place_ids, day_from, day_to, fmt: str) -> tuple[bytes, str, str]:
     ids = [visit.id for visit, _ in visits]
     for start in range(0, len(ids), 5000):
         for note in db.session.scalars(sa.select(VisitNote).where(VisitNote.visit_id.in_(ids[start:start + 5000]))):
-            notes.setdefault(note.visit_id, []).append(note_text(note))
+            notes.setdefault(note.visit_id, []).append(note.summary)
     rows = []
     for visit, name in visits:
         place = visit.place
@@ -175,17 +175,6 @@ def export(*, place_ids, day_from, day_to, fmt: str) -> tuple[bytes, str, str]:
                      visit.forced_reason or "", "；".join(notes.get(visit.id, []))])
     return tables.export(name=f"visits-{day_from}-{day_to}", header=EXPORT_HEADER, rows=rows, fmt=fmt,
                          title=f"到访记录 {day_from} 至 {day_to}", widths=[10, 12, 8, 28, 12, 10, 10, 10, 14, 6, 14, 40])
-
-
-def note_text(note: VisitNote) -> str:
-    parts = [note.text] if note.text else []
-    if note.loan_amount:
-        parts.append(f"拟贷 {note.loan_amount / 100:,.0f} 元")
-    if note.business_type:
-        parts.append(f"经营：{note.business_type}")
-    if note.referred_bank:
-        parts.append(f"推荐至：{note.referred_bank}")
-    return "，".join(parts)
 
 
 # --- review ---------------------------------------------------------------------------------------
@@ -218,10 +207,4 @@ def review(*, actor, id: int, note: str) -> Scan:
     audit.record(actor=actor, action="checkin_scan.review", target_type="checkin_scan", target_id=scan.id,
                  after={"note": note, "result": scan.result.value, "conflict": scan.conflict})
     return scan
-
-
-def result_label(scan: Scan) -> str:
-    door_again = scan.channel == Channel.door and scan.result == ScanResult.duplicate
-    label = "已签到" if door_again else RESULT_LABELS[scan.result]
-    return label + ("（多台设备重复）" if scan.conflict else "")
 

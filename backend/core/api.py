@@ -2,6 +2,7 @@
 Blueprint every domain uses, whose argument parser applies this project's input rules."""
 from __future__ import annotations
 
+import io
 import re
 
 import marshmallow as ma
@@ -69,6 +70,28 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
     PAGINATION_ARGUMENTS_PARSER = ARGUMENTS_PARSER
+
+    def paged(self, schema: type[ma.Schema]):
+        """The answer of a list endpoint: a page of ``schema`` rows from the Select (or AnnotatedSelect) the
+        view returns, counted and cut in the database (core/pagination.py)."""
+        from backend.core.pagination import SelectPage
+
+        def decorator(fn):
+            return self.response(200, schema(many=True))(self.paginate(SelectPage)(fn))
+
+        return decorator
+
+    def file_response(self, content_type: str = "application/octet-stream", **kwargs):
+        """The response of an endpoint that answers with a file (an export, an image), as documented."""
+        return self.response(200, {"type": "string", "format": "binary"}, content_type=content_type, **kwargs)
+
+
+def download(table: tuple[bytes, str, str]):
+    """A table from ``core.tables.export`` (body, content type, file name) sent as an attachment."""
+    from flask import send_file
+
+    body, mimetype, name = table
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 def blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:

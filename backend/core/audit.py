@@ -47,3 +47,13 @@ def record(*, actor, action: str, target_type: str, target_id=None, before=None,
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def record_changes(*, actor, action: str, target_type: str, target_id, before: dict, after: dict) -> AuditLog | None:
+    """An edit in the log with only the fields it changed (their old and new values); nothing when
+    it changed none."""
+    changed = [key for key in after if after[key] != before.get(key)]
+    if not changed:
+        return None
+    return record(actor=actor, action=action, target_type=target_type, target_id=target_id,
+                  before={key: before.get(key) for key in changed}, after={key: after[key] for key in changed})

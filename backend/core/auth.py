@@ -4,12 +4,15 @@ Roles are read from the database on every request (not from token claims), so a 
 or a disabled account takes effect at once."""
 from __future__ import annotations
 
+from copy import deepcopy
 from functools import wraps
 
+from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_smorest.utils import deepupdate
 
 from backend.core.errors import Forbidden, error_response
-from backend.extensions import jwt
+from backend.extensions import jwt, limiter
 
 BEARER = [{"bearer": []}]
 
@@ -43,6 +46,11 @@ def init_app(app) -> None:
         return error_response("fresh_login_required", "请重新登录后再操作", 401)
 
 
+def per_ip(rate: str):
+    """A rate limit on the caller's address, for what anyone may call (logins, provisioning)."""
+    return limiter.limit(rate, key_func=lambda: f"ip:{request.remote_addr}")
+
+
 def viewer_optional(fn):
     """A page anyone may read that says more to a signed-in viewer: ``g.viewer`` is the user or None."""
     @wraps(fn)
@@ -56,17 +64,27 @@ def viewer_optional(fn):
     return wrapper
 
 
+def documented(wrapper, security=BEARER):
+    """Say in the OpenAPI document how an endpoint is signed in to, as ``blp.doc(security=…)`` does,
+    so that the decorator that checks it is the one line a route needs."""
+    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    wrapper._apidoc["manual_doc"] = deepupdate(deepcopy(wrapper._apidoc.get("manual_doc", {})),
+                                               {"security": security})
+    return wrapper
+
+
 def login_required(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):
         verify_jwt_in_request()
         return fn(*args, **kwargs)
 
-    return wrapper
+    return documented(wrapper)
 
 
 def roles_required(*roles: str):
-    """Let the request through only for a logged-in user holding one of ``roles``."""
+    """Let the request through only for a logged-in user holding one of ``roles`` (and document the
+    bearer token it needs)."""
 
     def decorator(fn):
         @wraps(fn)
@@ -76,6 +94,6 @@ def roles_required(*roles: str):
                 raise Forbidden("没有权限执行此操作", code="forbidden", details={"required_roles": list(roles)})
             return fn(*args, **kwargs)
 
-        return wrapper
+        return documented(wrapper)
 
     return decorator

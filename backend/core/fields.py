@@ -157,3 +157,18 @@ def foreign_leaf(field: ma_fields.Field) -> ma_fields.Field | None:
         if found is not None:
             return found
     return None
+
+
+
+def enum_value(attribute: str, **kwargs) -> ma_fields.Function:
+    """An enum attribute as its value (None stays None), for output."""
+    return ma_fields.Function(lambda obj: _shown(getattr(obj, attribute), "value"), **kwargs)
+
+
+def enum_label(attribute: str, **kwargs) -> ma_fields.Function:
+    """A labelled enum attribute (core/enums.py) as its Chinese label (None stays None), for output."""
+    return ma_fields.Function(lambda obj: _shown(getattr(obj, attribute), "label"), **kwargs)
+
+
+def _shown(member, what: str):
+    return None if member is None else getattr(member, what)

@@ -13,8 +13,7 @@ from marshmallow import validate
 from backend.core.api import Blueprint, blueprint
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
-from backend.core.auth import BEARER, login_required, roles_required
-from backend.core.pagination import SelectPage
+from backend.core.auth import login_required, roles_required
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.meta import register_labels, registered, response_schema
@@ -63,10 +62,8 @@ class AuditOut(Schema):
 @audit_blp.route("")
 class AuditLogList(MethodView):
     @roles_required("admin")
-    @audit_blp.doc(security=BEARER)
     @audit_blp.arguments(AuditQueryIn, location="query")
-    @audit_blp.response(200, AuditOut(many=True))
-    @audit_blp.paginate(SelectPage)
+    @audit_blp.paged(AuditOut)
     def get(self, args):
         """Administrator actions, newest first."""
         query = sa.select(AuditLog).order_by(AuditLog.id.desc())
@@ -97,7 +94,6 @@ class UploadOut(Schema):
 @uploads_blp.route("")
 class Uploads(MethodView):
     @login_required
-    @uploads_blp.doc(security=BEARER)
     @uploads_blp.arguments(UploadIn, location="files")
     @uploads_blp.response(201, UploadOut)
     def post(self, files):
@@ -110,8 +106,7 @@ class Uploads(MethodView):
 @uploads_blp.route("/<int(max=2147483647):upload_id>")
 class UploadFile(MethodView):
     @login_required
-    @uploads_blp.doc(security=BEARER)
-    @uploads_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @uploads_blp.file_response()
     def get(self, upload_id):
         """The stored file (its owner, or an administrator)."""
         upload = uploads.get_readable(user=current_user, id=upload_id)

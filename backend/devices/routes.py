@@ -9,10 +9,9 @@ from flask_jwt_extended import current_user
 from backend.accounts.enums import Role
 from backend.core import signing
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required, roles_required
+from backend.core.auth import login_required, per_ip, roles_required
 from backend.core.keys import keyring
 from backend.devices import schemas, service
-from backend.extensions import limiter
 from backend.places import service as places
 
 keys_blp = blueprint("keys", __name__, "/api/keys", "验签公钥（供离线设备缓存）")
@@ -44,14 +43,12 @@ class Keys(MethodView):
 @my_devices_blp.route("")
 class MyDevices(MethodView):
     @login_required
-    @my_devices_blp.doc(security=BEARER)
     @my_devices_blp.response(200, schemas.DeviceOut(many=True))
     def get(self):
         """My phones that can show my personal code."""
         return service.list_personal(user=current_user)
 
     @login_required
-    @my_devices_blp.doc(security=BEARER)
     @my_devices_blp.arguments(schemas.DeviceIn)
     @my_devices_blp.response(201, schemas.CredentialOut)
     def post(self, data):
@@ -64,7 +61,6 @@ class MyDevices(MethodView):
 @my_devices_blp.route("/<int(max=2147483647):device_id>")
 class MyDevice(MethodView):
     @login_required
-    @my_devices_blp.doc(security=BEARER)
     @my_devices_blp.response(204)
     def delete(self, device_id):
         """Remove a phone: its codes are refused at once online and by scanners after their next refresh."""
@@ -74,7 +70,6 @@ class MyDevice(MethodView):
 @my_devices_blp.route("/<int(max=2147483647):device_id>/credential")
 class MyDeviceCredential(MethodView):
     @login_required
-    @my_devices_blp.doc(security=BEARER)
     @my_devices_blp.response(200, schemas.CredentialOut)
     def post(self, device_id):
         """Renew this phone's credential before it expires."""
@@ -85,7 +80,6 @@ class MyDeviceCredential(MethodView):
 @scanners_blp.route("/places/<int(max=2147483647):place_id>/scanner-setups")
 class ScannerSetups(MethodView):
     @login_required
-    @scanners_blp.doc(security=BEARER)
     @scanners_blp.response(201, schemas.SetupOut)
     def post(self, place_id):
         """A one-time setup code (valid 10 minutes) that turns a phone into this place's scanner."""
@@ -96,7 +90,6 @@ class ScannerSetups(MethodView):
 @scanners_blp.route("/places/<int(max=2147483647):place_id>/scanners")
 class PlaceScanners(MethodView):
     @login_required
-    @scanners_blp.doc(security=BEARER)
     @scanners_blp.response(200, schemas.ScannerOut(many=True))
     def get(self, place_id):
         """Scanner devices of a place."""
@@ -107,7 +100,6 @@ class PlaceScanners(MethodView):
 @scanners_blp.route("/scanners/<int(max=2147483647):scanner_id>")
 class Scanner(MethodView):
     @login_required
-    @scanners_blp.doc(security=BEARER)
     @scanners_blp.response(200, schemas.ScannerOut)
     def delete(self, scanner_id):
         """Revoke a scanner device: its token is refused from now on."""
@@ -116,7 +108,7 @@ class Scanner(MethodView):
 
 @scanners_blp.route("/scanner/provision")
 class Provision(MethodView):
-    decorators = [limiter.limit("20/minute", key_func=lambda: f"ip:{request.remote_addr}")]
+    decorators = [per_ip("20/minute")]
 
     @scanners_blp.arguments(schemas.ProvisionIn)
     @scanners_blp.response(201, schemas.ProvisionOut)
@@ -152,7 +144,6 @@ class ScannerVerify(MethodView):
 @scanners_blp.route("/codes/verify")
 class StaffVerify(MethodView):
     @roles_required(*STAFF)
-    @scanners_blp.doc(security=BEARER)
     @scanners_blp.arguments(schemas.VerifyIn)
     @scanners_blp.response(200, schemas.VerifyOut)
     def post(self, data):

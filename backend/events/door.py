@@ -46,6 +46,13 @@ def ticket(*, registration: Registration) -> dict | None:
             "not_after": event.ends_at + CLOSES_AFTER}
 
 
+def with_tickets(*, page: list[Registration]) -> list[Registration]:
+    """Set ``registration.ticket`` on each: the signed ticket while it holds a seat, else None."""
+    for registration in page:
+        registration.ticket = ticket(registration=registration)
+    return page
+
+
 def check_in(*, items: list[dict], event_id: int | None = None, sent_at: datetime | None = None, staff=None,
              device=None) -> list[dict]:
     """Record door scans; ``event_id`` narrows to one event (the organiser's door page)."""

@@ -1,51 +1,37 @@
-from enum import StrEnum
+from backend.core.enums import LabelledEnum
 
 
-class EventKind(StrEnum):
-    salon = "salon"
-    market = "market"
-    lecture = "lecture"
-    bootcamp = "bootcamp"
-    mentor_visit = "mentor_visit"
-    roadshow = "roadshow"
-    policy_briefing = "policy_briefing"
+class EventKind(LabelledEnum):
+    salon = "salon", "创业沙龙"
+    market = "market", "创业集市"
+    lecture = "lecture", "创业讲堂"
+    bootcamp = "bootcamp", "训练营"
+    mentor_visit = "mentor_visit", "导师基层行"
+    roadshow = "roadshow", "路演"
+    policy_briefing = "policy_briefing", "政策宣讲"
 
 
-KIND_LABELS = {
-    EventKind.salon: "创业沙龙",
-    EventKind.market: "创业集市",
-    EventKind.lecture: "创业讲堂",
-    EventKind.bootcamp: "训练营",
-    EventKind.mentor_visit: "导师基层行",
-    EventKind.roadshow: "路演",
-    EventKind.policy_briefing: "政策宣讲",
-}
+KIND_LABELS = EventKind.labels()
 
 
-class EventState(StrEnum):
-    draft = "draft"
-    published = "published"
-    cancelled = "cancelled"
+class EventState(LabelledEnum):
+    draft = "draft", "草稿"
+    published = "published", "已发布"
+    cancelled = "cancelled", "已取消"
 
 
-EVENT_STATE_LABELS = {EventState.draft: "草稿", EventState.published: "已发布", EventState.cancelled: "已取消"}
+EVENT_STATE_LABELS = EventState.labels()
 
 
-class RegistrationState(StrEnum):
-    pending = "pending"  # waiting for the organiser's approval; holds no seat
-    registered = "registered"  # holds a seat
-    waitlisted = "waitlisted"  # in the queue, by id (arrival order)
-    cancelled = "cancelled"
-    rejected = "rejected"
+class RegistrationState(LabelledEnum):
+    pending = "pending", "待审核"  # waiting for the organiser's approval; holds no seat
+    registered = "registered", "报名成功"  # holds a seat
+    waitlisted = "waitlisted", "候补中"  # in the queue, by id (arrival order)
+    cancelled = "cancelled", "已取消"
+    rejected = "rejected", "未通过"
 
 
-REGISTRATION_LABELS = {
-    RegistrationState.pending: "待审核",
-    RegistrationState.registered: "报名成功",
-    RegistrationState.waitlisted: "候补中",
-    RegistrationState.cancelled: "已取消",
-    RegistrationState.rejected: "未通过",
-}
+REGISTRATION_LABELS = RegistrationState.labels()
 
 # a person has at most one of these per event (the live registration)
 ACTIVE_STATES = (RegistrationState.pending, RegistrationState.registered, RegistrationState.waitlisted,

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
-from io import BytesIO
 
 from flask import g, request, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from backend.accounts.enums import Role
-from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required, viewer_optional
+from backend.core.api import blueprint, download
+from backend.core.auth import roles_required, viewer_optional
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.meta import register_labels
-from backend.core.pagination import AnnotatedSelect, SelectPage
+from backend.core.pagination import AnnotatedSelect
 from backend.devices import service as devices
 from backend.events import door, figures, registrations, schemas, service
 from backend.events.enums import KIND_LABELS
@@ -50,14 +49,18 @@ def door_staff(fn):
     return wrapper
 
 
+def _detail(registration):
+    """A registration as its holder sees it: the place in the waitlist and, holding a seat, the ticket."""
+    return door.with_tickets(page=registrations.with_positions(page=[registration]))[0]
+
+
 # --- public -------------------------------------------------------------------------------------
 
 @events_blp.route("")
 class Events(MethodView):
     @viewer_optional
     @events_blp.arguments(schemas.PublicQueryIn, location="query")
-    @events_blp.response(200, schemas.EventForMeOut(many=True))
-    @events_blp.paginate(SelectPage)
+    @events_blp.paged(schemas.EventForMeOut)
     def get(self, args):
         """Published events, upcoming soonest first (``when=past`` for held ones); filter and search."""
         return AnnotatedSelect(service.public_query(**args),
@@ -75,7 +78,7 @@ class EventDetail(MethodView):
 
 @events_blp.route("/<int(max=2147483647):event_id>/cover/<any(card, full):size>")
 class Cover(MethodView):
-    @events_blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg")
+    @events_blp.file_response("image/jpeg")
     def get(self, event_id, size):
         """The cover at the size a page shows it (card 480×270, full 1200×675), JPEG."""
         path = service.cover_path(event=service.public(id=event_id), size=size)
@@ -85,13 +88,12 @@ class Cover(MethodView):
 @events_blp.route("/<int(max=2147483647):event_id>/registrations")
 class SignUp(MethodView):
     @roles_required(ENTREPRENEUR)
-    @events_blp.doc(security=BEARER)
     @events_blp.response(201, schemas.RegistrationDetailOut)
     @events_blp.alt_response(200, schema=schemas.RegistrationDetailOut, description="already signed up: the same registration")
     def post(self, event_id):
         """Sign up: a seat while there are seats, else the waitlist; approval events wait for the organiser."""
         registration, created = registrations.sign_up(user=current_user, event_id=event_id)
-        return registrations.with_positions(page=[registration])[0], 201 if created else 200
+        return _detail(registration), 201 if created else 200
 
 
 @events_blp.route("/checkins")
@@ -116,10 +118,8 @@ class Checkins(MethodView):
 @mine_blp.route("")
 class MyRegistrations(MethodView):
     @roles_required(ENTREPRENEUR)
-    @mine_blp.doc(security=BEARER)
     @mine_blp.arguments(schemas.MineQueryIn, location="query")
-    @mine_blp.response(200, schemas.RegistrationOut(many=True))
-    @mine_blp.paginate(SelectPage)
+    @mine_blp.paged(schemas.RegistrationOut)
     def get(self, args):
         """My registrations: upcoming soonest first, or past ones."""
         return AnnotatedSelect(registrations.mine_query(user=current_user, when=args["when"]),
@@ -129,22 +129,19 @@ class MyRegistrations(MethodView):
 @mine_blp.route("/<int(max=2147483647):registration_id>")
 class MyRegistration(MethodView):
     @roles_required(ENTREPRENEUR)
-    @mine_blp.doc(security=BEARER)
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def get(self, registration_id):
         """One registration with its signed ticket while it holds a seat (keep it: it shows offline)."""
-        return registrations.with_positions(page=[registrations.mine(user=current_user, id=registration_id)])[0]
+        return _detail(registrations.mine(user=current_user, id=registration_id))
 
 
 @mine_blp.route("/<int(max=2147483647):registration_id>/cancel")
 class CancelMine(MethodView):
     @roles_required(ENTREPRENEUR)
-    @mine_blp.doc(security=BEARER)
     @mine_blp.response(200, schemas.RegistrationDetailOut)
     def post(self, registration_id):
         """Cancel my registration; a freed seat goes to the first on the waitlist."""
-        registration = registrations.cancel_mine(user=current_user, id=registration_id)
-        return registrations.with_positions(page=[registration])[0]
+        return _detail(registrations.cancel_mine(user=current_user, id=registration_id))
 
 
 # --- organiser ----------------------------------------------------------------------------------
@@ -152,7 +149,6 @@ class CancelMine(MethodView):
 @organiser_blp.route("/places")
 class OrganiserPlaces(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.PlaceBriefOut(many=True))
     def get(self):
         """Places I may publish events at (spaces first)."""
@@ -162,16 +158,13 @@ class OrganiserPlaces(MethodView):
 @organiser_blp.route("/events")
 class OrganiserEvents(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.OrganiserQueryIn, location="query")
-    @organiser_blp.response(200, schemas.OrganiserEventOut(many=True))
-    @organiser_blp.paginate(SelectPage)
+    @organiser_blp.paged(schemas.OrganiserEventOut)
     def get(self, args):
         """Events at my places, latest first."""
         return service.organiser_query(user=current_user, **args)
 
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.EventIn)
     @organiser_blp.response(201, schemas.EventOut)
     def post(self, data):
@@ -182,13 +175,11 @@ class OrganiserEvents(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>")
 class OrganiserEvent(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.EventOut)
     def get(self, event_id):
         return service.managed(user=current_user, id=event_id)
 
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.EventPatchIn(partial=True))
     @organiser_blp.response(200, schemas.EventOut)
     def patch(self, data, event_id):
@@ -199,7 +190,6 @@ class OrganiserEvent(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/publish")
 class Publish(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.EventOut)
     def post(self, event_id):
         return service.publish(actor=current_user, id=event_id)
@@ -208,7 +198,6 @@ class Publish(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/cancel")
 class CancelEvent(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.CancelIn)
     @organiser_blp.response(200, schemas.CancelOut)
     def post(self, data, event_id):
@@ -220,10 +209,8 @@ class CancelEvent(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/registrations")
 class Attendees(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.AttendeeQueryIn, location="query")
-    @organiser_blp.response(200, schemas.AttendeeOut(many=True))
-    @organiser_blp.paginate(SelectPage)
+    @organiser_blp.paged(schemas.AttendeeOut)
     def get(self, args, event_id):
         """Registrations in arrival order, by state or check-in."""
         return registrations.attendees_query(actor=current_user, event_id=event_id, **args)
@@ -232,7 +219,6 @@ class Attendees(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/registrations/<int(max=2147483647):registration_id>/approve")
 class Approve(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.AttendeeOut)
     def post(self, event_id, registration_id):
         """Approve: a seat if one is free, else the waitlist."""
@@ -242,7 +228,6 @@ class Approve(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/registrations/<int(max=2147483647):registration_id>/reject")
 class Reject(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.RejectIn)
     @organiser_blp.response(200, schemas.AttendeeOut)
     def post(self, data, event_id, registration_id):
@@ -252,7 +237,6 @@ class Reject(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/counts")
 class Counts(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.CountsOut)
     def get(self, event_id):
         """Live numbers: checked in / registered, waitlist, pending."""
@@ -262,9 +246,7 @@ class Counts(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/scans")
 class Scans(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
-    @organiser_blp.response(200, schemas.DoorScanOut(many=True))
-    @organiser_blp.paginate(SelectPage)
+    @organiser_blp.paged(schemas.DoorScanOut)
     def get(self, event_id):
         """Every scan at the door, newest first, with duplicates and forced entries."""
         return door.scans_query(actor=current_user, event_id=event_id)
@@ -273,7 +255,6 @@ class Scans(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/door-list")
 class DoorList(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.response(200, schemas.DoorListOut)
     def get(self, event_id):
         """Registrations holding a seat and who is already in: the door page keeps it to work offline."""
@@ -283,19 +264,16 @@ class DoorList(MethodView):
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/export")
 class Export(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.ExportIn, location="query")
-    @organiser_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @organiser_blp.file_response()
     def get(self, args, event_id):
         """The attendance sheet (XLSX or CSV)."""
-        body, mimetype, name = figures.attendance_export(actor=current_user, event_id=event_id, fmt=args["format"])
-        return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+        return download(figures.attendance_export(actor=current_user, event_id=event_id, fmt=args["format"]))
 
 
 @organiser_blp.route("/figures")
 class Figures(MethodView):
     @roles_required(*ORGANISERS)
-    @organiser_blp.doc(security=BEARER)
     @organiser_blp.arguments(schemas.FiguresIn, location="query")
     @organiser_blp.response(200, schemas.FiguresOut)
     def get(self, args):

@@ -7,8 +7,7 @@ from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import mask_name, mask_phone
-from backend.events.enums import EVENT_STATE_LABELS, KIND_LABELS, REGISTRATION_LABELS, EventKind, EventState, \
-    RegistrationState
+from backend.events.enums import EventKind, EventState, RegistrationState
 
 ID = fields.Id()
 DISTRICT = fields.String(validate=validate.OneOf(list(DISTRICTS), error="区县代码不正确"))
@@ -117,7 +116,7 @@ class ScanBatchIn(Schema):
 class PlaceBriefOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    kind = fields.Function(lambda p: p.kind.value, required=True)
+    kind = fields.enum_value("kind", required=True)
     district = fields.String(required=True)
     district_label = fields.Function(lambda p: DISTRICTS.get(p.district), allow_none=True)
     address = fields.String(required=True)
@@ -130,8 +129,8 @@ def _cover(event, size):
 class EventOut(Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
-    kind = fields.Function(lambda e: e.kind.value, required=True)
-    kind_label = fields.Function(lambda e: KIND_LABELS[e.kind], required=True)
+    kind = fields.enum_value("kind", required=True)
+    kind_label = fields.enum_label("kind", required=True)
     description = fields.String(required=True)
     place = fields.Nested(PlaceBriefOut, required=True)
     cover_id = fields.Integer(allow_none=True)
@@ -147,8 +146,8 @@ class EventOut(Schema):
     waitlist = fields.Boolean(required=True)
     approval_required = fields.Boolean(required=True)
     audience = fields.Dict(required=True)
-    state = fields.Function(lambda e: e.state.value, required=True)
-    state_label = fields.Function(lambda e: EVENT_STATE_LABELS[e.state], required=True)
+    state = fields.enum_value("state", required=True)
+    state_label = fields.enum_label("state", required=True)
     cancel_reason = fields.String(required=True)
 
 
@@ -170,14 +169,14 @@ def _brief(registration) -> dict | None:
     if registration is None:
         return None
     return {"id": registration.id, "state": registration.state.value,
-            "state_label": REGISTRATION_LABELS[registration.state]}
+            "state_label": registration.state.label}
 
 
 class RegistrationOut(Schema):
     id = fields.Integer(required=True)
     event = fields.Nested(EventOut, required=True)
-    state = fields.Function(lambda r: r.state.value, required=True)
-    state_label = fields.Function(lambda r: REGISTRATION_LABELS[r.state], required=True)
+    state = fields.enum_value("state", required=True)
+    state_label = fields.enum_label("state", required=True)
     reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     checked_in_at = fields.DateTime(allow_none=True)
@@ -192,21 +191,17 @@ class TicketOut(Schema):
 
 
 class RegistrationDetailOut(RegistrationOut):
-    ticket = fields.Method("_ticket", allow_none=True)
+    """A registration as its holder sees it (``registration.ticket``, set by door.with_tickets)."""
 
-    def _ticket(self, registration):
-        from backend.events import door
-
-        found = door.ticket(registration=registration)
-        return TicketOut().dump(found) if found else None
+    ticket = fields.Function(lambda r: TicketOut().dump(r.ticket) if r.ticket else None, allow_none=True)
 
 
 class AttendeeOut(Schema):
     id = fields.Integer(required=True)
     name = fields.Function(lambda r: mask_name(r.user.name) or "未填姓名", required=True)
     phone = fields.Function(lambda r: mask_phone(r.user.phone), allow_none=True)
-    state = fields.Function(lambda r: r.state.value, required=True)
-    state_label = fields.Function(lambda r: REGISTRATION_LABELS[r.state], required=True)
+    state = fields.enum_value("state", required=True)
+    state_label = fields.enum_label("state", required=True)
     reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     checked_in_at = fields.DateTime(allow_none=True)
@@ -257,7 +252,7 @@ class DoorScanOut(Schema):
     nonce = fields.String(required=True)
     registration_id = fields.Integer(required=True)
     name = fields.Function(lambda s: mask_name(s.registration.user.name) or "未填姓名", required=True)
-    result = fields.Function(lambda s: s.result.value, required=True)
+    result = fields.enum_value("result", required=True)
     reason = fields.String(allow_none=True)
     scanned_at = fields.DateTime(required=True)
     received_at = fields.DateTime(required=True)

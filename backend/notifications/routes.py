@@ -4,8 +4,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required
-from backend.core.pagination import SelectPage
+from backend.core.auth import login_required
 from backend.notifications import schemas, service
 
 blp = blueprint("notifications", __name__, "/api/me/notifications", "我的消息：提醒与审核结果")
@@ -14,9 +13,7 @@ blp = blueprint("notifications", __name__, "/api/me/notifications", "我的消�
 @blp.route("")
 class Notifications(MethodView):
     @login_required
-    @blp.doc(security=BEARER)
-    @blp.response(200, schemas.NotificationOut(many=True))
-    @blp.paginate(SelectPage)
+    @blp.paged(schemas.NotificationOut)
     def get(self):
         """My notifications, newest first."""
         return service.list_query(user=current_user)
@@ -25,7 +22,6 @@ class Notifications(MethodView):
 @blp.route("/unread")
 class Unread(MethodView):
     @login_required
-    @blp.doc(security=BEARER)
     @blp.response(200, schemas.UnreadOut)
     def get(self):
         """How many of my notifications are unread (for the badge)."""
@@ -35,7 +31,6 @@ class Unread(MethodView):
 @blp.route("/read")
 class Read(MethodView):
     @login_required
-    @blp.doc(security=BEARER)
     @blp.arguments(schemas.ReadIn)
     @blp.response(200, schemas.ReadOut)
     def post(self, data):

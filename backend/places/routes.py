@@ -9,9 +9,9 @@ from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
 from backend.core.api import blueprint
-from backend.core.auth import BEARER, roles_required
+from backend.core.auth import roles_required
 from backend.core.meta import register_labels, register_values
-from backend.core.pagination import AnnotatedSelect, SelectPage
+from backend.core.pagination import AnnotatedSelect
 from backend.places import poster, schemas, service
 from backend.places.enums import KIND_LABELS, SERVICES
 
@@ -21,8 +21,7 @@ blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、�
 @blp.route("")
 class Places(MethodView):
     @blp.arguments(schemas.PlaceQueryIn, location="query")
-    @blp.response(200, schemas.PlaceOut(many=True))
-    @blp.paginate(SelectPage)
+    @blp.paged(schemas.PlaceOut)
     def get(self, args):
         """Places anyone can list: filter by kind and district, search by name, nearest first."""
         lat, lng = args.get("lat"), args.get("lng")
@@ -30,7 +29,6 @@ class Places(MethodView):
                                lambda page: service.with_distances(page=page, lat=lat, lng=lng))
 
     @roles_required(Role.admin)
-    @blp.doc(security=BEARER)
     @blp.arguments(schemas.PlaceIn)
     @blp.response(201, schemas.PlaceDetailOut)
     def post(self, data):
@@ -46,7 +44,6 @@ class PlaceDetail(MethodView):
         return service.with_staff_count(service.get_or_raise(id=place_id))
 
     @roles_required(Role.admin)
-    @blp.doc(security=BEARER)
     @blp.arguments(schemas.PlacePatchIn(partial=True))
     @blp.response(200, schemas.PlaceDetailOut)
     def patch(self, data, place_id):
@@ -58,8 +55,8 @@ class PlaceDetail(MethodView):
 @blp.route("/<int(max=2147483647):place_id>/poster.png")
 class PlacePoster(MethodView):
     @blp.arguments(schemas.PosterQueryIn, location="query")
-    @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png",
-                  description="海报 PNG：screen 为手机屏幕尺寸（750×1334），print 为 A4 300 dpi（2480×3508）")
+    @blp.file_response("image/png",
+                       description="海报 PNG：screen 为手机屏幕尺寸（750×1334），print 为 A4 300 dpi（2480×3508）")
     def get(self, args, place_id):
         """Printable QR poster of a place (PNG): its signed place code as a URL WeChat's scanner opens."""
         size = args["size"]

@@ -5,7 +5,7 @@ from marshmallow import ValidationError, validate, validates_schema
 from backend.core import fields
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
-from backend.places.enums import KIND_LABELS, PlaceKind
+from backend.places.enums import PlaceKind
 
 KIND = fields.Enum(PlaceKind, error_messages={"unknown": "场所类型只能是 喵小创空间/创业街区/创业市场/创贷之家"})
 DISTRICT = fields.String(validate=validate.OneOf(list(DISTRICTS), error="请选择所在区县"))
@@ -26,8 +26,8 @@ class PlaceQueryIn(Schema):
 
 class PlaceOut(Schema):
     id = fields.Integer(required=True)
-    kind = fields.Function(lambda p: p.kind.value, required=True)
-    kind_label = fields.Function(lambda p: KIND_LABELS[p.kind], required=True)
+    kind = fields.enum_value("kind", required=True)
+    kind_label = fields.enum_label("kind", required=True)
     name = fields.String(required=True)
     district = fields.String(required=True)
     district_label = fields.Function(lambda p: DISTRICTS.get(p.district), allow_none=True)

@@ -81,11 +81,8 @@ def update(*, actor, place: Place, data: dict) -> Place:
         if key in EDITABLE:
             setattr(place, key, value)
     db.session.flush()
-    after = _snapshot(place)
-    changed = {k for k in after if after[k] != before[k]}
-    if changed:
-        audit.record(actor=actor, action="place.update", target_type="place", target_id=place.id,
-                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    audit.record_changes(actor=actor, action="place.update", target_type="place", target_id=place.id,
+                         before=before, after=_snapshot(place))
     return place
 
 

@@ -86,11 +86,8 @@ def update(*, actor, batch: VoucherBatch, data: dict) -> VoucherBatch:
     for key, value in data.items():
         setattr(batch, key, value)
     db.session.flush()
-    after = _snapshot(batch)
-    changed = {k for k in after if after[k] != before[k]}
-    if changed:
-        audit.record(actor=actor, action="voucher_batch.update", target_type="voucher_batch", target_id=batch.id,
-                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    audit.record_changes(actor=actor, action="voucher_batch.update", target_type="voucher_batch",
+                         target_id=batch.id, before=before, after=_snapshot(batch))
     return batch
 
 

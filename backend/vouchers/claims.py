@@ -287,6 +287,14 @@ def voucher_state(voucher: Voucher, now=None) -> str:
     return "active"
 
 
+def with_state(*, page: list[Voucher], now=None) -> list[Voucher]:
+    """Set ``voucher.state`` (active, used_up, expired) on each, for the wallet and the cashier to show."""
+    now = now or utcnow()
+    for voucher in page:
+        voucher.state = voucher_state(voucher, now)
+    return page
+
+
 def latest_application_states(*, user, batch_ids: list[int]) -> dict[int, ApplicationState]:
     """batch id -> the state of this person's latest application to it; one query."""
     latest: dict[int, ApplicationState] = {}

@@ -1,15 +1,16 @@
 from enum import StrEnum
 
-
-class BatchState(StrEnum):
-    draft = "draft"
-    active = "active"
-    paused = "paused"
-    ended = "ended"
+from backend.core.enums import LabelledEnum
 
 
-BATCH_STATE_LABELS = {BatchState.draft: "草稿", BatchState.active: "发放中", BatchState.paused: "已暂停",
-                      BatchState.ended: "已结束"}
+class BatchState(LabelledEnum):
+    draft = "draft", "草稿"
+    active = "active", "发放中"
+    paused = "paused", "已暂停"
+    ended = "ended", "已结束"
+
+
+BATCH_STATE_LABELS = BatchState.labels()
 
 
 class BatchMode(StrEnum):
@@ -17,29 +18,19 @@ class BatchMode(StrEnum):
     apply = "apply"  # application with approval
 
 
-class Category(StrEnum):
-    rent = "rent"
-    legal = "legal"
-    tax = "tax"
-    ip = "ip"
-    training = "training"
-    testing = "testing"
-    consulting = "consulting"
-    coaching = "coaching"
-    financing = "financing"
+class Category(LabelledEnum):
+    rent = "rent", "房租抵扣"
+    legal = "legal", "法律服务"
+    tax = "tax", "财税服务"
+    ip = "ip", "知识产权"
+    training = "training", "培训"
+    testing = "testing", "检验检测"
+    consulting = "consulting", "管理咨询"
+    coaching = "coaching", "创业辅导"
+    financing = "financing", "投融资服务"
 
 
-CATEGORY_LABELS = {
-    Category.rent: "房租抵扣",
-    Category.legal: "法律服务",
-    Category.tax: "财税服务",
-    Category.ip: "知识产权",
-    Category.training: "培训",
-    Category.testing: "检验检测",
-    Category.consulting: "管理咨询",
-    Category.coaching: "创业辅导",
-    Category.financing: "投融资服务",
-}
+CATEGORY_LABELS = Category.labels()
 
 
 class ProviderStatus(StrEnum):
@@ -54,31 +45,31 @@ PROVIDER_STATUS_LABELS = {"pending": "待审核", "notice": "公示中", "listed
                           "suspended": "已暂停", "blacklisted": "黑名单"}
 
 
-class ApplicationState(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    withdrawn = "withdrawn"
+class ApplicationState(LabelledEnum):
+    pending = "pending", "审核中"
+    approved = "approved", "已通过"
+    rejected = "rejected", "未通过"
+    withdrawn = "withdrawn", "已撤回"
 
 
-APPLICATION_STATE_LABELS = {"pending": "审核中", "approved": "已通过", "rejected": "未通过", "withdrawn": "已撤回"}
+APPLICATION_STATE_LABELS = ApplicationState.labels()
 
 
-class LedgerKind(StrEnum):
-    issue = "issue"
-    redeem = "redeem"
-    reverse = "reverse"
-    expire = "expire"
+class LedgerKind(LabelledEnum):
+    issue = "issue", "领取"
+    redeem = "redeem", "核销"
+    reverse = "reverse", "撤销退回"
+    expire = "expire", "过期回收"
 
 
-LEDGER_LABELS = {"issue": "领取", "redeem": "核销", "reverse": "撤销退回", "expire": "过期回收"}
+LEDGER_LABELS = LedgerKind.labels()
 
 
-class StatementState(StrEnum):
-    submitted = "submitted"
-    approved = "approved"
-    rejected = "rejected"
-    paid = "paid"
+class StatementState(LabelledEnum):
+    submitted = "submitted", "待审核"
+    approved = "approved", "已审核"
+    rejected = "rejected", "已退回"
+    paid = "paid", "已兑付"
 
 
-STATEMENT_STATE_LABELS = {"submitted": "待审核", "approved": "已审核", "rejected": "已退回", "paid": "已兑付"}
+STATEMENT_STATE_LABELS = StatementState.labels()

@@ -145,8 +145,18 @@ def objections(*, provider: Provider) -> list[ProviderObjection]:
 
 
 def objection_count(provider: Provider) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(ProviderObjection)
-                             .where(ProviderObjection.provider_id == provider.id))
+    return with_objections(page=[provider])[0].objection_count
+
+
+def with_objections(*, page: list[Provider]) -> list[Provider]:
+    """Set ``provider.objection_count`` on each: one query for a whole page."""
+    ids = [provider.id for provider in page]
+    counts = dict(db.session.execute(
+        sa.select(ProviderObjection.provider_id, sa.func.count()).where(ProviderObjection.provider_id.in_(ids))
+        .group_by(ProviderObjection.provider_id)).all()) if ids else {}
+    for provider in page:
+        provider.objection_count = counts.get(provider.id, 0)
+    return page
 
 
 def ensure_member(user, provider_id: int) -> None:

@@ -19,7 +19,7 @@ from backend.core.db import total, utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
 from backend.devices import service as devices
 from backend.extensions import db
-from backend.vouchers import ledger, providers
+from backend.vouchers import claims, ledger, providers
 from backend.core.localtime import LOCAL
 from backend.vouchers.common import yuan
 from backend.vouchers.enums import CATEGORY_LABELS, LedgerKind
@@ -85,7 +85,7 @@ def scan(*, staff: User, code: str) -> dict:
                                                            Voucher.expired_at.is_(None))
                                   .order_by(Voucher.valid_until, Voucher.id)).all()
     options = []
-    for voucher in vouchers:
+    for voucher in claims.with_state(page=vouchers):
         problem = usable_problem(voucher=voucher, provider=provider, owns=owns)
         options.append({"voucher": voucher, "usable": problem is None,
                         "reason_code": problem[0] if problem else None, "reason": problem[1] if problem else None,
@@ -231,6 +231,14 @@ def reversible(redemption: Redemption, now=None) -> bool:
     window = timedelta(hours=current_app.config["VOUCHER_REVERSAL_HOURS"])
     return redemption.reversed_at is None and redemption.statement_id is None and \
         (now or utcnow()) - redemption.created_at <= window
+
+
+def with_reversible(*, page: list[Redemption], now=None) -> list[Redemption]:
+    """Set ``redemption.reversible`` on each, for the receipt to say whether it can still be undone."""
+    now = now or utcnow()
+    for redemption in page:
+        redemption.reversible = reversible(redemption, now)
+    return page
 
 
 def reverse(*, staff: User, redemption_id: int, reason: str) -> Redemption:

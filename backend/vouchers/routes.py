@@ -2,16 +2,15 @@
 provider catalogue, provider staff (scan, redeem, reverse, statements) and administrators."""
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import g, send_file
+from flask import g
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
-from backend.core.api import blueprint
-from backend.core.auth import BEARER, login_required, roles_required, viewer_optional
-from backend.core.pagination import AnnotatedSelect, SelectPage
+from backend.core.api import blueprint, download
+from backend.core.auth import login_required, roles_required, viewer_optional
+from backend.core.pagination import AnnotatedSelect
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
 
 centre_blp = blueprint("voucher_centre", __name__, "/api/voucher-batches", "创业券：券中心、领取、申请")
@@ -31,8 +30,7 @@ ADMIN = Role.admin
 class Centre(MethodView):
     @viewer_optional
     @centre_blp.arguments(schemas.PublicBatchQueryIn, location="query")
-    @centre_blp.response(200, schemas.BatchForMeOut(many=True))
-    @centre_blp.paginate(SelectPage)
+    @centre_blp.paged(schemas.BatchForMeOut)
     def get(self, args):
         """Batches in the voucher centre, live first; signed in, each says whether I can claim and why not."""
         return AnnotatedSelect(batches.public_query(**args),
@@ -51,20 +49,18 @@ class CentreBatch(MethodView):
 @centre_blp.route("/<int(max=2147483647):batch_id>/claim")
 class Claim(MethodView):
     @roles_required(ENTREPRENEUR)
-    @centre_blp.doc(security=BEARER)
     @centre_blp.arguments(schemas.ClaimIn)
     @centre_blp.response(201, schemas.VoucherOut)
     @centre_blp.alt_response(200, schema=schemas.VoucherOut, description="the same idempotency key again")
     def post(self, data, batch_id):
         """Claim a voucher (first come, first served). Send an idempotency key so a retry acts once."""
         voucher, created = claims.claim(user=current_user, batch_id=batch_id, key=data.get("idempotency_key"))
-        return voucher, 201 if created else 200
+        return claims.with_state(page=[voucher])[0], 201 if created else 200
 
 
 @centre_blp.route("/<int(max=2147483647):batch_id>/applications")
 class Apply(MethodView):
     @roles_required(ENTREPRENEUR)
-    @centre_blp.doc(security=BEARER)
     @centre_blp.arguments(schemas.ApplicationIn)
     @centre_blp.response(201, schemas.ApplicationOut)
     def post(self, data, batch_id):
@@ -77,19 +73,17 @@ class Apply(MethodView):
 @wallet_blp.route("/vouchers")
 class Wallet(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.arguments(schemas.WalletQueryIn, location="query")
-    @wallet_blp.response(200, schemas.VoucherOut(many=True))
-    @wallet_blp.paginate(SelectPage)
+    @wallet_blp.paged(schemas.VoucherOut)
     def get(self, args):
         """My vouchers: usable first, soonest to expire first."""
-        return claims.wallet_query(user=current_user, usable_only=args["usable"])
+        return AnnotatedSelect(claims.wallet_query(user=current_user, usable_only=args["usable"]),
+                               lambda page: claims.with_state(page=page))
 
 
 @wallet_blp.route("/vouchers/<int(max=2147483647):voucher_id>")
 class WalletVoucher(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.VoucherDetailOut)
     def get(self, voucher_id):
         """One of my vouchers with every ledger entry."""
@@ -97,25 +91,23 @@ class WalletVoucher(MethodView):
 
         voucher = claims.my_voucher(user=current_user, id=voucher_id)
         voucher.history = ledger.history(voucher=voucher)
-        return voucher
+        return claims.with_state(page=[voucher])[0]
 
 
 @wallet_blp.route("/receipts")
 class Receipts(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.arguments(schemas.ReceiptQueryIn, location="query")
-    @wallet_blp.response(200, schemas.RedemptionOut(many=True))
-    @wallet_blp.paginate(SelectPage)
+    @wallet_blp.paged(schemas.RedemptionOut)
     def get(self, args):
         """My payment receipts (核销凭证), newest first; ?since= for the ones after a moment."""
-        return redemption.receipts_query(user=current_user, since=args.get("since"))
+        return AnnotatedSelect(redemption.receipts_query(user=current_user, since=args.get("since")),
+                               lambda page: redemption.with_reversible(page=page))
 
 
 @wallet_blp.route("/pay-code")
 class PayCodeStatus(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.PayCodeStatusOut)
     def get(self):
         """The latest scan of my 付款码: a pay code is single-use, so the phone shows a new one once scanned."""
@@ -125,9 +117,7 @@ class PayCodeStatus(MethodView):
 @wallet_blp.route("/voucher-applications")
 class MyApplications(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
-    @wallet_blp.response(200, schemas.ApplicationOut(many=True))
-    @wallet_blp.paginate(SelectPage)
+    @wallet_blp.paged(schemas.ApplicationOut)
     def get(self):
         """My voucher applications and their decisions."""
         return claims.my_applications(user=current_user)
@@ -136,7 +126,6 @@ class MyApplications(MethodView):
 @wallet_blp.route("/voucher-applications/<int(max=2147483647):application_id>/withdraw")
 class Withdraw(MethodView):
     @roles_required(ENTREPRENEUR)
-    @wallet_blp.doc(security=BEARER)
     @wallet_blp.response(200, schemas.ApplicationOut)
     def post(self, application_id):
         """Withdraw a pending application."""
@@ -148,19 +137,17 @@ class Withdraw(MethodView):
 @catalogue_blp.route("")
 class Catalogue(MethodView):
     @catalogue_blp.arguments(schemas.ProviderQueryIn, location="query")
-    @catalogue_blp.response(200, schemas.ProviderOut(many=True))
-    @catalogue_blp.paginate(SelectPage)
+    @catalogue_blp.paged(schemas.ProviderOut)
     def get(self, args):
         """The public catalogue (status=listed) or the public notice list (status=notice)."""
         return providers.public_query(**args)
 
     @login_required
-    @catalogue_blp.doc(security=BEARER)
     @catalogue_blp.arguments(schemas.ProviderIn)
     @catalogue_blp.response(201, schemas.ProviderPrivateOut)
     def post(self, data):
         """Register my organisation as a provider; an administrator reviews it."""
-        return providers.register(user=current_user, data=data)
+        return providers.with_objections(page=[providers.register(user=current_user, data=data)])[0]
 
 
 @catalogue_blp.route("/<int(max=2147483647):provider_id>")
@@ -174,7 +161,6 @@ class CatalogueEntry(MethodView):
 @catalogue_blp.route("/<int(max=2147483647):provider_id>/objections")
 class Objections(MethodView):
     @login_required
-    @catalogue_blp.doc(security=BEARER)
     @catalogue_blp.arguments(schemas.ObjectionIn)
     @catalogue_blp.response(201, schemas.ObjectionOut)
     def post(self, data, provider_id):
@@ -187,17 +173,15 @@ class Objections(MethodView):
 @desk_blp.route("")
 class MyProvider(MethodView):
     @login_required
-    @desk_blp.doc(security=BEARER)
     @desk_blp.response(200, schemas.ProviderPrivateOut)
     def get(self):
         """My organisation and its review status (409 no_provider before I register one)."""
-        return providers.provider_of(current_user)
+        return providers.with_objections(page=[providers.provider_of(current_user)])[0]
 
 
 @desk_blp.route("/scan")
 class Scan(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.ScanIn)
     @desk_blp.response(200, schemas.ScanOut)
     def post(self, data):
@@ -208,7 +192,6 @@ class Scan(MethodView):
 @desk_blp.route("/quote")
 class Quote(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.QuoteIn)
     @desk_blp.response(200, schemas.QuoteOut)
     def post(self, data):
@@ -219,16 +202,14 @@ class Quote(MethodView):
 @desk_blp.route("/redemptions")
 class Redemptions(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
-    @desk_blp.response(200, schemas.RedemptionOut(many=True))
-    @desk_blp.paginate(SelectPage)
+    @desk_blp.paged(schemas.RedemptionOut)
     def get(self, args):
         """My organisation's redemptions (filter by day or month), newest first."""
-        return redemption.provider_query(provider=providers.provider_of(current_user), **args)
+        return AnnotatedSelect(redemption.provider_query(provider=providers.provider_of(current_user), **args),
+                               lambda page: redemption.with_reversible(page=page))
 
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.RedeemIn)
     @desk_blp.response(201, schemas.RedemptionOut)
     @desk_blp.alt_response(200, schema=schemas.RedemptionOut, description="the same idempotency key again: the first receipt")
@@ -236,13 +217,12 @@ class Redemptions(MethodView):
         """Confirm a redemption. The idempotency key makes a retry return the same receipt, never charge twice."""
         result, created = redemption.redeem(staff=current_user, **data)
         result.replayed = not created
-        return result, 201 if created else 200
+        return redemption.with_reversible(page=[result])[0], 201 if created else 200
 
 
 @desk_blp.route("/redemptions/totals")
 class RedemptionTotals(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.RedemptionQueryIn, location="query")
     @desk_blp.response(200, schemas.RedemptionTotalsOut)
     def get(self, args):
@@ -253,26 +233,23 @@ class RedemptionTotals(MethodView):
 @desk_blp.route("/redemptions/<int(max=2147483647):redemption_id>/reverse")
 class Reverse(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.ReverseIn)
     @desk_blp.response(200, schemas.RedemptionOut)
     def post(self, data, redemption_id):
         """Reverse a redemption within the window; the amount returns to the voucher. Twice acts once."""
-        return redemption.reverse(staff=current_user, redemption_id=redemption_id, reason=data["reason"])
+        reversed_ = redemption.reverse(staff=current_user, redemption_id=redemption_id, reason=data["reason"])
+        return redemption.with_reversible(page=[reversed_])[0]
 
 
 @desk_blp.route("/statements")
 class Statements(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
-    @desk_blp.response(200, schemas.StatementOut(many=True))
-    @desk_blp.paginate(SelectPage)
+    @desk_blp.paged(schemas.StatementOut)
     def get(self):
         """My organisation's settlement statements."""
         return settlement.provider_query(provider=providers.provider_of(current_user))
 
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.StatementIn)
     @desk_blp.response(201, schemas.StatementOut)
     def post(self, data):
@@ -280,22 +257,16 @@ class Statements(MethodView):
         return settlement.submit(staff=current_user, month=data["month"])
 
 
-def _export(statement, fmt):
-    body, mimetype, name = settlement.export(statement=statement, fmt=fmt)
-    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
-
-
 @desk_blp.route("/statements/<int(max=2147483647):statement_id>/export")
 class StatementExport(MethodView):
     @roles_required(STAFF)
-    @desk_blp.doc(security=BEARER)
     @desk_blp.arguments(schemas.ExportQueryIn, location="query")
-    @desk_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @desk_blp.file_response()
     def get(self, args, statement_id):
         """A statement's lines as XLSX or CSV."""
         statement = settlement.get_or_raise(id=statement_id)
         providers.ensure_member(current_user, statement.provider_id)
-        return _export(statement, args["format"])
+        return download(settlement.export(statement=statement, fmt=args["format"]))
 
 
 # --- administrators ---------------------------------------------------------------------------------
@@ -303,16 +274,13 @@ class StatementExport(MethodView):
 @admin_blp.route("/voucher-batches")
 class AdminBatches(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchQueryIn, location="query")
-    @admin_blp.response(200, schemas.BatchOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.BatchOut)
     def get(self, args):
         """Every batch, newest first."""
         return batches.admin_query(**args)
 
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchIn)
     @admin_blp.response(201, schemas.BatchOut)
     def post(self, data):
@@ -323,14 +291,12 @@ class AdminBatches(MethodView):
 @admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>")
 class AdminBatch(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.response(200, schemas.BatchFiguresOut)
     def get(self, batch_id):
         """A batch with where its money is."""
         return batches.figures(batch=batches.get_or_raise(id=batch_id))
 
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchPatchIn(partial=True))
     @admin_blp.response(200, schemas.BatchOut)
     def patch(self, data, batch_id):
@@ -341,7 +307,6 @@ class AdminBatch(MethodView):
 @admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>/state")
 class AdminBatchState(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.BatchStateIn)
     @admin_blp.response(200, schemas.BatchOut)
     def post(self, data, batch_id):
@@ -352,10 +317,8 @@ class AdminBatchState(MethodView):
 @admin_blp.route("/voucher-applications")
 class AdminApplications(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.ApplicationQueryIn, location="query")
-    @admin_blp.response(200, schemas.AdminApplicationOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.AdminApplicationOut)
     def get(self, args):
         """Applications to review, oldest first."""
         return claims.admin_applications(**args)
@@ -364,7 +327,6 @@ class AdminApplications(MethodView):
 @admin_blp.route("/voucher-applications/<int(max=2147483647):application_id>/decision")
 class AdminApplicationDecision(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.DecisionIn)
     @admin_blp.response(200, schemas.AdminApplicationOut)
     def post(self, data, application_id):
@@ -375,30 +337,27 @@ class AdminApplicationDecision(MethodView):
 @admin_blp.route("/providers")
 class AdminProviders(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.AdminProviderQueryIn, location="query")
-    @admin_blp.response(200, schemas.ProviderPrivateOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.ProviderPrivateOut)
     def get(self, args):
         """Providers by status (pending, notice, listed, rejected, suspended, blacklisted)."""
-        return providers.admin_query(**args)
+        return AnnotatedSelect(providers.admin_query(**args), lambda page: providers.with_objections(page=page))
 
 
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/decision")
 class AdminProviderDecision(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.ProviderDecisionIn)
     @admin_blp.response(200, schemas.ProviderPrivateOut)
     def post(self, data, provider_id):
         """Approve (public notice, then listed), reject, suspend, blacklist or restore, with a reason."""
-        return providers.decide(actor=current_user, provider=providers.get_or_raise(id=provider_id), **data)
+        provider = providers.decide(actor=current_user, provider=providers.get_or_raise(id=provider_id), **data)
+        return providers.with_objections(page=[provider])[0]
 
 
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/objections")
 class AdminObjections(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.response(200, schemas.ObjectionOut(many=True))
     def get(self, provider_id):
         """Objections raised during a provider's notice."""
@@ -408,10 +367,8 @@ class AdminObjections(MethodView):
 @admin_blp.route("/statements")
 class AdminStatements(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.StatementQueryIn, location="query")
-    @admin_blp.response(200, schemas.StatementOut(many=True))
-    @admin_blp.paginate(SelectPage)
+    @admin_blp.paged(schemas.StatementOut)
     def get(self, args):
         """Settlement statements by state."""
         return settlement.admin_query(**args)
@@ -420,7 +377,6 @@ class AdminStatements(MethodView):
 @admin_blp.route("/statements/<int(max=2147483647):statement_id>/decision")
 class AdminStatementDecision(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.StatementDecisionIn)
     @admin_blp.response(200, schemas.StatementOut)
     def post(self, data, statement_id):
@@ -431,9 +387,8 @@ class AdminStatementDecision(MethodView):
 @admin_blp.route("/statements/<int(max=2147483647):statement_id>/export")
 class AdminStatementExport(MethodView):
     @roles_required(ADMIN)
-    @admin_blp.doc(security=BEARER)
     @admin_blp.arguments(schemas.ExportQueryIn, location="query")
-    @admin_blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+    @admin_blp.file_response()
     def get(self, args, statement_id):
         """A statement's lines as XLSX or CSV."""
-        return _export(settlement.get_or_raise(id=statement_id), args["format"])
+        return download(settlement.export(statement=settlement.get_or_raise(id=statement_id), fmt=args["format"]))

@@ -8,9 +8,8 @@ from backend.core.db import utcnow
 from backend.core.regions import DISTRICTS
 from backend.core.schemas import Schema
 from backend.core.validators import is_credit_code, is_phone, mask_name, mask_phone
-from backend.vouchers.enums import (APPLICATION_STATE_LABELS, BATCH_STATE_LABELS, CATEGORY_LABELS, LEDGER_LABELS,
-                                    PROVIDER_STATUS_LABELS, STATEMENT_STATE_LABELS, ApplicationState, BatchMode,
-                                    BatchState, Category, StatementState)
+from backend.vouchers.enums import (CATEGORY_LABELS, PROVIDER_STATUS_LABELS, ApplicationState, BatchMode, BatchState,
+                                    Category, StatementState)
 
 MAX_AMOUNT = 10**10  # ¥100,000,000.00: a face value, a minimum bill, a bill (a budget goes to fields.MAX_FEN)
 KEY = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{8,64}$",
@@ -109,9 +108,9 @@ class BatchOut(Schema):
     co_pay_ratio_bp = fields.Integer(required=True)
     min_bill = fields.Integer(required=True)
     eligibility = fields.Dict(required=True)
-    mode = fields.Function(lambda b: b.mode.value, required=True)
-    state = fields.Function(lambda b: b.state.value, required=True)
-    state_label = fields.Function(lambda b: BATCH_STATE_LABELS[b.state], required=True)
+    mode = fields.enum_value("mode", required=True)
+    state = fields.enum_value("state", required=True)
+    state_label = fields.enum_label("state", required=True)
 
 
 class BatchForMeOut(BatchOut):
@@ -134,8 +133,8 @@ class ClaimIn(Schema):
 
 class LedgerOut(Schema):
     id = fields.Integer(required=True)
-    kind = fields.Function(lambda e: e.kind.value, required=True)
-    kind_label = fields.Function(lambda e: LEDGER_LABELS[e.kind.value], required=True)
+    kind = fields.enum_value("kind", required=True)
+    kind_label = fields.enum_label("kind", required=True)
     amount = fields.Integer(required=True)
     balance_after = fields.Integer(required=True)
     redemption_id = fields.Integer(allow_none=True)
@@ -148,7 +147,7 @@ class VoucherOut(Schema):
     batch_name = fields.Function(lambda v: v.batch.name, required=True)
     face_value = fields.Integer(required=True)
     balance = fields.Integer(required=True)
-    state = fields.Function(lambda v: _voucher_state(v), required=True)
+    state = fields.Function(lambda v: v.state, required=True)  # set by claims.with_state
     categories = fields.Function(lambda v: v.batch.categories, required=True)
     category_labels = fields.Function(lambda v: [CATEGORY_LABELS[Category(c)] for c in v.batch.categories],
                                       required=True)
@@ -157,12 +156,6 @@ class VoucherOut(Schema):
     claimed_at = fields.DateTime(required=True)
     valid_from = fields.DateTime(required=True)
     valid_until = fields.DateTime(required=True)
-
-
-def _voucher_state(voucher) -> str:
-    from backend.vouchers.claims import voucher_state
-
-    return voucher_state(voucher)
 
 
 class VoucherDetailOut(VoucherOut):
@@ -187,8 +180,8 @@ class ApplicationOut(Schema):
     batch_id = fields.Integer(required=True)
     batch_name = fields.Function(lambda a: a.batch.name, required=True)
     applicant_id = fields.Integer(required=True)
-    state = fields.Function(lambda a: a.state.value, required=True)
-    state_label = fields.Function(lambda a: APPLICATION_STATE_LABELS[a.state.value], required=True)
+    state = fields.enum_value("state", required=True)
+    state_label = fields.enum_label("state", required=True)
     statement = fields.String(required=True)
     upload_ids = fields.List(fields.Integer(), required=True)
     decision_reason = fields.String(required=True)
@@ -276,13 +269,7 @@ class ProviderPrivateOut(ProviderOut):
     status_reason = fields.String(required=True)
     approved_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime(required=True)
-    objection_count = fields.Function(lambda p: _objections(p), required=True)
-
-
-def _objections(provider) -> int:
-    from backend.vouchers.providers import objection_count
-
-    return objection_count(provider)
+    objection_count = fields.Function(lambda p: p.objection_count, required=True)  # set by providers.with_objections
 
 
 class ProviderQueryIn(Schema):
@@ -393,14 +380,9 @@ class RedemptionOut(Schema):
     reversed_at = fields.DateTime(allow_none=True)
     reverse_reason = fields.String(required=True)
     statement_id = fields.Integer(allow_none=True)
-    reversible = fields.Function(lambda r: _reversible(r), required=True)
+    reversible = fields.Function(lambda r: r.reversible, required=True)  # set by redemption.with_reversible
     replayed = fields.Function(lambda r: bool(getattr(r, "replayed", False)), required=True)
 
-
-def _reversible(redemption) -> bool:
-    from backend.vouchers.redemption import reversible
-
-    return reversible(redemption)
 
 
 class ReverseIn(Schema):
@@ -436,8 +418,8 @@ class StatementOut(Schema):
     provider_id = fields.Integer(required=True)
     provider_name = fields.Function(lambda s: s.provider.name, required=True)
     month = fields.String(required=True)
-    state = fields.Function(lambda s: s.state.value, required=True)
-    state_label = fields.Function(lambda s: STATEMENT_STATE_LABELS[s.state.value], required=True)
+    state = fields.enum_value("state", required=True)
+    state_label = fields.enum_label("state", required=True)
     redemption_count = fields.Integer(required=True)
     redeemed_total = fields.Integer(required=True)
     reversed_total = fields.Integer(required=True)

@@ -47,3 +47,15 @@ def test_audit_log_is_admin_only(client, make_user, auth):
         response = client.get("/api/admin/audit-log", headers=auth(make_user(role)))
         assert response.status_code == 403
         assert response.get_json()["code"] == "forbidden"
+
+
+def test_an_edit_is_logged_with_only_what_it_changed_and_not_at_all_when_nothing_changed(session):
+    before = {"name": "旧名", "address": "历下区 1 号", "capacity": 10}
+    entry = audit.record_changes(actor=None, action="test.update", target_type="test", target_id=7, before=before,
+                                 after={**before, "name": "新名", "capacity": 12})
+    assert (entry.before, entry.after, entry.target_id) == ({"name": "旧名", "capacity": 10},
+                                                            {"name": "新名", "capacity": 12}, "7")
+    assert audit.record_changes(actor=None, action="test.update", target_type="test", target_id=7,
+                                before=before, after=dict(before)) is None
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                          .where(AuditLog.action == "test.update")) == 1

@@ -118,3 +118,37 @@ def test_granting_a_role_at_a_closed_or_missing_place_is_still_refused(client, m
         assert response.status_code == 404 and response.get_json()["code"] == "place_not_found"
     session.refresh(person)
     assert [grant.role.value for grant in person.grants] == ["entrepreneur"]
+
+
+# --- schemas shape data ---------------------------------------------------------------------------
+
+def _schema_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("backend."):
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names if alias.name.startswith("backend."))
+    return found
+
+
+def test_schemas_run_no_queries_and_call_no_service():
+    """A schema declares fields: it imports core, enums and other schemas only (a service decides, and
+    sets what it decided on the rows: with_state, with_reversible, with_objections, with_tickets), and
+    it never touches the session."""
+    allowed = ("backend.core.", "backend.core")
+    offending = []
+    for path in sorted(BACKEND.glob("*/schemas.py")):
+        for module in _schema_imports(path):
+            if not (module.startswith(allowed) or module.endswith((".enums", ".schemas"))):
+                offending.append(f"{path.parent.name}/schemas.py imports {module}")
+        text = path.read_text(encoding="utf-8")
+        offending += [f"{path.parent.name}/schemas.py uses {word}" for word in ("db.session", "select(", ".query")
+                      if word in text]
+    assert offending == []
+
+
+def test_the_schema_check_sees_a_service_import(tmp_path):
+    path = tmp_path / "schemas.py"
+    path.write_text("def f():\n    from backend.vouchers.claims import voucher_state\n", encoding="utf-8")
+    assert _schema_imports(path) == ["backend.vouchers.claims"]
