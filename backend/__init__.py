@@ -7,7 +7,8 @@ import os
 from flask import Flask
 
 from backend import config as settings
-from backend.extensions import api, db, jwt, limiter, migrate
+from backend.core.api import api
+from backend.extensions import db, jwt, limiter, migrate
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 

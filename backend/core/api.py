@@ -30,6 +30,9 @@ class Api(flask_smorest.Api):
         return errors.handle_http_exception(error)
 
 
+api = Api()
+
+
 _DECIMAL = re.compile(r"-?[0-9]{1,30}")
 
 

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from backend.accounts import service as accounts
 from backend.accounts.enums import Role
+from backend.checkins.demo import FORGED
 from backend.core.db import utcnow
+from backend.events import door
 from backend.events.enums import EventKind, EventState, RegistrationState
 from backend.events.models import Event, Registration
 from backend.extensions import db
@@ -63,3 +65,10 @@ def seed() -> None:
                                             created_at=starts - timedelta(days=3),
                                             checked_in_at=starts + timedelta(minutes=5) if index % 2 == 0 else None))
     db.session.flush()
+    # 签到核查 has a door item to open: a forged ticket let in by the organiser's offline phone
+    first = db.session.scalar(sa.select(Event).where(Event.state == EventState.published, Event.starts_at > utcnow())
+                              .order_by(Event.starts_at))
+    if first is not None:
+        door.check_in(items=[{"nonce": "demo-review-door-000001", "code": FORGED,
+                              "scanned_at": utcnow() - timedelta(hours=1), "offline": True}],
+                      event_id=first.id, sent_at=utcnow(), staff=organiser)

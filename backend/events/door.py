@@ -22,7 +22,7 @@ from backend.core.db import utcnow
 from backend.core.keys import keyring
 from backend.core.localtime import LOCAL
 from backend.core.validators import mask_name
-from backend.events import service as events
+from backend.events import access
 from backend.events.enums import EventState, RegistrationState
 from backend.events.models import Registration
 from backend.extensions import db
@@ -114,7 +114,7 @@ class DoorChannel:
             return "wrong_event"
         if self.device is not None and self.device.place_id != event.place_id:
             return "wrong_place"
-        if self.staff is not None and not events.can_organise(self.staff, event.place_id):
+        if self.staff is not None and not access.can_organise(self.staff, event.place_id):
             return "wrong_place"
         return None
 
@@ -208,7 +208,7 @@ def answer(scan: Scan, registration: Registration | None, names: dict) -> dict:
 def scans_query(*, actor, event_id: int) -> sa.Select:
     """Every scan the door accepted for the event (ok, duplicate, forced), newest first; the refused ones
     are in the administrator's review queue."""
-    event = events.managed(user=actor, id=event_id)
+    event = access.managed(user=actor, id=event_id)
     return sa.select(Scan).where(Scan.channel == Channel.door, Scan.event_id == event.id,
                                  Scan.registration_id.is_not(None), Scan.result != ScanResult.rejected
                                  ).order_by(Scan.id.desc())
@@ -216,7 +216,7 @@ def scans_query(*, actor, event_id: int) -> sa.Select:
 
 def door_list(*, actor, event_id: int) -> dict:
     """What an organiser's phone keeps to check tickets in offline: who holds a seat now, who is in."""
-    event = events.managed(user=actor, id=event_id)
+    event = access.managed(user=actor, id=event_id)
     rows = db.session.execute(sa.select(Registration.id, Registration.checked_in_at, User.name)
                               .join(User, User.id == Registration.user_id).where(
         Registration.event_id == event.id, Registration.state == RegistrationState.registered)).all()

@@ -13,7 +13,7 @@ from backend.core import tables
 from backend.core.db import utcnow
 from backend.core.regions import DISTRICTS
 from backend.core.validators import mask_name, mask_phone
-from backend.events import service as events
+from backend.events import access
 from backend.events.enums import KIND_LABELS, REGISTRATION_LABELS, EventKind, EventState, RegistrationState
 from backend.events.models import Event, Registration
 from backend.extensions import db
@@ -47,7 +47,7 @@ def figures(*, user, year: int, group: str = "district", district: str | None = 
              .join(Place, Place.id == Event.place_id).outerjoin(tally, tally.c.event_id == Event.id)
              .where(Event.state == EventState.published, Event.starts_at >= start, Event.starts_at < end,
                     Event.starts_at <= utcnow()))
-    places = events.organiser_place_ids(user)
+    places = access.organiser_place_ids(user)
     if places is not None:
         query = query.where(Event.place_id.in_(places or [-1]))
     if district:
@@ -75,7 +75,7 @@ HEADER = ["报名编号", "姓名", "手机", "主体类型", "报名状态", "�
 
 
 def attendance_export(*, actor, event_id: int, fmt: str) -> tuple[bytes, str, str]:
-    event = events.managed(user=actor, id=event_id)
+    event = access.managed(user=actor, id=event_id)
     registrations = db.session.scalars(sa.select(Registration).where(Registration.event_id == event.id)
                                        .options(selectinload(Registration.user).selectinload(User.profile))
                                        .order_by(Registration.id)).all()

@@ -19,7 +19,7 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.regions import DISTRICTS
 from backend.devices import service as devices
-from backend.events import service as events
+from backend.events import access
 from backend.events.enums import ACTIVE_STATES, OPEN_STATES, REGISTRATION_LABELS, EventState, RegistrationState
 from backend.events.models import LIVE, Event, Registration
 from backend.extensions import db
@@ -249,7 +249,7 @@ def _first_waiting(event_id: int) -> int | None:
 # --- the organiser's decisions --------------------------------------------------------------------
 
 def _managed_registration(*, actor, event_id: int, id: int) -> Registration:
-    event = events.managed(user=actor, id=event_id)
+    event = access.managed(user=actor, id=event_id)
     registration = db.session.get(Registration, id)
     if registration is None or registration.event_id != event.id:
         raise NotFound("报名记录不存在", code="registration_not_found")
@@ -312,7 +312,7 @@ def mine(*, user, id: int) -> Registration:
 
 
 def attendees_query(*, actor, event_id: int, state=None, checked_in=None) -> sa.Select:
-    event = events.managed(user=actor, id=event_id)
+    event = access.managed(user=actor, id=event_id)
     query = sa.select(Registration).where(Registration.event_id == event.id).order_by(Registration.id)
     if state:
         query = query.where(Registration.state == state)

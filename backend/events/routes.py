@@ -17,7 +17,7 @@ from backend.core.errors import Forbidden
 from backend.core.meta import register_labels
 from backend.core.pagination import AnnotatedSelect
 from backend.devices import service as devices
-from backend.events import door, figures, registrations, schemas, service
+from backend.events import access, door, figures, registrations, schemas, service
 from backend.events.enums import KIND_LABELS
 from backend.core.localtime import LOCAL
 
@@ -177,7 +177,7 @@ class OrganiserEvent(MethodView):
     @roles_required(*ORGANISERS)
     @organiser_blp.response(200, schemas.EventOut)
     def get(self, event_id):
-        return service.managed(user=current_user, id=event_id)
+        return access.managed(user=current_user, id=event_id)
 
     @roles_required(*ORGANISERS)
     @organiser_blp.arguments(schemas.EventPatchIn(partial=True))
@@ -240,7 +240,7 @@ class Counts(MethodView):
     @organiser_blp.response(200, schemas.CountsOut)
     def get(self, event_id):
         """Live numbers: checked in / registered, waitlist, pending."""
-        return registrations.counts(event=service.managed(user=current_user, id=event_id))
+        return registrations.counts(event=access.managed(user=current_user, id=event_id))
 
 
 @organiser_blp.route("/events/<int(max=2147483647):event_id>/scans")

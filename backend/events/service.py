@@ -13,6 +13,8 @@ from backend.core import audit, uploads
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden, NotFound
 from backend.devices import service as devices
+from backend.events import registrations
+from backend.events.access import ensure_organiser as _ensure_organiser, managed, organiser_place_ids
 from backend.events.enums import OPEN_STATES, EventState, RegistrationState
 from backend.events.models import Event, Registration
 from backend.extensions import db
@@ -26,34 +28,7 @@ COVER_SIZES = {"card": (480, 270), "full": (1200, 675)}
 EDITABLE_AFTER_PUBLISH = {"title", "description", "cover_id", "ends_at", "capacity", "waitlist", "signup_closes_at"}
 
 
-# --- who may organise ----------------------------------------------------------------------------
-
-def organiser_place_ids(user) -> list[int] | None:
-    """The places this user organises events at; None means every place (an administrator)."""
-    if user.has_role("admin"):
-        return None
-    return sorted({g.place_id for g in user.grants if g.role.value == "organiser" and g.place_id is not None})
-
-
-def can_organise(user, place_id: int) -> bool:
-    places = organiser_place_ids(user)
-    return places is None or place_id in places
-
-
-def _ensure_organiser(user, place_id: int) -> None:
-    if not can_organise(user, place_id):
-        raise Forbidden("只有该场所的活动组织者或管理员可以管理这里的活动", code="forbidden")
-
-
-def managed(*, user, id: int, lock: bool = False) -> Event:
-    """An event the user organises (404 if it does not exist, 403 if it is someone else's)."""
-    query = sa.select(Event).where(Event.id == id)
-    event = db.session.scalar(query.with_for_update(of=Event) if lock else query)
-    if event is None:
-        raise NotFound("活动不存在", code="event_not_found")
-    _ensure_organiser(user, event.place_id)
-    return event
-
+# --- who may organise: backend/events/access.py (registrations use it without this module) ----------
 
 def public(*, id: int) -> Event:
     """An event anyone may read: published or cancelled (a registrant must see that it was cancelled)."""
@@ -119,8 +94,6 @@ def update(*, actor, id: int, data: dict) -> Event:
         setattr(event, name, value)
     db.session.flush()
     if event.state == EventState.published:
-        from backend.events import registrations
-
         registrations.fill_from_waitlist(event)  # more seats, or the waitlist just turned off
     audit.record(actor=actor, action="event.update", target_type="event", target_id=event.id, before=before,
                  after=_snapshot(event))
