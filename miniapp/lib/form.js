@@ -70,3 +70,13 @@ export const snapshot = (form) => JSON.stringify(form)
 
 /** Has the form changed since `saved` (a snapshot)? */
 export const isDirty = (form, saved) => saved != null && snapshot(form) !== saved
+
+/**
+ * What a refused save says: `fields` ({field: message}, from a 422's details through `fields`) or
+ * null, and the toast — the server's words, 请按提示修改后再<verb> for a 422 without any, and
+ * 网络不可用 when nothing answered.
+ */
+export function saveFailure(error, { verb = '保存', fields = fieldErrors } = {}) {
+  if (error?.status === 422) return { fields: fields(error.details), toast: error.message || `请按提示修改后再${verb}` }
+  return { fields: null, toast: error?.status === 0 ? `网络不可用，请联网后再${verb}` : error?.message || `${verb}失败，请稍后重试` }
+}

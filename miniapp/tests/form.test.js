@@ -2,8 +2,8 @@
 // form (pages/admin-batch-edit/form.js) and the event form (pages/organiser-event-edit/form.js).
 import { describe, expect, it } from 'vitest'
 import {
-  countInput, firstMessage, fromLocalInput, isDirty, parseCount, parseYuan, percentToBp, serverFieldErrors, snapshot,
-  toLocalInput, yuanInput,
+  countInput, firstMessage, fromLocalInput, isDirty, parseCount, parseYuan, percentToBp, saveFailure, serverFieldErrors,
+  snapshot, toLocalInput, yuanInput,
 } from '../lib/form.js'
 import * as batchForm from '../pages/admin-batch-edit/form.js'
 import * as eventForm from '../pages/organiser-event-edit/form.js'
@@ -56,6 +56,18 @@ describe('lib/form.js', () => {
     form.tags.push('b')
     expect(isDirty(form, saved)).toBe(true)
     expect(isDirty(form, null)).toBe(false) // nothing loaded yet: nothing to lose
+  })
+
+  it('says why a save was refused: fields for a 422, the network, or the server\'s words', () => {
+    const invalid = { status: 422, message: '', details: { json: { profile: { credit_code: ['格式不对'] } } } }
+    expect(saveFailure(invalid)).toEqual({ fields: { credit_code: '格式不对' }, toast: '请按提示修改后再保存' })
+    expect(saveFailure({ ...invalid, message: '信息有误' }, { verb: '提交' }).toast).toBe('信息有误')
+    expect(saveFailure(invalid, { fields: serverFieldErrors, verb: '提交' })).toEqual({
+      fields: { profile: '格式不对' }, toast: '请按提示修改后再提交',
+    })
+    expect(saveFailure({ status: 0, message: 'Failed to fetch' }, { verb: '提交' })).toEqual({ fields: null, toast: '网络不可用，请联网后再提交' })
+    expect(saveFailure({ status: 409, code: 'provider_exists', message: '该机构已登记' })).toEqual({ fields: null, toast: '该机构已登记' })
+    expect(saveFailure({ status: 500, message: '' }).toast).toBe('保存失败，请稍后重试')
   })
 })
 

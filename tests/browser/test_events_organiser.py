@@ -455,3 +455,11 @@ def test_scanner_gun_at_the_door(live_server, page, shot):
       return all.map((item) => [item.op, Boolean(item.unknown)])
     }""")
     assert kept == [["from_a_newer_app", True]]
+
+    # 我的 says the same, so the organiser sees it away from the door too
+    page.goto("/#/mine")
+    mine_notice = page.get_by_test_id("mine-outbox-notice")
+    expect(mine_notice).to_contain_text("1 条离线记录需要更新应用后才能上传")
+    expect(mine_notice).to_contain_text("1 条离线记录已超过 7 天未上传")
+    expect(page.get_by_test_id("outbox-pending").locator(".weui-cell__ft")).to_have_text("1 条，点击立即同步")
+    snap(shot, page, "mine-outbox-notice-phone")
