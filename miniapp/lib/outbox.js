@@ -140,7 +140,7 @@ export async function summary(userId, now = Date.now()) {
 export function noticeText({ unknown = 0, stale = 0 } = {}) {
   const parts = []
   if (unknown) parts.push(`${unknown} 条离线记录${UNKNOWN_MESSAGE}：请刷新页面或更新「创业齐鲁」，记录会一直保留在本机`)
-  if (stale) parts.push(`${stale} 条离线记录已超过 ${RETAIN_DAYS} 天未上传：请连上网络并打开本页；仍无法上传请联系管理员，不要清除本机数据`)
+  if (stale) parts.push(`${stale} 条离线记录已超过 ${RETAIN_DAYS} 天未上传：请连上网络，本机会自动重试上传；仍无法上传请联系管理员，不要清除本机数据`)
   return parts.map((part) => `${part}。`).join('\n') // one line each (the page keeps the line breaks)
 }
 

@@ -260,7 +260,7 @@ describe('retention', () => {
     await outbox.enqueue('scan', {}, { userId: USER, now: T0 - 6 * day })
     const summary = await outbox.summary(USER, T0)
     expect(summary).toMatchObject({ pending: 2, stale: 1, oldest: new Date(T0 - 8 * day).toISOString() })
-    expect(outbox.noticeText(summary)).toContain('1 条离线记录已超过 7 天未上传：请连上网络并打开本页；仍无法上传请联系管理员')
+    expect(outbox.noticeText(summary)).toContain('1 条离线记录已超过 7 天未上传：请连上网络，本机会自动重试上传；仍无法上传请联系管理员')
     expect(outbox.noticeText(await outbox.summary(USER, T0 - 6 * day))).toBe('')
     // a stale item is still sent, never dropped for its age
     const { sender, calls } = scriptedSender([200, 200])
