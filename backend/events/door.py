@@ -29,6 +29,12 @@ from backend.extensions import db
 
 OPENS_BEFORE = timedelta(hours=3)
 CLOSES_AFTER = timedelta(hours=1)
+# a ticket's window is the event's, not the phone's clock: say so at the door (the code's own words
+# blame the phone's time, which is right for personal codes)
+TICKET_MESSAGES = {
+    "not_yet_valid": f"电子票尚未生效：活动开始前 {OPENS_BEFORE.seconds // 3600} 小时起可签到",
+    "expired": f"电子票已过期：活动结束 {CLOSES_AFTER.seconds // 3600} 小时后不能再签到",
+}
 
 
 def ticket_text(registration: Registration) -> str:
@@ -194,9 +200,9 @@ def answer(scan: Scan, registration: Registration | None, names: dict) -> dict:
     elif scan.result == ScanResult.duplicate:
         text = f"已签到（{checked_in_at.astimezone(LOCAL):%H:%M}）" if checked_in_at else "已签到"
     elif scan.result == ScanResult.forced:
-        text = engine.FORCED_PREFIX + engine.message(scan.reason)
+        text = engine.FORCED_PREFIX + (TICKET_MESSAGES.get(scan.reason) or engine.message(scan.reason))
     else:
-        text = engine.message(scan.reason)
+        text = TICKET_MESSAGES.get(scan.reason) or engine.message(scan.reason)
     who = None
     if registration is not None:
         who = {"id": registration.id, "name": mask_name(names.get(registration.user_id)) or "未填姓名",

@@ -133,8 +133,8 @@ describe('到访统计 ranges', () => {
 
 describe('签到核查', () => {
   it('says what went wrong in Chinese', () => {
-    expect(reasonText({ reason: 'bad_signature' })).toContain('伪造')
-    expect(reasonText({ reason: 'expired' })).toContain('过期')
+    expect(reasonText({ reason: 'bad_signature', reason_label: '签名无效，二维码可能被伪造或篡改' })).toBe('签名无效，二维码可能被伪造或篡改')
+    expect(reasonText({ reason: 'expired', reason_label: '二维码已过期（扫码时间晚于有效期）' })).toContain('过期')
     expect(reasonText({ reason: null, conflict: true })).toContain('两台设备')
     expect(reasonText({ reason: 'new_thing' })).toBe('其他原因（new_thing）')
   })

@@ -24,29 +24,10 @@ export function deviceText(scan) {
   return '创业者自助扫码'
 }
 
-export const REASONS = Object.freeze({
-  malformed: '二维码无法识别（不是本平台的码，或内容不完整）',
-  unknown_key: '签名密钥未知（二维码来自旧密钥或其他系统）',
-  bad_signature: '签名无效，二维码可能被伪造或篡改',
-  wrong_type: '不是个人码（扫了电子票、场所码等其他二维码）',
-  not_yet_valid: '二维码尚未生效（出示者手机时间不准）',
-  expired: '个人码已过期（可能是截图或旧码）',
-  revoked: '出示个人码的手机已被停用',
-  user_blocked: '该用户账号已被停用',
-  device_revoked: '扫码设备停用后仍在扫码',
-  clock_skew: '扫码设备的时间不准确，扫码时间在未来',
-  no_place: '扫码时未指定场所',
-  registration_cancelled: '该报名已取消',
-  event_cancelled: '活动已取消',
-  not_registered: '该报名尚未成功（待审核或候补中）',
-  registration_not_found: '报名记录不存在',
-  wrong_event: '不是本场活动的票',
-  wrong_place: '不是本场所的票（无权为该活动签到）',
-})
-
 /** The headline of a scan under review. */
 export function reasonText(scan) {
-  if (scan?.reason) return REASONS[scan.reason] || scan.reason_label || `其他原因（${scan.reason}）`
+  // the words are the server's (backend/checkins/enums.py REASON_LABELS, sent as reason_label)
+  if (scan?.reason) return scan.reason_label || `其他原因（${scan.reason}）`
   if (scan?.conflict && scan.channel === 'door') return '同一张票被两台设备分别扫码（至少一台离线），只按最早一次签到'
   if (scan?.conflict) return '同一人同一天在本场所被两台设备分别扫码（至少一台离线）'
   return '未记录原因'
