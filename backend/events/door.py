@@ -24,7 +24,7 @@ from backend.core.localtime import LOCAL
 from backend.core.validators import mask_name
 from backend.events import access
 from backend.events.enums import EventState, RegistrationState
-from backend.events.models import Registration
+from backend.events.models import Event, Registration
 from backend.extensions import db
 
 OPENS_BEFORE = timedelta(hours=3)
@@ -63,8 +63,12 @@ def check_in(*, items: list[dict], event_id: int | None = None, sent_at: datetim
              device=None) -> list[dict]:
     """Record door scans; ``event_id`` narrows to one event (the organiser's door page)."""
     channel = DoorChannel(event_id=event_id, staff=staff, device=device)
+    # where the door stands: the scanner's place, else the place of the event the door page names (a
+    # scan whose code names no event is still filed under that place for review)
+    place_id = device.place_id if device is not None else (
+        db.session.scalar(sa.select(Event.place_id).where(Event.id == event_id)) if event_id else None)
     return engine.perform(items=items, channel=channel, sent_at=sent_at, device=device, staff=staff,
-                          place_id=device.place_id if device is not None else None)
+                          place_id=place_id)
 
 
 class DoorChannel:

@@ -12,6 +12,7 @@ from backend.core.db import utcnow
 from backend.events.enums import RegistrationState
 from backend.events.models import Registration
 from backend.extensions import db
+from tests.events.test_door import organiser_of
 from tests.factories import make_entrepreneur, make_event, make_scanner, make_space, make_user
 
 
@@ -159,3 +160,15 @@ def test_a_revoked_door_scanner_hands_in_its_scans_as_forced_every_one_reviewed(
     # scans made before the revocation still count
     early = scan(client, headers, at(door["code"], now - timedelta(minutes=10)))[0]
     assert early["result"] == "ok"
+
+
+def test_an_organiser_phone_files_a_scan_naming_no_event_under_the_door_pages_event_place(client, auth, door):
+    """No scanner device, so no device place: the event the door page names says where the door stands."""
+    organiser = organiser_of(door["event"])
+    [answer] = scan(client, auth(organiser), at("CY:THIS-IS-NOT-A-TICKET", utcnow()), event_id=door["event"].id)
+    assert (answer["result"], answer["code"], answer["registration"]) == ("rejected", "malformed", None)
+    stored = db.session.query(Scan).filter_by(nonce=answer["nonce"]).one()
+    assert (stored.place_id, stored.device_id, stored.staff_id) == (door["event"].place_id, None, organiser.id)
+    [listed] = [r for r in client.get("/api/admin/checkin-scans?kind=rejected&channel=door",
+                                      headers=auth(make_user("admin"))).get_json() if r["nonce"] == answer["nonce"]]
+    assert listed["place_name"] == door["event"].place.name
