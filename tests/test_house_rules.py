@@ -26,3 +26,25 @@ def test_no_test_sleeps():
 def test_the_allow_list_gives_reasons_for_files_that_exist():
     for name, reason in MAY_SLEEP.items():
         assert (TESTS / name).is_file() and len(reason) > 20, name
+
+
+BACKEND = TESTS.parent / "backend"
+
+
+def test_backend_messages_address_people_as_nin():
+    """Every Chinese message the server writes (errors, notifications) says 您, never 你; comments and
+    docstrings are not read by anyone using the app and are not checked."""
+    import ast
+
+    found = []
+    for path in sorted(BACKEND.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(node.body[0].value, ast.Constant)}
+        found += [f"{path.relative_to(BACKEND.parent).as_posix()}:{node.lineno}: {node.value}"
+                  for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and "你" in node.value
+                  and id(node) not in docstrings]
+    assert found == [], "say 您:\n" + "\n".join(found)

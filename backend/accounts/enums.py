@@ -6,7 +6,7 @@ from backend.core.enums import LabelledEnum
 class Role(LabelledEnum):
     entrepreneur = "entrepreneur", "创业者"
     provider_staff = "provider_staff", "服务机构人员"
-    station_staff = "station_staff", "驿站/街区/空间工作人员"
+    station_staff = "station_staff", "场所工作人员"
     organiser = "organiser", "活动组织者"
     admin = "admin", "人社部门管理员"
 

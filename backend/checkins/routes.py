@@ -73,7 +73,7 @@ class Visits(MethodView):
         places = _place_ids()
         if args.get("place_id"):
             if places is not None and args["place_id"] not in places:
-                raise Forbidden("你不是该场所的工作人员", code="forbidden")
+                raise Forbidden("您不是该场所的工作人员", code="forbidden")
             places = [args.pop("place_id")]
         args.pop("place_id", None)
         return service.visits_query(place_ids=places, **args)

@@ -42,13 +42,13 @@ def scanning_place(*, device, staff, place_id: int | None) -> int:
         return device.place_id
     places = staff_place_ids(staff)
     if places is not None and not places:
-        raise Forbidden("你还没有被分配到驿站、街区或空间", code="forbidden")
+        raise Forbidden("您还没有被分配到驿站、街区或空间", code="forbidden")
     if place_id is None:
         if places is None or len(places) != 1:
             raise DomainError("请指定场所", code="no_place", status=422, details={"field": "place_id"})
         return places[0]
     if places is not None and place_id not in places:
-        raise Forbidden("你不是该场所的工作人员", code="forbidden")
+        raise Forbidden("您不是该场所的工作人员", code="forbidden")
     return place_id
 
 

@@ -143,7 +143,7 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
     existing = live_registration(user_id=user.id, event_id=event.id)
     if existing is not None:
         if existing.state == R.rejected:
-            raise DomainError("组织者未通过你的报名", code="registration_rejected", status=409)
+            raise DomainError("组织者未通过您的报名", code="registration_rejected", status=409)
         return existing, False
     problem = signup_problem(user=user, event=event)
     if problem:
@@ -226,7 +226,7 @@ def fill_from_waitlist(event: Event) -> list[int]:
         promoted.append(first)
         registration = db.session.get(Registration, first, populate_existing=True)
         notifications.notify(user_id=registration.user_id, kind="event_promoted", title="候补成功",
-                             body=f"“{event.title}”有人退出，你已从候补转为报名成功，请按时参加",
+                             body=f"“{event.title}”有人退出，您已从候补转为报名成功，请按时参加",
                              link=f"/pages/my-ticket/index?id={registration.id}", dedupe=f"event-promoted:{first}")
     if not event.waitlist:
         # the organiser turned the waitlist off: whoever was waiting will not get a seat
@@ -235,7 +235,7 @@ def fill_from_waitlist(event: Event) -> list[int]:
             if _move(waiting, from_=R.waitlisted, to=R.cancelled, cancelled_at=utcnow(), reason="组织者关闭了候补"):
                 registration = db.session.get(Registration, waiting)
                 notifications.notify(user_id=registration.user_id, kind="event_waitlist_closed", title="候补已关闭",
-                                     body=f"“{event.title}”已关闭候补，你的候补报名已取消",
+                                     body=f"“{event.title}”已关闭候补，您的候补报名已取消",
                                      link=f"/pages/event-detail/index?id={event.id}", dedupe=f"event-wl-closed:{waiting}")
     return promoted
 
@@ -264,9 +264,9 @@ def approve(*, actor, event_id: int, id: int) -> Registration:
     if registration.state != R.pending:
         raise DomainError("只能审核待审核的报名", code="registration_not_pending", status=409)
     if _take_seat(event.id):
-        to, title, body = R.registered, "报名已通过", f"你报名的“{event.title}”已通过审核，请按时参加"
+        to, title, body = R.registered, "报名已通过", f"您报名的“{event.title}”已通过审核，请按时参加"
     elif event.waitlist:
-        to, title, body = R.waitlisted, "报名已通过，候补中", f"你报名的“{event.title}”已通过审核，名额已满，已为你候补"
+        to, title, body = R.waitlisted, "报名已通过，候补中", f"您报名的“{event.title}”已通过审核，名额已满，已为您候补"
     else:
         raise DomainError("名额已满，无法再通过报名", code="event_full", status=409)
     if not _move(registration.id, from_=R.pending, to=to, decided_at=utcnow(), decided_by_id=actor.id):
@@ -285,7 +285,7 @@ def reject(*, actor, event_id: int, id: int, reason: str) -> Registration:
                  reason=reason):
         raise DomainError("只能审核待审核的报名", code="registration_not_pending", status=409)
     notifications.notify(user_id=registration.user_id, kind="event_rejected", title="报名未通过",
-                         body=f"你报名的“{registration.event.title}”未通过审核：{reason}",
+                         body=f"您报名的“{registration.event.title}”未通过审核：{reason}",
                          link=f"/pages/event-detail/index?id={registration.event_id}",
                          dedupe=f"event-rejected:{registration.id}")
     audit.record(actor=actor, action="registration.reject", target_type="registration", target_id=registration.id,

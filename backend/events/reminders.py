@@ -31,7 +31,7 @@ def remind(*, today: date | None = None) -> dict:
     for registration_id, user_id, event in rows:
         when = event.starts_at.astimezone(LOCAL)
         new = notifications.notify(user_id=user_id, kind="event_reminder", title="活动提醒",
-                                   body=f"你报名的“{event.title}”明天 {when:%H:%M} 开始，地点：{event.place.name}",
+                                   body=f"您报名的“{event.title}”明天 {when:%H:%M} 开始，地点：{event.place.name}",
                                    link=f"/pages/my-ticket/index?id={registration_id}",
                                    dedupe=f"event-remind:{registration_id}")
         if not new:

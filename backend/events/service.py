@@ -127,7 +127,7 @@ def cancel(*, actor, id: int, reason: str) -> tuple[Event, int]:
             if registration.state == RegistrationState.registered:
                 devices.revoke_ticket(registration_id=registration.id)
             notifications.notify(user_id=registration.user_id, kind="event_cancelled", title="活动已取消",
-                                 body=f"你报名的“{event.title}”已取消：{reason}",
+                                 body=f"您报名的“{event.title}”已取消：{reason}",
                                  link=f"/pages/event-detail/index?id={event.id}", dedupe=f"event-cancel:{event.id}")
             told += 1
     audit.record(actor=actor, action="event.cancel", target_type="event", target_id=event.id,

@@ -36,6 +36,20 @@ export function beijingParts(iso) {
   return { year, month, day, hour: Number(p.hour) % 24, minute: Number(p.minute), weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay() }
 }
 
+/**
+ * The greeting for the hour in Beijing (not the phone's zone): 早上好 5–9, 上午好 9–11, 中午好 11–13,
+ * 下午好 13–18, 晚上好 18–5. `now` is injectable for tests.
+ */
+export function greetingAt(now = new Date()) {
+  const p = beijingParts(now)
+  const hour = p ? p.hour : 12
+  if (hour >= 5 && hour < 9) return '早上好'
+  if (hour >= 9 && hour < 11) return '上午好'
+  if (hour >= 11 && hour < 13) return '中午好'
+  if (hour >= 13 && hour < 18) return '下午好'
+  return '晚上好'
+}
+
 function parts(iso) {
   const p = beijingParts(iso)
   return p && { year: String(p.year), month: pad(p.month), day: pad(p.day), hour: pad(p.hour), minute: pad(p.minute) }

@@ -22,7 +22,7 @@ const FALLBACK = {
   roles: [
     { value: 'entrepreneur', label: '创业者' },
     { value: 'provider_staff', label: '服务机构人员' },
-    { value: 'station_staff', label: '驿站工作人员' },
+    { value: 'station_staff', label: '场所工作人员' },
     { value: 'organiser', label: '活动组织者' },
     { value: 'admin', label: '人社部门管理员' },
   ],

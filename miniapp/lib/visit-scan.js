@@ -29,10 +29,11 @@ const SERVER_DECIDES = new Set(['unknown_key', 'not_yet_valid'])
 
 // --- pure ----------------------------------------------------------------------------------------
 
-/** How staff call someone they scanned: the server's masked name, else 创业者 #<user id>. */
+/** How staff call someone they scanned: the server's masked name, else a neutral word (never the user id:
+ * the name is not in the code, so before the server answers the person is 已核验的创业者). */
 export function personLabel({ name, userId } = {}) {
   if (name) return name
-  return userId != null ? `创业者 #${userId}` : '创业者（待服务器核验）'
+  return userId != null ? '已核验的创业者' : '创业者（待服务器核验）'
 }
 
 /**

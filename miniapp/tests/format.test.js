@@ -1,7 +1,7 @@
 // lib/format.js: Beijing time for every page, whatever the phone's time zone.
 import { describe, expect, it } from 'vitest'
 import {
-  beijingDay, beijingMonth, beijingParts, formatClock, formatDate, formatDateTime, formatShort, formatWeekday, timeRange,
+  beijingDay, beijingMonth, beijingParts, formatClock, formatDate, formatDateTime, formatShort, formatWeekday, timeRange, greetingAt,
 } from '../lib/format.js'
 
 describe('Beijing time', () => {
@@ -32,5 +32,19 @@ describe('Beijing time', () => {
     expect(timeRange('2026-11-22T06:00:00Z', '2026-11-22T08:00:00Z')).toBe('2026-11-22 14:00 – 16:00')
     expect(timeRange('2026-11-22T06:00:00Z', '2026-11-23T08:00:00Z')).toBe('2026-11-22 14:00 – 2026-11-23 16:00')
     expect(timeRange('', '')).toBe('')
+  })
+})
+
+describe('greetingAt: the hour in Beijing, whatever the phone\'s zone', () => {
+  const at = (utc) => greetingAt(new Date(utc))
+  it('greets by the Beijing hour', () => {
+    expect(at('2026-12-03T21:30:00Z')).toBe('早上好') // 05:30 Beijing
+    expect(at('2026-12-04T00:59:00Z')).toBe('早上好') // 08:59
+    expect(at('2026-12-04T01:00:00Z')).toBe('上午好') // 09:00
+    expect(at('2026-12-04T03:00:00Z')).toBe('中午好') // 11:00
+    expect(at('2026-12-04T05:00:00Z')).toBe('下午好') // 13:00
+    expect(at('2026-12-04T10:00:00Z')).toBe('晚上好') // 18:00
+    expect(at('2026-12-04T17:00:00Z')).toBe('晚上好') // 01:00 the next day, not 早上好
+    expect(at('2026-12-03T20:59:00Z')).toBe('晚上好') // 04:59
   })
 })

@@ -70,7 +70,7 @@ describe('pure', () => {
 
   it('names a person by the masked name, else by user id', () => {
     expect(personLabel({ name: '张*', userId: 5 })).toBe('张*')
-    expect(personLabel({ userId: 5 })).toBe('创业者 #5')
+    expect(personLabel({ userId: 5 })).toBe('已核验的创业者')
     expect(personLabel({})).toBe('创业者（待服务器核验）')
   })
 
@@ -139,7 +139,7 @@ describe('pure', () => {
     const visit = { name: '李*', purpose_label: '贷款咨询' }
     expect(answerCard({ result: 'ok', visit }, { userId: 3 })).toMatchObject({ tone: 'ok', title: '签到成功', name: '李*', detail: '贷款咨询' })
     expect(answerCard({ result: 'duplicate', message: '今日已到访（09:58），不重复计数', conflict: true, visit })).toMatchObject({ tone: 'dup', title: '今日已到访', flags: ['多设备重复'] })
-    expect(answerCard({ result: 'rejected', message: '二维码已过期', visit: null }, { userId: 3 })).toMatchObject({ tone: 'bad', title: '二维码已过期', name: '创业者 #3' })
+    expect(answerCard({ result: 'rejected', message: '二维码已过期', visit: null }, { userId: 3 })).toMatchObject({ tone: 'bad', title: '二维码已过期', name: '已核验的创业者' })
   })
 })
 

@@ -78,4 +78,4 @@ def test_several_roles_are_listed_once_each(client, make_user, auth):
     service.grant_role(actor=None, user=user, role=Role.station_staff, place_id=make_place(name="第二驿站").id)
     body = client.get("/api/me", headers=auth(user)).get_json()
     assert body["roles"] == ["entrepreneur", "station_staff"]
-    assert body["role_labels"]["station_staff"] == "驿站/街区/空间工作人员"
+    assert body["role_labels"]["station_staff"] == "场所工作人员"

@@ -4,7 +4,7 @@ getUserMedia + canvas + jsQR.
 
 The demo loan station's phone is provisioned with a setup code an admin made (扫码签到 → 去开通 → 开始扫码签到).
 Online, the demo entrepreneur is checked in (签到成功 with the server's masked name). With the network off,
-three new entrepreneurs are scanned (创业者 #id, purposes picked, a loan note), the page is reloaded in the
+three new entrepreneurs are scanned (已核验的创业者 until the server names them, purposes picked, a loan note), the page is reloaded in the
 middle (the queue is still there), and while the phone is offline one of them removes the phone that made
 the code (→ 离线放行待核查) and another is met first by a second, offline scanner (→ 多设备重复). Back online
 the queue goes in one request; the server then holds each visit exactly once, and a fresh re-scan of a person
@@ -171,7 +171,7 @@ def test_station_scanner_camera_offline_queue_and_one_sync(phone, live_server, s
     expect(page.get_by_test_id("station-online")).to_have_text("在线")
     confirm = scanned_by_camera(page, demo.id)
     write_y4m(video_path, None)
-    expect(page.get_by_test_id("visit-person")).to_have_text(f"创业者 #{demo.id}")
+    expect(page.get_by_test_id("visit-person")).to_have_text("已核验的创业者")
     expect(page.get_by_test_id("purpose-policy")).to_have_attribute("aria-checked", "true")  # the default
     page.get_by_test_id("purpose-guidance").click()
     expect(page.get_by_test_id("purpose-guidance")).to_have_attribute("aria-checked", "true")
@@ -199,7 +199,7 @@ def test_station_scanner_camera_offline_queue_and_one_sync(phone, live_server, s
 
     show_to_camera(page, video_path, wang.code())
     scanned_by_camera(page, wang.id)
-    expect(page.get_by_test_id("visit-person")).to_have_text(f"创业者 #{wang.id}")  # no name offline
+    expect(page.get_by_test_id("visit-person")).to_have_text("已核验的创业者")  # no name offline
     expect(page.get_by_test_id("purpose-guidance")).to_have_attribute("aria-checked", "true")  # last used
     page.get_by_test_id("purpose-policy").click()
     write_y4m(video_path, None)  # 王 has gone: the camera, open again, sees nobody

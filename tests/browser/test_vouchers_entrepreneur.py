@@ -176,4 +176,6 @@ def test_empty_states_of_a_new_entrepreneur(page, shot):
     page.goto("/#/notifications")
     expect(page.get_by_test_id("page-notifications")).to_be_visible()
     expect(page.get_by_test_id("empty-state")).to_contain_text("暂时没有消息")
+    # the words are the organiser's, not an entrepreneur's 创业券 applications
+    expect(page.get_by_test_id("empty-state")).to_contain_text("与您组织的活动有关的提醒会发到这里")
     shot(page, "notifications-empty")

@@ -47,3 +47,17 @@ def test_core_routes_import_no_domain():
     tree = ast.parse(Path(meta.__file__).with_name("routes.py").read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert {m for m in imported if m.startswith("backend.") and not m.startswith("backend.core")} == set()
+
+
+def test_the_roles_are_named_one_way_everywhere():
+    """The station role serves 驿站, 街区, 市场 and 空间 alike: it is 场所工作人员 in the server's labels,
+    in the miniapp's offline fallback labels (lib/meta.js) and in the README's account table."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    assert ROLE_LABELS["station_staff"] == "场所工作人员"
+    fallback = dict(re.findall(r"\{ value: '(\w+)', label: '([^']+)' \}",
+                               (root / "miniapp/lib/meta.js").read_text().split("roles: [")[1].split("]")[0]))
+    assert fallback == {str(role): label for role, label in ROLE_LABELS.items()}
+    readme = dict(re.findall(r"^\| `(\w+)` \| ([^|(]+?) [|(]", (root / "README.md").read_text(), re.M))
+    assert {role: readme.get(role) for role in ROLE_LABELS} == {str(role): label for role, label in ROLE_LABELS.items()}

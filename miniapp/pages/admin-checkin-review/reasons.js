@@ -17,10 +17,10 @@ export const CHANNELS = Object.freeze([
 /** Who scanned: the device by name, or the staff member's own phone. */
 export function deviceText(scan) {
   if (scan.device_name || scan.device_id) {
-    const device = scan.device_name || `扫码设备 #${scan.device_id}`
+    const device = scan.device_name || '未命名设备'
     return scan.staff_name ? `${device}（工作人员 ${scan.staff_name}）` : device
   }
-  if (scan.staff_name || scan.staff_id) return `工作人员 ${scan.staff_name || '#' + scan.staff_id} 的手机`
+  if (scan.staff_name || scan.staff_id) return `工作人员 ${scan.staff_name || '未填姓名'} 的手机`
   return '创业者自助扫码'
 }
 

@@ -25,7 +25,7 @@ export const CHECKIN_ERRORS = Object.freeze({
   malformed: { title: '无法识别这个二维码', desc: '请对准场所门口张贴的“扫码签到”海报重新扫码。' },
   wrong_type: { title: '这不是场所签到码', desc: '到驿站、街区、市场或空间签到，请扫门口张贴的签到海报上的二维码。' },
   bad_signature: { title: '签到码无效', desc: '这个二维码不是本平台签发的，可能被替换或篡改。请向现场工作人员确认。' },
-  unknown_key: { title: '签到码已更换', desc: '这张海报的二维码已停用，请扫场所最新张贴的海报，或请工作人员扫你的个人码。' },
+  unknown_key: { title: '签到码已更换', desc: '这张海报的二维码已停用，请扫场所最新张贴的海报，或请工作人员扫您的个人码。' },
   place_inactive: { title: '该场所已停用', desc: '这个场所已暂停服务，无法签到。可以在“场所”里查看附近其他服务场所。' },
   nonce_reused: { title: '请重新扫码', desc: '这次签到请求已失效，请重新扫描海报上的二维码。' },
   forbidden: { title: '当前账号不能签到', desc: '只有创业者账号可以扫场所码签到。工作人员请使用“扫码工作台”为来访者登记。' },
