@@ -98,6 +98,7 @@ def test_a_new_organisation_finds_the_way_in_from_the_catalogue(page, shot):
     page.goto("/#/providers")
     join = page.get_by_test_id("provider-join")
     expect(join).to_contain_text("机构入驻")
+    expect(provider_card(page, LISTED)).to_be_visible()
     shot(page, "providers-join")
     join.click()
     expect(page).to_have_url(re.compile(r"#/login\?next=provider-register$"))
