@@ -252,6 +252,7 @@ def test_a_batch_before_its_window_and_without_a_budget_reads_right(page, browse
         expect(phone.get_by_text("即将开放", exact=True)).to_be_visible()
         expect(phone.get_by_text("还没到领取时间")).to_be_visible()
         expect(phone.get_by_text("发放中")).to_have_count(0)
+        expect(phone.get_by_test_id("toast")).to_have_count(0, timeout=5000)
         shot(phone, "voucher-batch-coming-soon")
         phone.context.close()
 
