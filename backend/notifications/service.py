@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.core.db import utcnow
 from backend.extensions import db
@@ -15,6 +16,15 @@ def notify(*, user_id: int, kind: str, title: str, body: str = "", link: str = "
     db.session.add(Notification(user_id=user_id, kind=kind, title=title, body=body, link=link, dedupe=dedupe))
     db.session.flush()
     return True
+
+
+def notify_in_one(*, user_id: int, kind: str, title: str, body: str = "", link: str = "", dedupe: str) -> None:
+    """Queue a notification in a single INSERT (for hot paths): the same ``dedupe`` for the same person
+    is skipped by the unique constraint instead of a lookup first. Nothing is loaded into the session."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(Notification.__table__).values(
+        user_id=user_id, kind=kind, title=title, body=body, link=link, dedupe=dedupe, created_at=utcnow())
+        .on_conflict_do_nothing())
 
 
 def list_query(*, user) -> sa.Select:

@@ -82,6 +82,13 @@ class VoucherBatch(TimestampMixin, db.Model):
         self.state = to
 
     @property
+    def state_label(self) -> str:
+        """The state in words; a published batch whose claim window has not opened yet is 即将开放, not 发放中."""
+        if self.state == BatchState.active and utcnow() < self.claim_starts_at:
+            return "即将开放"
+        return self.state.label
+
+    @property
     def cap_count(self) -> int | None:
         """How many vouchers the batch can issue at most (count and budget both bound it)."""
         by_budget = self.budget // self.face_value if self.budget is not None else None

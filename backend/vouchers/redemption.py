@@ -19,6 +19,7 @@ from backend.core.db import total, utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
 from backend.devices import service as devices
 from backend.extensions import db
+from backend.notifications import service as notifications
 from backend.vouchers import claims, ledger, providers
 from backend.core.localtime import LOCAL
 from backend.vouchers.common import yuan
@@ -210,7 +211,23 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
     db.session.add(redemption)
     set_committed_value(redemption, "voucher", voucher)
     redemption.holder_name, redemption.provider_name = voucher.holder_name, provider.name
+    _tell_holder(redemption, voucher=voucher, provider_name=provider.name, reversed_=False)
     return redemption, True
+
+
+def _tell_holder(redemption: Redemption, *, voucher: Voucher, provider_name: str, reversed_: bool) -> None:
+    """The holder hears of each redemption and of its reversal, once each, in the same transaction:
+    one INSERT, deduplicated by the redemption's id."""
+    batch_name = voucher.batch.name
+    if reversed_:
+        title, kind, dedupe = "创业券核销已撤销", "voucher_reversed", f"redemption_reversed:{redemption.id}"
+        body = f"{provider_name}撤销了一笔核销，{yuan(redemption.amount)}已退回“{batch_name}”"
+    else:
+        title, kind, dedupe = "创业券已核销", "voucher_redeemed", f"redemption:{redemption.id}"
+        body = (f"{provider_name}核销“{batch_name}”{yuan(redemption.amount)}"
+                f"（账单 {yuan(redemption.bill_amount)}，自付 {yuan(redemption.bill_amount - redemption.amount)}）")
+    notifications.notify_in_one(user_id=redemption.holder_id, kind=kind, title=title, body=body[:500],
+                                link="receipts", dedupe=dedupe)
 
 
 def _earlier(*, staff: User, key: str) -> Redemption | None:
@@ -266,6 +283,7 @@ def reverse(*, staff: User, redemption_id: int, reason: str) -> Redemption:
         _return_to_batch(voucher, voucher.balance)
     db.session.flush()
     db.session.refresh(redemption)
+    _tell_holder(redemption, voucher=voucher, provider_name=redemption.provider.name, reversed_=True)
     return redemption
 
 

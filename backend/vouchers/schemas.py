@@ -110,7 +110,7 @@ class BatchOut(Schema):
     eligibility = fields.Dict(required=True)
     mode = fields.enum_value("mode", required=True)
     state = fields.enum_value("state", required=True)
-    state_label = fields.enum_label("state", required=True)
+    state_label = fields.String(required=True)  # VoucherBatch.state_label: 即将开放 before the window opens
 
 
 class BatchForMeOut(BatchOut):

@@ -80,3 +80,21 @@ export function saveFailure(error, { verb = '保存', fields = fieldErrors } = {
   if (error?.status === 422) return { fields: fields(error.details), toast: error.message || `请按提示修改后再${verb}` }
   return { fields: null, toast: error?.status === 0 ? `网络不可用，请联网后再${verb}` : error?.message || `${verb}失败，请稍后重试` }
 }
+
+const LOCAL_INPUT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/
+
+/**
+ * A wall-clock input moved by as much as `from` moved to `to` (all three datetime-local texts):
+ * '2026-12-08T12:00' with 12-08 14:00 → 12-15 09:00 becomes '2026-12-15T07:00'. Unchanged when any is unreadable.
+ */
+export function shiftLocalInput(text, from, to) {
+  const ms = (t) => (LOCAL_INPUT.test(t ?? '') ? Date.parse(`${t.length === 16 ? `${t}:00` : t}Z`) : NaN)
+  const [at, a, b] = [ms(text), ms(from), ms(to)]
+  if ([at, a, b].some(Number.isNaN)) return text
+  return new Date(at + b - a).toISOString().slice(0, text.length)
+}
+
+/** The first of `fields` (in the order the form shows them) with a message in `errors`, or null. */
+export function firstErrorField(errors, fields) {
+  return fields.find((field) => errors?.[field]) ?? null
+}

@@ -57,3 +57,12 @@ export const APPLICATION_TONE = { pending: 'tag_orange', approved: 'tag_green', 
 export function signedYuan(fen) {
   return fen > 0 ? `+${formatYuan(fen)}` : formatYuan(fen)
 }
+
+/**
+ * The money a batch can give out. A batch saved without a budget is bounded by its count, so its
+ * budget is count × face value (the form requires one of the two); null only if neither is set.
+ */
+export function budgetFigure(batch) {
+  if (batch.budget != null) return batch.budget
+  return batch.total_count != null ? batch.total_count * batch.face_value : null
+}

@@ -2,8 +2,8 @@
 // form (pages/admin-batch-edit/form.js) and the event form (pages/organiser-event-edit/form.js).
 import { describe, expect, it } from 'vitest'
 import {
-  countInput, firstMessage, fromLocalInput, isDirty, parseCount, parseYuan, percentToBp, saveFailure, serverFieldErrors,
-  snapshot, toLocalInput, yuanInput,
+  countInput, firstErrorField, firstMessage, fromLocalInput, isDirty, parseCount, parseYuan, percentToBp, saveFailure, serverFieldErrors,
+  shiftLocalInput, snapshot, toLocalInput, yuanInput,
 } from '../lib/form.js'
 import * as batchForm from '../pages/admin-batch-edit/form.js'
 import * as eventForm from '../pages/organiser-event-edit/form.js'
@@ -137,5 +137,30 @@ describe('the event form', () => {
       .toEqual({ starts_at: '已发布的活动不能改', place_id: '已发布的活动不能改' })
     expect(eventForm.serverErrors({ details: { json: { audience: { subject_types: ['未知类型'] } } } }))
       .toEqual({ audience: '未知类型', subject_types: '未知类型' })
+  })
+})
+
+describe('moving the start of a new event', () => {
+  const form = { starts_at: '2026-12-08T14:00', ends_at: '2026-12-08T16:00', signup_closes_at: '2026-12-08T12:00' }
+
+  it('moves the end and the sign-up deadline by as much, across days', () => {
+    expect(eventForm.moveStart(form, '2026-12-15T09:30')).toEqual({
+      starts_at: '2026-12-15T09:30', ends_at: '2026-12-15T11:30', signup_closes_at: '2026-12-15T07:30',
+    })
+    expect(eventForm.moveStart(form, '2027-01-01T00:30').signup_closes_at).toBe('2026-12-31T22:30')
+  })
+
+  it('leaves alone what the organiser set by hand, and what it cannot read', () => {
+    expect(eventForm.moveStart(form, '2026-12-09T14:00', new Set(['signup_closes_at']))).toEqual({
+      starts_at: '2026-12-09T14:00', ends_at: '2026-12-09T16:00',
+    })
+    expect(eventForm.moveStart({ ...form, ends_at: '' }, '2026-12-09T14:00').ends_at).toBe('')
+    expect(eventForm.moveStart(form, '').signup_closes_at).toBe('2026-12-08T12:00')
+  })
+
+  it('names the first field in error in the order the page shows them', () => {
+    expect(firstErrorField({ capacity: '名额…', ends_at: '结束…', title: '' }, eventForm.FIELD_ORDER)).toBe('ends_at')
+    expect(firstErrorField({}, eventForm.FIELD_ORDER)).toBe(null)
+    expect(shiftLocalInput('2026-12-08T12:00:30', '2026-12-08T14:00', '2026-12-08T15:00')).toBe('2026-12-08T13:00:30')
   })
 })

@@ -164,12 +164,16 @@ def create_and_publish(page, shot, tmp_path, base: str, org: str) -> int:
     page.get_by_test_id("field-kind").select_option("salon")
     page.get_by_test_id("field-description").fill("浏览器测试：开业第一年的店主分享选址、定价和现金流。")
     page.get_by_test_id("field-starts_at").fill(local_input(now + timedelta(hours=1)))
+    # the defaults (14:00–16:00, sign-up until 12:00) keep their distance from a moved start
+    expect(page.get_by_test_id("field-ends_at")).to_have_value(local_input(now + timedelta(hours=3)))
+    expect(page.get_by_test_id("field-signup_closes_at")).to_have_value(local_input(now - timedelta(hours=1)))
     page.get_by_test_id("field-ends_at").fill(local_input(now - timedelta(hours=1)))  # before the start
     page.get_by_test_id("field-signup_opens_at").fill(local_input(now - timedelta(hours=1)))
     page.get_by_test_id("field-signup_closes_at").fill(local_input(now + timedelta(minutes=50)))
     page.get_by_test_id("field-capacity").fill("10")
     page.get_by_test_id("event-publish").click()
     expect(page.get_by_test_id("error-ends_at")).to_have_text("结束时间应晚于开始时间")
+    expect(page.get_by_test_id("field-ends_at")).to_be_focused()  # taken to the field, not only a toast
     page.get_by_test_id("field-ends_at").fill(local_input(now + timedelta(hours=3)))
     snap(shot, page, "organiser-event-new-phone")
 

@@ -91,3 +91,23 @@ def test_entrepreneur_raises_an_objection_and_the_admin_sees_it(page, live_serve
                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert response.status_code == 200, response.text
     assert [o["text"] for o in response.json()] == [text]
+
+
+def test_a_new_organisation_finds_the_way_in_from_the_catalogue(page, shot):
+    """机构入驻 on the public catalogue: a visitor logs in first and lands on 登记服务机构, not on the home tab."""
+    page.goto("/#/providers")
+    join = page.get_by_test_id("provider-join")
+    expect(join).to_contain_text("机构入驻")
+    expect(provider_card(page, LISTED)).to_be_visible()
+    shot(page, "providers-join")
+    join.click()
+    expect(page).to_have_url(re.compile(r"#/login\?next=provider-register$"))
+    page.get_by_test_id("demo-login-entrepreneur").click()
+    expect(page.get_by_test_id("page-provider-register")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/provider-register$"))
+    page.goto("/#/providers")  # signed in: straight to the form
+    page.get_by_test_id("provider-join").click()
+    expect(page.get_by_test_id("page-provider-register")).to_be_visible()
+    page.goto("/#/providers?tab=notice")  # the notice list is about objections, not joining
+    expect(page.get_by_test_id("providers-note")).to_contain_text("正在公示")
+    expect(page.get_by_test_id("provider-join")).to_have_count(0)

@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.factories import valid_credit_code
-from tests.browser.conftest import demo_login, demo_token
+from tests.browser.conftest import PHONE_VIEWPORT, demo_login, demo_token
 
 DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 BATCH_NAME = "2026年测试区创业券（浏览器）"
@@ -227,3 +227,42 @@ def test_admin_runs_vouchers(page, desktop, live_server, shot):
     tour(page, shot, "phone", batch_id)
     demo_login(desktop, "admin")
     tour(desktop, shot, "desktop", batch_id)
+
+
+def test_a_batch_before_its_window_and_without_a_budget_reads_right(page, browser, live_server, shot):
+    """Published, claim window opening tomorrow, bounded by its count only: 即将开放 (not 发放中) in the
+    centre and in 批次管理, and 资金预算 shows count × face value (not 不限). Ended afterwards."""
+    base = live_server.url
+    admin = demo_token(base, "admin")
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+    created = api(base, "POST", "/api/admin/voucher-batches", admin, json={
+        "name": "预告测试批次", "district": "370811", "face_value": 50_000, "total_count": 40, "budget": None,
+        "claim_starts_at": tomorrow.isoformat(), "claim_ends_at": (tomorrow + timedelta(days=30)).isoformat(),
+        "valid_days": 30, "categories": ["rent"]})
+    assert created.status_code == 201, created.text
+    batch_id = created.json()["id"]
+    assert api(base, "POST", f"/api/admin/voucher-batches/{batch_id}/state", admin,
+               json={"state": "active"}).status_code == 200
+    try:
+        phone = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                    base_url=base, device_scale_factor=2).new_page()
+        demo_login(phone)
+        phone.goto(f"/#/voucher-batch?id={batch_id}")
+        expect(phone.get_by_test_id("page-voucher-batch")).to_be_visible()
+        expect(phone.get_by_text("即将开放", exact=True)).to_be_visible()
+        expect(phone.get_by_text("还没到领取时间")).to_be_visible()
+        expect(phone.get_by_text("发放中")).to_have_count(0)
+        expect(phone.get_by_test_id("toast")).to_have_count(0, timeout=5000)
+        shot(phone, "voucher-batch-coming-soon")
+        phone.context.close()
+
+        demo_login(page, "admin")
+        open_page(page, "admin-batches", "page-admin-batches")
+        card = page.get_by_test_id(f"batch-{batch_id}")
+        expect(card.get_by_test_id("batch-state")).to_have_text("即将开放")
+        expect(card).to_contain_text("2万元")  # 40 × ¥500.00
+        open_page(page, f"admin-batches?id={batch_id}", "page-admin-batch-detail")
+        expect(page.get_by_test_id("detail-budget")).to_have_text("¥20,000.00（按发放总量 × 面值）")
+        snap(shot, page, "admin-batch-detail-coming-soon-phone")
+    finally:
+        api(base, "POST", f"/api/admin/voucher-batches/{batch_id}/state", admin, json={"state": "ended"})

@@ -284,6 +284,19 @@ def test_a_signed_out_visitor_sees_the_batch_window_or_a_login_prompt(client, se
     assert (one["reason_code"], one["reason"]) == ("batch_paused", "本批次暂停发放，请稍后再来")
 
 
+def test_a_published_batch_before_its_window_reads_coming_soon_not_issuing(client, session):
+    """The tag beside 还没到领取时间 says 即将开放, not 发放中 (the state itself stays active)."""
+    now = utcnow()
+    soon = make_batch(claim_starts_at=now + timedelta(hours=1), claim_ends_at=now + timedelta(days=1))
+    open_batch, paused = make_batch(), make_batch(state=BatchState.paused)
+    listing = {b["id"]: (b["state"], b["state_label"], b["reason_code"])
+               for b in client.get("/api/voucher-batches").get_json()}
+    assert listing[soon.id] == ("active", "即将开放", "claim_not_started")
+    assert listing[open_batch.id] == ("active", "发放中", "login_required")
+    assert listing[paused.id] == ("paused", "已暂停", "batch_paused")
+    assert client.get(f"/api/voucher-batches/{soon.id}").get_json()["state_label"] == "即将开放"
+
+
 def test_the_limit_refusal_and_the_centre_say_the_same_words(session):
     person = make_entrepreneur()
     batch = make_batch(per_person_limit=2)

@@ -359,3 +359,25 @@ def test_a_page_of_redemptions_costs_the_same_few_queries_however_many_holders(c
     few = queries_for_page()
     add_holders(6)
     assert queries_for_page() == few
+
+
+def _holder_notices(shop) -> list[tuple[str, str, str, str]]:
+    return [(n.kind, n.title, n.body, n.link) for n in db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == shop.holder.id,
+                                      Notification.kind.in_(["voucher_redeemed", "voucher_reversed"]))
+        .order_by(Notification.id))]
+
+
+def test_the_holder_is_told_of_a_redemption_once_and_of_its_reversal(shop):
+    """A replay of the same key returns the receipt without a second notice; the reversal is told once."""
+    token = scan(shop)["scan_token"]
+    receipt, _ = redeem(shop, 40_000, key="told-once-1", token=token)
+    redeem(shop, 40_000, key="told-once-1", token=token)
+    name = shop.provider.name
+    redeemed = ("voucher_redeemed", "创业券已核销",
+                f"{name}核销“{shop.batch.name}”¥200.00（账单 ¥400.00，自付 ¥200.00）", "receipts")
+    assert _holder_notices(shop) == [redeemed]
+    redemption.reverse(staff=shop.staff, redemption_id=receipt.id, reason="金额录错")
+    redemption.reverse(staff=shop.staff, redemption_id=receipt.id, reason="又点了一次")
+    assert _holder_notices(shop) == [redeemed, ("voucher_reversed", "创业券核销已撤销",
+                                                f"{name}撤销了一笔核销，¥200.00已退回“{shop.batch.name}”", "receipts")]

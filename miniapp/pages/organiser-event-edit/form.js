@@ -1,7 +1,7 @@
 // The event form: between EventOut (ISO times, audience) and what an organiser types (Beijing
 // wall-clock times in datetime-local inputs), and the checks made before sending. The server has
 // the last word; its messages land under the field they name.
-import { fromLocalInput, serverFieldErrors, toLocalInput } from '../../lib/form.js'
+import { fromLocalInput, serverFieldErrors, shiftLocalInput, toLocalInput } from '../../lib/form.js'
 
 /** What a published event still takes (backend EDITABLE_AFTER_PUBLISH). */
 export const EDITABLE_WHEN_PUBLISHED = ['title', 'description', 'cover_id', 'ends_at', 'signup_closes_at', 'capacity', 'waitlist']
@@ -93,4 +93,22 @@ export function serverErrors(error) {
   const out = serverFieldErrors(details)
   if (out.audience && typeof out.audience === 'string') out.subject_types = out.audience
   return out
+}
+
+/** The fields in the order the page shows them: the first one in error is scrolled to and focused. */
+export const FIELD_ORDER = ['place_id', 'title', 'kind', 'description', 'cover_id', ...TIMES, 'capacity', 'subject_types']
+
+/** What follows the start when the organiser moves it: the end and the sign-up deadline keep their distance from it. */
+export const FOLLOW_START = ['ends_at', 'signup_closes_at']
+
+/**
+ * Moving the start from form.starts_at to `after`: the changes to make to the form. The end and the sign-up
+ * deadline move with it while the organiser has not set them by hand (`typed`: the fields they edited).
+ */
+export function moveStart(form, after, typed = new Set()) {
+  const changes = { starts_at: after }
+  for (const field of FOLLOW_START) {
+    if (!typed.has(field)) changes[field] = shiftLocalInput(form[field], form.starts_at, after)
+  }
+  return changes
 }
