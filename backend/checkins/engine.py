@@ -183,8 +183,11 @@ def _duplicates(channel: Channel, subject_ids: list[int]) -> None:
     later displaces the one that was ok), and a conflict when another device made either offline."""
     maker = aliased(Scan)
     holder = channel.maker_nonce()
-    other_device = sa.exists().where(maker.nonce == holder, maker.device_id.is_distinct_from(Scan.device_id),
-                                     sa.or_(maker.offline, Scan.offline))
+    # another device: another scanner, or, where neither is a scanner, another staff member's own phone
+    another = sa.or_(maker.device_id.is_distinct_from(Scan.device_id),
+                     sa.and_(maker.device_id.is_(None), Scan.device_id.is_(None),
+                             maker.staff_id.is_distinct_from(Scan.staff_id)))
+    other_device = sa.exists().where(maker.nonce == holder, another, sa.or_(maker.offline, Scan.offline))
     db.session.execute(
         sa.update(Scan).where(channel.subject_column().in_(subject_ids), Scan.result != ScanResult.rejected,
                               Scan.nonce != holder)

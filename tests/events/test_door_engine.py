@@ -172,3 +172,16 @@ def test_an_organiser_phone_files_a_scan_naming_no_event_under_the_door_pages_ev
     [listed] = [r for r in client.get("/api/admin/checkin-scans?kind=rejected&channel=door",
                                       headers=auth(make_user("admin"))).get_json() if r["nonce"] == answer["nonce"]]
     assert listed["place_name"] == door["event"].place.name
+
+
+def test_two_organisers_own_phones_meeting_one_ticket_offline_are_a_conflict_one_phone_is_not(client, auth, door):
+    """No scanner device on either side: the staff member's own phone is the device."""
+    now = utcnow()
+    event = door["event"]
+    first_phone = auth(organiser_of(event))
+    second_phone = auth(make_user("organiser", place=event.place, name="钱组织"))
+    first = scan(client, first_phone, at(door["code"], now - timedelta(minutes=9)), event_id=event.id)[0]
+    same = scan(client, first_phone, at(door["code"], now - timedelta(minutes=8)), event_id=event.id)[0]
+    other = scan(client, second_phone, at(door["code"], now - timedelta(minutes=7)), event_id=event.id)[0]
+    assert [(r["result"], r["conflict"]) for r in (first, same, other)] == [
+        ("ok", False), ("duplicate", False), ("duplicate", True)]
