@@ -41,7 +41,8 @@ class User(TimestampMixin, db.Model):
 
 
 class RoleGrant(db.Model):
-    """A role a person holds; staff roles may be bound to a place."""
+    """A role a person holds, bound to what it is for: a place (station staff, organisers), a provider
+    (provider staff) or a region (administrators)."""
 
     __tablename__ = "role_grant"
 
@@ -49,6 +50,8 @@ class RoleGrant(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     place_id: Mapped[int | None] = mapped_column(sa.ForeignKey("place.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    region_code: Mapped[str | None] = mapped_column(sa.String(12))  # an administrator's region (GB/T 2260)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="grants")

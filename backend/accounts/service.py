@@ -51,43 +51,149 @@ def create_user(*, phone: str | None, name: str = "", roles=(Role.entrepreneur,)
     return user
 
 
-# How a role's place is found (the places domain registers its lookup, which raises place_not_found
-# for an unknown or closed place); accounts imports no domain above it.
-_place_lookup: Callable[[int], object] | None = None
+# How a role's place or provider is found (the places and vouchers domains register their lookups,
+# which raise place_not_found / provider_not_found); accounts imports no domain above it.
+_lookups: dict[str, Callable[[int], object]] = {}
 
 
 def finds_places(fn: Callable[[int], object]) -> Callable[[int], object]:
     """Register ``fn(place_id)``, which raises when there is no such (open) place."""
-    global _place_lookup
-    _place_lookup = fn
+    _lookups["place_id"] = fn
     return fn
 
 
-def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None) -> RoleGrant:
-    if place_id is not None and _place_lookup is not None:
-        _place_lookup(place_id)
+def finds_providers(fn: Callable[[int], object]) -> Callable[[int], object]:
+    """Register ``fn(provider_id)``, which raises when there is no such provider."""
+    _lookups["provider_id"] = fn
+    return fn
+
+
+# What the domains above accounts do when a grant is made or revoked (vouchers: a provider's staff
+# member joins or leaves the provider). Called in the same transaction, before the audit entry.
+_grant_changed: list[Callable[..., None]] = []
+
+
+def on_grant_changed(fn: Callable[..., None]) -> Callable[..., None]:
+    """Register ``fn(*, user, grant, granted)``."""
+    if fn not in _grant_changed:
+        _grant_changed.append(fn)
+    return fn
+
+
+def _binding(grant: RoleGrant) -> dict:
+    return {"place_id": grant.place_id, "provider_id": grant.provider_id, "region_code": grant.region_code}
+
+
+def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None,
+               provider_id: int | None = None, region_code: str | None = None) -> RoleGrant:
+    wanted = {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}
+    for field in ("place_id", "provider_id"):
+        if wanted[field] is not None and field in _lookups:
+            _lookups[field](wanted[field])
     for grant in user.grants:
-        if grant.role == role and grant.place_id == place_id:
+        if grant.role == role and _binding(grant) == wanted:
             return grant
-    grant = RoleGrant(role=role, place_id=place_id)
+    grant = RoleGrant(role=role, **wanted)
     user.grants.append(grant)
     db.session.flush()
+    for subscriber in _grant_changed:
+        subscriber(user=user, grant=grant, granted=True)
     audit.record(actor=actor, action="role.grant", target_type="user", target_id=user.id,
-                 after={"role": role.value, "place_id": place_id})
+                 after={"role": role.value, **{k: v for k, v in wanted.items() if v is not None or k == "place_id"}})
     return grant
 
 
-def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = None) -> None:
-    grants = [g for g in user.grants if g.role == role and (place_id is None or g.place_id == place_id)]
+def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = None,
+                provider_id: int | None = None, region_code: str | None = None) -> None:
+    """Revoke ``role``: every grant of it, or only the one bound to what is given."""
+    given = {k: v for k, v in {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}.items()
+             if v is not None}
+    grants = [g for g in user.grants if g.role == role and all(_binding(g)[k] == v for k, v in given.items())]
     if not grants:
         raise NotFound("该用户没有这个角色", code="role_not_found")
     if role == Role.admin and user.id == actor.id:
         raise DomainError("不能撤销自己的管理员角色", code="cannot_revoke_self")
     for grant in grants:
+        for subscriber in _grant_changed:
+            subscriber(user=user, grant=grant, granted=False)
         user.grants.remove(grant)
     db.session.flush()
-    audit.record(actor=actor, action="role.revoke", target_type="user", target_id=user.id,
-                 before={"role": role.value, "place_ids": [g.place_id for g in grants]})
+    before = {"role": role.value, "place_ids": [g.place_id for g in grants]}
+    for field, plural in (("provider_id", "provider_ids"), ("region_code", "region_codes")):
+        if any(_binding(g)[field] is not None for g in grants):
+            before[plural] = [_binding(g)[field] for g in grants]
+    audit.record(actor=actor, action="role.revoke", target_type="user", target_id=user.id, before=before)
+
+
+# --- the administrators' people console ---------------------------------------------------------
+
+def admin_districts(actor: User) -> frozenset[str] | None:
+    """The districts an administrator may see (None: all of them, a province administrator)."""
+    try:
+        from backend.accounts import scope
+    except ImportError:  # the regions piece is not merged yet: every administrator sees everything
+        return None
+    return scope.admin_districts(actor)
+
+
+def people_query(*, actor: User, q: str | None = None, phone: str | None = None, role: Role | None = None) -> sa.Select:
+    """People, newest first: ``q`` is a phone (exact, through its blind index) or part of a name. A
+    district administrator sees only people whose profile or grants lie in their districts."""
+    from backend.accounts import bindings
+    from backend.core.validators import is_phone
+
+    query = sa.select(User).order_by(User.id.desc())
+    if q:
+        q = q.strip()
+        if is_phone(q):
+            query = query.where(User.phone_hash == blind_index(q))
+        else:
+            query = query.where(User.name.contains(q, autoescape=True))
+    if phone:
+        query = query.where(User.phone_hash == blind_index(phone))
+    if role is not None:
+        query = query.where(User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role == role)))
+    districts = admin_districts(actor)
+    if districts is not None:
+        query = query.where(bindings.people_in(districts))
+    return query
+
+
+def get_for_admin(*, actor: User, id: int) -> User:
+    """A person the administrator may see (404 outside a district administrator's districts)."""
+    user = db.session.scalar(people_query(actor=actor).where(User.id == id))
+    if user is None:
+        raise NotFound("用户不存在", code="user_not_found")
+    return user
+
+
+def _check_in_scope(actor: User, districts: tuple[str, ...] | list[str]) -> None:
+    allowed = admin_districts(actor)
+    if allowed is not None and not set(districts) <= allowed:
+        raise NotFound("不在您管辖的地区", code="out_of_region")
+
+
+def admin_grant(*, actor: User, user: User, role: Role, values: dict) -> RoleGrant:
+    """An administrator grants ``role`` bound as the role needs (bindings.check); a district
+    administrator only to places, providers and regions inside their districts."""
+    from backend.accounts import bindings
+
+    bound = bindings.check(role, values)
+    if role != Role.entrepreneur:
+        _check_in_scope(actor, bindings.districts_of(bound) or ("",))
+    return grant_role(actor=actor, user=user, role=role, **bound)
+
+
+def admin_revoke(*, actor: User, user: User, role: Role, values: dict) -> None:
+    """An administrator revokes ``role`` (the grant bound to what is given, or every grant of it); a
+    district administrator only grants inside their districts."""
+    from backend.accounts import bindings
+
+    given = {k: v for k, v in values.items() if k in bindings.FIELDS and v is not None}
+    for grant in user.grants:
+        if grant.role == role and role != Role.entrepreneur and all(_binding(grant)[k] == v for k, v in given.items()):
+            _check_in_scope(actor, bindings.districts_of(_binding(grant)) or ("",))
+    revoke_role(actor=actor, user=user, role=role, **given)
 
 
 # What the domains above accounts do when an account is blocked or restored (devices: scanners stop
