@@ -129,10 +129,61 @@ def annotate(entries) -> None:
             table = sa.table(table_name, sa.column("id", sa.Integer), sa.column(column, sa.String))
             for row_id, name in db.session.execute(sa.select(table.c.id, table.c[column]).where(table.c.id.in_(ids))):
                 labels[(target_type, str(row_id))] = name
+    names = _value_names(entries)
     for entry in entries:
         entry.actor_name = actors.get(entry.actor_id) or ("系统" if entry.actor_id is None else "")
         entry.action_label = action_label(entry.action)
         entry.target_label = labels.get((entry.target_type, entry.target_id))
+        entry.before_shown = _shown(entry.before, names)
+        entry.after_shown = _shown(entry.after, names)
+
+
+# Keys of before/after whose values people read by name: an id of a named table, or a code with
+# labels in /api/meta (core.meta: what the domains registered).
+_ID_KEYS = {"place_id": "place", "place_ids": "place", "provider_id": "provider", "provider_ids": "provider",
+            "user_id": "user", "batch_id": "voucher_batch", "event_id": "event"}
+_CODE_KEYS = {"role": "roles", "region_code": "admin_regions", "region_codes": "admin_regions",
+              "district": "districts", "kind": "place_kinds", "subject_type": "subject_types"}
+
+
+def _values(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _value_names(entries) -> dict[tuple[str, object], str]:
+    """(key, value) -> name for every id and code in the entries' before/after."""
+    from backend.core.meta import registered
+
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        for side in (entry.before, entry.after):
+            for key, value in (side or {}).items():
+                if key in _ID_KEYS:
+                    wanted.setdefault(key, set()).update(v for v in _values(value) if isinstance(v, int))
+    names: dict[tuple[str, object], str] = {}
+    for key, ids in wanted.items():
+        table_name, column = _NAMED[_ID_KEYS[key]]
+        table = sa.table(table_name, sa.column("id", sa.Integer), sa.column(column, sa.String))
+        for row_id, name in db.session.execute(sa.select(table.c.id, table.c[column]).where(table.c.id.in_(ids))):
+            names[(key, row_id)] = name
+    labels = registered()
+    for key, list_name in _CODE_KEYS.items():
+        for option in labels.get(list_name, []):
+            if isinstance(option, dict):
+                names[(key, option["value"])] = option["label"]
+    return names
+
+
+def _shown(side: dict | None, names: dict) -> dict | None:
+    """``side`` with ids and codes replaced by their names where known (lists element by element)."""
+    if side is None:
+        return None
+
+    def one(key, value):
+        return names.get((key, value), value) if isinstance(value, (int, str)) and not isinstance(value, bool) else value
+
+    return {key: [one(key, v) for v in value] if isinstance(value, list) else one(key, value)
+            for key, value in side.items()}
 
 
 EXPORT_HEADER = ["编号", "时间", "操作人", "操作", "对象类型", "对象编号", "对象名称", "修改前", "修改后", "IP"]
@@ -154,8 +205,8 @@ def export(query: sa.Select):
         for e in page:
             rows.append([e.id, e.created_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S"), e.actor_name,
                          e.action_label, e.target_type, e.target_id or "", e.target_label or "",
-                         json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                         json.dumps(e.after, ensure_ascii=False) if e.after is not None else "", e.ip or ""])
+                         json.dumps(e.before_shown, ensure_ascii=False) if e.before is not None else "",
+                         json.dumps(e.after_shown, ensure_ascii=False) if e.after is not None else "", e.ip or ""])
     return tables.export(name="audit-log", header=EXPORT_HEADER, rows=rows, fmt="xlsx", title="管理员操作日志",
                          widths=[8, 20, 12, 18, 16, 10, 24, 40, 40, 16], sheet="操作日志")
 

@@ -69,6 +69,8 @@ class AuditOut(Schema):
     target_label = fields.String(allow_none=True)
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
+    before_shown = fields.Dict(allow_none=True, metadata={"description": "before, ids and codes given as names"})
+    after_shown = fields.Dict(allow_none=True, metadata={"description": "after, ids and codes given as names"})
     ip = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
 

@@ -102,7 +102,8 @@ def test_province_admin_grants_revokes_blocks_and_restores_then_reads_the_audit_
     expect(first).to_contain_text("刘管理")
     expect(first).to_contain_text(f"人员“{PERSON}”")
     first.get_by_test_id("audit-toggle").click()
-    expect(first.get_by_test_id("audit-diff")).to_contain_text("station_staff")
+    expect(first.get_by_test_id("audit-diff")).to_contain_text("场所工作人员")
+    expect(first.get_by_test_id("audit-diff")).to_contain_text(PLACE)
     snap(shot, page, "admin-audit-390")
 
     # filter by what (a group of actions), then export what the filter finds

@@ -24,6 +24,20 @@ def test_entries_carry_the_actor_name_the_action_label_and_the_record_name(clien
     assert entry["actor_name"] == "刘管理" and entry["action_label"] == "授予角色"
     assert entry["target_type"] == "user" and entry["target_label"] == "钱驿站"
     assert entry["after"] == {"role": "station_staff", "place_id": place.id}
+    assert entry["after_shown"] == {"role": "场所工作人员", "place_id": "创贷之家·任城驿站"}  # names, not ids
+
+
+def test_revoked_places_and_regions_read_by_name(client, make_user, auth):
+    admin, person = make_user("admin"), make_user()
+    first, second = make_place(name="甲驿站"), make_place(name="乙驿站")
+    for place in (first, second):
+        client.post(f"/api/admin/users/{person.id}/roles", headers=auth(admin),
+                    json={"role": "organiser", "place_id": place.id})
+    client.post(f"/api/admin/users/{person.id}/roles", headers=auth(admin), json={"role": "admin", "region_code": "370800"})
+    client.delete(f"/api/admin/users/{person.id}/roles", headers=auth(admin), query_string={"role": "organiser"})
+    entries = client.get(LOG, headers=auth(admin), query_string={"action": "role"}).get_json()
+    assert entries[0]["before_shown"] == {"role": "活动组织者", "place_ids": ["甲驿站", "乙驿站"]}
+    assert entries[1]["after_shown"]["region_code"] == "济宁市"
 
 
 def test_action_labels_are_served_in_chinese_for_every_recorded_action(client):
