@@ -15,7 +15,7 @@ from backend.core import audit
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
 from backend.core.auth import login_required, roles_required
-from backend.core.regions import DISTRICTS
+from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.core.schemas import Schema
 from backend.core.meta import register_labels, registered, response_schema
 
@@ -23,6 +23,7 @@ audit_blp = blueprint("audit", __name__, "/api/admin/audit-log", "管理员操�
 
 
 register_labels("districts", DISTRICTS)
+register_labels("regions", REGION_NAMES)  # the province, its cities and districts: what an administrator is bound to
 
 
 @cache
