@@ -5,7 +5,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from backend.accounts import bindings, schemas, service
+from backend.accounts import bindings, schemas, scope, service
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
 from backend.accounts.models import User
 from backend.core import audit
@@ -187,14 +187,7 @@ class UserAdmin(MethodView):
 
 register_labels("subject_types", SUBJECT_LABELS)
 register_labels("roles", ROLE_LABELS)
-register_labels("admin_regions", bindings.regions())
 
 audit.register_actions({"role.grant": "授予角色", "role.revoke": "撤销角色", "user.block": "停用账号",
                         "user.restore": "恢复账号"})
 
-
-@audit.scopes_actors
-def _actors_in_region(viewer):
-    """A district administrator reads the log entries of the people of their districts."""
-    districts = service.admin_districts(viewer)
-    return None if districts is None else sa.select(User.id).where(bindings.people_in(districts))

@@ -11,23 +11,16 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 
-from backend.accounts import sms, wechat
+from backend.accounts import scope, sms, wechat
 from backend.accounts.enums import Role, WechatApp
 from backend.accounts.models import EntrepreneurProfile, RevokedToken, RoleGrant, SmsCode, User, WechatIdentity
-from backend.core import audit
+from backend.core import audit, regions
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.pii import blind_index
 from backend.extensions import db
 
-# Demo accounts created by `flask seed-demo`, one per role (phones in a range no carrier issues).
-DEMO_PHONES = {
-    Role.entrepreneur: ("19900000001", "张创业"),
-    Role.provider_staff: ("19900000002", "李服务"),
-    Role.station_staff: ("19900000003", "王驿站"),
-    Role.organiser: ("19900000004", "赵组织"),
-    Role.admin: ("19900000005", "刘管理"),
-}
+from backend.accounts.enums import DEMO_ACCOUNTS, DEMO_PHONES  # noqa: E402,F401
 
 
 # --- users and roles -------------------------------------------------------------------------
@@ -86,6 +79,8 @@ def _binding(grant: RoleGrant) -> dict:
 
 def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None,
                provider_id: int | None = None, region_code: str | None = None) -> RoleGrant:
+    if role == Role.admin and region_code is None:
+        region_code = regions.PROVINCE  # an administrator without a region is a province administrator
     wanted = {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}
     for field in ("place_id", "provider_id"):
         if wanted[field] is not None and field in _lookups:
@@ -127,22 +122,12 @@ def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = N
 
 # --- the administrators' people console ---------------------------------------------------------
 
-def admin_districts(actor: User) -> frozenset[str] | None:
-    """The districts an administrator may see (None: all of them, a province administrator)."""
-    try:
-        from backend.accounts import scope
-    except ImportError:  # the regions piece is not merged yet: every administrator sees everything
-        return None
-    return scope.admin_districts(actor)
-
-
 def people_query(*, actor: User, q: str | None = None, phone: str | None = None, role: Role | None = None) -> sa.Select:
     """People, newest first: ``q`` is a phone (exact, through its blind index) or part of a name. A
-    district administrator sees only people whose profile or grants lie in their districts."""
-    from backend.accounts import bindings
+    city or district administrator sees only the people of their region (scope.limit_people)."""
     from backend.core.validators import is_phone
 
-    query = sa.select(User).order_by(User.id.desc())
+    query = scope.limit_people(sa.select(User).order_by(User.id.desc()), user=actor)
     if q:
         q = q.strip()
         if is_phone(q):
@@ -153,46 +138,35 @@ def people_query(*, actor: User, q: str | None = None, phone: str | None = None,
         query = query.where(User.phone_hash == blind_index(phone))
     if role is not None:
         query = query.where(User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role == role)))
-    districts = admin_districts(actor)
-    if districts is not None:
-        query = query.where(bindings.people_in(districts))
     return query
 
 
 def get_for_admin(*, actor: User, id: int) -> User:
-    """A person the administrator may see (404 outside a district administrator's districts)."""
-    user = db.session.scalar(people_query(actor=actor).where(User.id == id))
-    if user is None:
-        raise NotFound("用户不存在", code="user_not_found")
+    """A person the administrator may see (404 outside a city or district administrator's region)."""
+    user = get_or_raise(id=id)
+    scope.check_person(user, user=actor)
     return user
 
 
-def _check_in_scope(actor: User, districts: tuple[str, ...] | list[str]) -> None:
-    allowed = admin_districts(actor)
-    if allowed is not None and not set(districts) <= allowed:
-        raise NotFound("不在您管辖的地区", code="out_of_region")
-
-
 def admin_grant(*, actor: User, user: User, role: Role, values: dict) -> RoleGrant:
-    """An administrator grants ``role`` bound as the role needs (bindings.check); a district
-    administrator only to places, providers and regions inside their districts."""
+    """An administrator grants ``role`` bound as the role needs (bindings.check); a city or district
+    administrator only bound inside their region (scope.check_binding, 403)."""
     from backend.accounts import bindings
 
+    scope.check_binding(role=role.value, **{k: values.get(k) for k in bindings.FIELDS}, user=actor)
     bound = bindings.check(role, values)
-    if role != Role.entrepreneur:
-        _check_in_scope(actor, bindings.districts_of(bound) or ("",))
     return grant_role(actor=actor, user=user, role=role, **bound)
 
 
 def admin_revoke(*, actor: User, user: User, role: Role, values: dict) -> None:
-    """An administrator revokes ``role`` (the grant bound to what is given, or every grant of it); a
-    district administrator only grants inside their districts."""
+    """An administrator revokes ``role`` (the grant bound to what is given, or every grant of it); a city
+    or district administrator only grants bound inside their region (scope.check_binding)."""
     from backend.accounts import bindings
 
     given = {k: v for k, v in values.items() if k in bindings.FIELDS and v is not None}
     for grant in user.grants:
         if grant.role == role and role != Role.entrepreneur and all(_binding(grant)[k] == v for k, v in given.items()):
-            _check_in_scope(actor, bindings.districts_of(_binding(grant)) or ("",))
+            scope.check_binding(role=role.value, **_binding(grant), user=actor)
     revoke_role(actor=actor, user=user, role=role, **given)
 
 
@@ -292,10 +266,10 @@ def _ensure_active(user: User) -> None:
         raise DomainError("账号已停用，请联系管理员", code="account_disabled", status=403)
 
 
-def demo_login(*, role: Role) -> User:
+def demo_login(*, role: str) -> User:
     if not current_app.config["DEMO_LOGIN"]:
         raise NotFound("演示登录未开启", code="demo_disabled")
-    phone, _ = DEMO_PHONES[role]
+    phone = DEMO_ACCOUNTS[role][1]
     user = find_by_phone(phone=phone)
     if user is None:
         raise NotFound("演示账号不存在，请先运行 flask seed-demo", code="demo_account_missing")
@@ -306,10 +280,11 @@ def demo_accounts() -> list[dict]:
     if not current_app.config["DEMO_LOGIN"]:
         raise NotFound("演示登录未开启", code="demo_disabled")
     accounts = []
-    for role, (phone, _) in DEMO_PHONES.items():
+    for key, (_, phone, _, _, label) in DEMO_ACCOUNTS.items():
         user = find_by_phone(phone=phone)
         if user is not None:
-            accounts.append({"role": role.value, "name": user.name, "phone_masked": phone[:3] + "****" + phone[-4:]})
+            accounts.append({"role": key, "label": label, "name": user.name,
+                             "phone_masked": phone[:3] + "****" + phone[-4:]})
     return accounts
 
 

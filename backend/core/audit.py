@@ -59,6 +59,22 @@ def record_changes(*, actor, action: str, target_type: str, target_id, before: d
                   before={key: before.get(key) for key in changed}, after={key: after[key] for key in changed})
 
 
+# Who may read which entries: the accounts domain registers the rule (an administrator of a city or
+# district reads the entries of the people in their region); core knows no domain.
+_reader_scope = None
+
+
+def scoped_by(fn):
+    """Register ``fn(query) -> query``, which keeps the entries the signed-in reader may see."""
+    global _reader_scope
+    _reader_scope = fn
+    return fn
+
+
+def readable(query):
+    return _reader_scope(query) if _reader_scope is not None else query
+
+
 # --- reading the log ------------------------------------------------------------------------------
 
 # action -> 中文, registered by each domain for the actions it records (served in /api/meta as
@@ -82,11 +98,12 @@ _users = sa.table("user", sa.column("id", sa.Integer), sa.column("name", sa.Stri
 
 
 def log_query(*, actor: str | None = None, actor_id: int | None = None, action: str | None = None,
-              target_type: str | None = None, target_id: str | None = None, date_from=None, date_to=None,
-              actor_ids: sa.Select | None = None) -> sa.Select:
+              target_type: str | None = None, target_id: str | None = None, date_from=None,
+              date_to=None) -> sa.Select:
     """Entries, newest first. ``actor``: an id (digits) or part of a name; ``action``: a prefix
-    ("voucher_batch" finds voucher_batch.create, .update…); dates are Beijing days, both included;
-    ``actor_ids``: only entries by these people (a district administrator's region)."""
+    ("voucher_batch" finds voucher_batch.create, .update…); dates are Beijing days, both included. Only
+    the entries the signed-in reader may read (``readable``: a city or district administrator, those of
+    the people of their region)."""
     from backend.core.localtime import LOCAL
 
     query = sa.select(AuditLog).order_by(AuditLog.id.desc())
@@ -109,9 +126,7 @@ def log_query(*, actor: str | None = None, actor_id: int | None = None, action: 
         query = query.where(AuditLog.created_at >= datetime.combine(date_from, time.min, LOCAL))
     if date_to is not None:
         query = query.where(AuditLog.created_at < datetime.combine(date_to + timedelta(days=1), time.min, LOCAL))
-    if actor_ids is not None:
-        query = query.where(AuditLog.actor_id.in_(actor_ids))
-    return query
+    return readable(query)
 
 
 def annotate(entries) -> None:
@@ -142,7 +157,7 @@ def annotate(entries) -> None:
 # labels in /api/meta (core.meta: what the domains registered).
 _ID_KEYS = {"place_id": "place", "place_ids": "place", "provider_id": "provider", "provider_ids": "provider",
             "user_id": "user", "batch_id": "voucher_batch", "event_id": "event"}
-_CODE_KEYS = {"role": "roles", "region_code": "admin_regions", "region_codes": "admin_regions",
+_CODE_KEYS = {"role": "roles", "region_code": "regions", "region_codes": "regions",
               "district": "districts", "kind": "place_kinds", "subject_type": "subject_types"}
 
 
@@ -210,18 +225,3 @@ def export(query: sa.Select):
     return tables.export(name="audit-log", header=EXPORT_HEADER, rows=rows, fmt="xlsx", title="管理员操作日志",
                          widths=[8, 20, 12, 18, 16, 10, 24, 40, 40, 16], sheet="操作日志")
 
-
-# Which actors' entries an administrator may read (accounts registers it: a district administrator,
-# the people of their districts); None from it, or nothing registered: everyone's.
-_actor_scope = None
-
-
-def scopes_actors(fn):
-    """Register ``fn(viewer) -> Select of user ids | None``."""
-    global _actor_scope
-    _actor_scope = fn
-    return fn
-
-
-def actors_visible_to(viewer) -> sa.Select | None:
-    return _actor_scope(viewer) if _actor_scope is not None else None

@@ -57,11 +57,12 @@ def test_each_role_needs_its_own_binding_and_refuses_others(client, make_user, a
         ({"role": "organiser"}, "place_id", "请选择驿站/场所"),
         ({"role": "provider_staff"}, "provider_id", "请选择服务机构"),
         ({"role": "admin"}, "region_code", "请选择管辖地区"),
-        ({"role": "admin", "region_code": "110000"}, "region_code", "没有这个地区"),
         ({"role": "station_staff", "place_id": place.id, "provider_id": provider.id}, "provider_id", "该角色不绑定服务机构"),
         ({"role": "entrepreneur", "region_code": "370811"}, "region_code", "该角色不绑定地区"),
     ]
     before = len(_log("role.grant"))
+    unknown = client.post(f"{USERS}/{person.id}/roles", headers=auth(admin), json={"role": "admin", "region_code": "110000"})
+    assert unknown.status_code == 422 and unknown.get_json()["details"]["json"]["region_code"] == ["请选择管辖地区"]
     for body, field, message in cases:
         answer = client.post(f"{USERS}/{person.id}/roles", headers=auth(admin), json=body)
         assert answer.status_code == 422, body
@@ -135,46 +136,63 @@ def test_block_and_restore_are_logged_and_a_blocked_person_is_shown_so(client, m
         ("user.block", {"is_active": False}), ("user.restore", {"is_active": True})]
 
 
-def test_people_query_keeps_a_district_administrator_to_their_districts(session, make_user, monkeypatch):
-    """The scoping condition itself: whoever the regions piece says is a district administrator sees
-    the people whose profile, place, provider or region lies in their districts, and nobody else."""
+def district_admin(code="370811", name="孙区县"):
     from backend.accounts import service
+    from backend.accounts.enums import Role
+
+    user = service.create_user(phone=None, name=name, roles=())
+    service.grant_role(actor=None, user=user, role=Role.admin, region_code=code)
+    return user
+
+
+def test_a_district_administrator_finds_only_the_people_of_their_district(client, make_user, auth):
+    from backend.accounts import service
+    from backend.accounts.enums import Role
     from tests.factories import complete_profile
 
-    viewer = make_user("admin")
+    viewer = district_admin()
     in_place = make_user("station_staff", name="任城驿站员", place=make_place(district="370811"))
     make_user("station_staff", name="兖州驿站员", place=make_place(district="370812"))
-    in_profile = make_user(name="任城创业者")
-    complete_profile(in_profile, district="370811")
+    in_profile = complete_profile(make_user(name="任城创业者"), district="370811")
     in_provider = make_user(name="任城机构员")
-    service.grant_role(actor=None, user=in_provider, role=service.Role.provider_staff,
+    service.grant_role(actor=None, user=in_provider, role=Role.provider_staff,
                        provider_id=make_provider(district="370811").id)
-    in_region = make_user(name="任城管理员")
-    service.grant_role(actor=None, user=in_region, role=service.Role.admin, region_code="370811")
-    city_admin = make_user(name="济宁管理员")
-    service.grant_role(actor=None, user=city_admin, role=service.Role.admin, region_code="370800")
-    monkeypatch.setattr(service, "admin_districts", lambda user: frozenset({"370811"}))
-    seen = {u.id for u in session.scalars(service.people_query(actor=viewer))}
-    assert seen == {in_place.id, in_profile.id, in_provider.id, in_region.id}
+    make_user(name="无关人员")  # no tie to 任城区
+    found = client.get(USERS, headers=auth(viewer), query_string={"page_size": 100}).get_json()
+    assert {u["id"] for u in found} == {viewer.id, in_place.id, in_profile.id, in_provider.id}
+    assert client.get(USERS, headers=auth(viewer), query_string={"q": "兖州"}).get_json() == []
 
 
-def test_a_district_administrator_grants_only_inside_their_districts(client, make_user, auth, monkeypatch):
-    from backend.accounts import service
-
-    admin = make_user("admin")
+def test_a_district_administrator_grants_only_inside_their_district(client, make_user, auth):
+    admin = district_admin()
     person = make_user("station_staff", place=make_place(district="370811"))
-    monkeypatch.setattr(service, "admin_districts", lambda user: frozenset({"370811"}))
     elsewhere = make_place(name="兖州驿站", district="370812")
     refused = client.post(f"{USERS}/{person.id}/roles", headers=auth(admin),
                           json={"role": "organiser", "place_id": elsewhere.id})
-    assert refused.status_code == 404 and refused.get_json()["code"] == "out_of_region"
+    assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
     wider = client.post(f"{USERS}/{person.id}/roles", headers=auth(admin), json={"role": "admin", "region_code": "370000"})
-    assert wider.status_code == 404 and wider.get_json()["code"] == "out_of_region"
+    assert wider.status_code == 403 and wider.get_json()["code"] == "region_forbidden"
     inside = client.post(f"{USERS}/{person.id}/roles", headers=auth(admin),
                          json={"role": "organiser", "place_id": make_place(name="任城空间", district="370811").id})
     assert inside.status_code == 200
+    grant = next(g for g in inside.get_json()["grants"] if g["role"] == "organiser")
+    assert grant["place_name"] == "任城空间"
     db.session.expire_all()
     assert sorted(g.role.value for g in person.grants) == ["organiser", "station_staff"]
     outsider = make_user(name="兖州人", place=None)
-    assert client.get(f"{USERS}", headers=auth(admin), query_string={"q": "兖州人"}).get_json() == []
     assert client.patch(f"{USERS}/{outsider.id}", headers=auth(admin), json={"is_active": False}).status_code == 404
+
+
+def test_a_district_administrator_cannot_revoke_a_grant_of_another_district(client, make_user, auth):
+    admin = district_admin()
+    person = make_user("station_staff", place=make_place(district="370811"))
+    from backend.accounts import service
+    from backend.accounts.enums import Role
+
+    service.grant_role(actor=None, user=person, role=Role.organiser, place_id=make_place(district="370812").id)
+    refused = client.delete(f"{USERS}/{person.id}/roles", headers=auth(admin), query_string={"role": "organiser"})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
+    db.session.expire_all()
+    assert "organiser" in person.roles
+    allowed = client.delete(f"{USERS}/{person.id}/roles", headers=auth(admin), query_string={"role": "station_staff"})
+    assert allowed.status_code == 200 and "station_staff" not in allowed.get_json()["roles"]
