@@ -188,3 +188,54 @@ def test_someone_without_the_admin_role_sees_no_permission(page, shot, role):
     page.get_by_test_id("no-permission-home").click()
     expect(page.get_by_test_id("page-home" if role == "entrepreneur" else "page-workbench")).to_be_visible()
     expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
+
+
+def test_district_admin_sees_their_district_and_grants_only_inside_it(browser, live_server, shot):
+    """The 任城区 administrator (孙区县): people of 任城区 only; a role bound to a 任城区 place is granted
+    and revoked, one bound to a 邹城 station is refused; their audit log holds their own entries, not the
+    province administrator's. Phone width, then the same console at 1280 px."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", base_url=live_server.url, device_scale_factor=2)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto("/")
+        page.get_by_test_id("demo-login-district_admin").click()
+        expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", "admin")
+        open_page(page, "admin-people", "page-admin-people")
+        names = page.locator(".admin-card__title")
+        expect(names.filter(has_text=PERSON)).to_have_count(1)  # 张创业's profile is in 任城区
+        expect(names.filter(has_text="刘管理")).to_have_count(0)  # the province administrator is no person of 任城区
+        snap(shot, page, "admin-people-district-390")
+        page.locator("[data-testid^=person-]").filter(has_text=PERSON).first.click()
+        page.get_by_test_id("person-grant").click()
+        page.get_by_test_id("grant-role").select_option("organiser")
+        page.get_by_test_id("grant-find").fill("平阳")
+        page.get_by_test_id("grant-find").press("Enter")
+        page.locator("[data-testid^=grant-option-]").filter(has_text=PLACE).click()
+        page.get_by_test_id("grant-ok").click()
+        expect(page.get_by_test_id("toast")).to_have_text("您只能在本辖区内授予角色")
+        page.get_by_test_id("grant-find").fill("任城创业陪跑")
+        page.get_by_test_id("grant-find").press("Enter")
+        page.locator("[data-testid^=grant-option-]").filter(has_text="喵小创·任城创业陪跑空间").click()
+        page.get_by_test_id("grant-ok").click()
+        granted = page.get_by_test_id("grant-organiser")
+        expect(granted).to_contain_text("场所：喵小创·任城创业陪跑空间")
+        granted.get_by_test_id("grant-revoke").click()
+        confirm(page)
+        expect(page.get_by_test_id("grant-organiser")).to_have_count(0)
+        page.get_by_test_id("person-close").click()
+
+        open_page(page, "admin-audit", "page-admin-audit")
+        expect(page.get_by_test_id("audit-action-label")).to_have_text(["撤销角色", "授予角色"])
+        expect(page.get_by_test_id("audit-actor-name")).to_have_text(["孙区县", "孙区县"])
+        snap(shot, page, "admin-audit-district-390")
+
+        page.set_viewport_size(DESKTOP)
+        open_page(page, "admin-people", "page-admin-people")
+        expect(page.get_by_test_id("admin-nav")).to_be_visible()
+        snap(shot, page, "admin-people-district-1280")
+    finally:
+        context.close()
+    assert not errors, errors
