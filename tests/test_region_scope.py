@@ -169,3 +169,16 @@ def test_a_district_administrator_grants_only_inside_their_district(client, make
         assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden", body
     granted = client.post(url, json={"role": "admin", "region_code": "370811"}, headers=auth(admin)).get_json()
     assert "admin" in granted["roles"]
+
+
+def test_me_tells_an_administrator_their_region(client, make_user, auth):
+    from backend.extensions import db
+
+    province, district = make_user("admin"), make_user("admin")
+    district.grants[0].region_code = "370811"
+    db.session.flush()
+    assert client.get("/api/me", headers=auth(province)).get_json()["admin_region"] == {
+        "code": "370000", "name": "山东省", "districts": None}
+    assert client.get("/api/me", headers=auth(district)).get_json()["admin_region"] == {
+        "code": "370811", "name": "任城区", "districts": ["370811"]}
+    assert client.get("/api/me", headers=auth(make_user("entrepreneur"))).get_json()["admin_region"] is None

@@ -37,6 +37,17 @@ class User(TimestampMixin, db.Model):
         return any(grant.role.value in roles for grant in self.grants)
 
     @property
+    def admin_region(self) -> dict | None:
+        """An administrator's region (the province when any grant is province-wide) and the district
+        codes inside it (None: every one), for the console to offer only what they may manage."""
+        codes = [g.region_code or regions.PROVINCE for g in self.grants if g.role.value == "admin"]
+        if not codes:
+            return None
+        code = regions.PROVINCE if regions.PROVINCE in codes else codes[0]
+        inside = None if code == regions.PROVINCE else sorted(set(regions.within(code)) & set(regions.DISTRICTS))
+        return {"code": code, "name": regions.REGION_NAMES.get(code, code), "districts": inside}
+
+    @property
     def place_id(self) -> int | None:
         return next((g.place_id for g in self.grants if g.place_id is not None), None)
 

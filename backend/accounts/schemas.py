@@ -63,6 +63,12 @@ class ProfileOut(Schema):
     id_number_masked = fields.Function(lambda p: mask_id_number(p.id_number), allow_none=True)
 
 
+class AdminRegionOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    districts = fields.List(fields.String(), allow_none=True, metadata={"description": "null: every district"})
+
+
 class MeOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -70,6 +76,7 @@ class MeOut(Schema):
     roles = fields.List(fields.String(), required=True)
     role_labels = fields.Function(lambda u: {r: ROLE_LABELS[Role(r)] for r in u.roles})
     place_id = fields.Integer(allow_none=True)
+    admin_region = fields.Nested(AdminRegionOut, allow_none=True)
     profile = fields.Nested(ProfileOut, allow_none=True)
 
 
