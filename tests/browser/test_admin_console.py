@@ -210,6 +210,8 @@ def test_district_admin_sees_their_district_and_grants_only_inside_it(browser, l
         snap(shot, page, "admin-people-district-390")
         page.locator("[data-testid^=person-]").filter(has_text=PERSON).first.click()
         page.get_by_test_id("person-grant").click()
+        page.get_by_test_id("grant-role").select_option("admin")  # offered only the region they manage
+        expect(page.get_by_test_id("grant-binding").locator("option:not([disabled])")).to_have_text(["任城区"])
         page.get_by_test_id("grant-role").select_option("organiser")
         page.get_by_test_id("grant-find").fill("平阳")
         page.get_by_test_id("grant-find").press("Enter")
