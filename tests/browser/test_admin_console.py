@@ -91,6 +91,16 @@ def test_province_admin_grants_revokes_blocks_and_restores_then_reads_the_audit_
     page.get_by_test_id("person-close").click()
     expect(page.get_by_test_id("person-blocked")).to_have_count(0)
 
+    # from the person's sheet to what was done to them
+    page.locator("[data-testid^=person-]").filter(has_text=PERSON).first.click()
+    page.get_by_test_id("person-audit").click()
+    expect(page.get_by_test_id("page-admin-audit")).to_be_visible()
+    expect(page.get_by_test_id("audit-target-type")).to_have_value("user")
+    entries = page.get_by_test_id("audit-entry")
+    expect(entries.first).to_contain_text("恢复账号")
+    for i in range(entries.count()):
+        expect(entries.nth(i)).to_contain_text(f"人员“{PERSON}”")
+
     # the audit log: newest first, by name, in Chinese
     open_page(page, "admin-audit", "page-admin-audit")
     labels = page.get_by_test_id("audit-action-label")
