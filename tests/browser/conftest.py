@@ -54,7 +54,8 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, tmp: Path, database_url: str):
+    def __init__(self, tmp: Path, database_url: str, history: bool = False):
+        self.history = history
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "server.log"
@@ -70,7 +71,7 @@ class LiveServer:
         static = Path(os.environ.get("STATIC_DIR") or ROOT / "static")  # the server serves the same folder
         assert (static / "index.html").is_file(), "build the miniapp first (./dev.sh test does)"
         self.flask("db", "upgrade")
-        self.flask("seed-demo")
+        self.flask("seed-demo", "--history" if self.history else "--no-history")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
@@ -147,9 +148,12 @@ def live_database_url(live_database_kind, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory, live_database_url):
-    """Each test module gets its own app and database, so no module depends on what another did."""
-    server = LiveServer(tmp_path_factory.mktemp("live"), live_database_url).start()
+def live_server(request, tmp_path_factory, live_database_url):
+    """Each test module gets its own app and database, so no module depends on what another did. The
+    demo's history (60 days of visits, settled months) only where the module sets DEMO_HISTORY = True:
+    the others count what they do themselves."""
+    server = LiveServer(tmp_path_factory.mktemp("live"), live_database_url,
+                        history=getattr(request.module, "DEMO_HISTORY", False)).start()
     yield server
     server.stop()
 
