@@ -57,3 +57,12 @@ export function createScannerSetup(placeId) {
 export function stopScannerDevice(scannerId) {
   return apiFetch(`/api/scanners/${scannerId}`, { method: 'DELETE' })
 }
+
+export function renameScannerDevice(scannerId, name) {
+  return apiFetch(`/api/scanners/${scannerId}`, { method: 'PATCH', body: { name } })
+}
+
+/** Demo mode: a setup code for the signed-in demo station staff's own place. */
+export function createDemoScannerSetup() {
+  return apiFetch('/api/scanner/demo-setup', { method: 'POST' })
+}
