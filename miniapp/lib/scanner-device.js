@@ -75,10 +75,10 @@ export const DEMO_SCANNER_NAME = '演示驿站前台手机'
  * their station's scanner at once (a setup code for their own place, traded as any other), so
  * 扫码签到 works without an administrator. Resolves the record, the one already held, or rejects.
  */
-export async function provisionDemoScanner() {
+export async function provisionDemoScanner(accessToken) {
   const held = await loadScanner()
   if (held) return held
-  const setup = await createDemoScannerSetup()
+  const setup = await createDemoScannerSetup(accessToken)
   return provisionScanner({ setupCode: setup.setup_code, name: DEMO_SCANNER_NAME })
 }
 

@@ -101,19 +101,18 @@ describe('the device record', () => {
 
 describe('the demo station phone', () => {
   it('asks for its own setup code and provisions under the demo name, once', async () => {
-    startSession({ access_token: 'staff-access', user: { id: 2, name: '王驿站', roles: ['station_staff'] } })
     const fetchMock = mockFetch(
       json({ setup_id: 1, setup_code: 'CY:DEMO', expires_at: '2026-12-04T10:10:00+00:00' }, 201),
       json({ device: { ...DEVICE, name: DEMO_SCANNER_NAME }, token: 'tok-demo' }, 201),
     )
-    const record = await provisionDemoScanner()
+    const record = await provisionDemoScanner('staff-access') // before the session starts
     expect(fetchMock.mock.calls[0][0]).toBe('/api/scanner/demo-setup')
     expect(fetchMock.mock.calls[0][1].headers.Authorization).toBe('Bearer staff-access')
     expect(JSON.parse(fetchMock.mock.calls[1][1].body)).toEqual({ setup_code: 'CY:DEMO', name: DEMO_SCANNER_NAME })
     expect(record).toMatchObject({ token: 'tok-demo', device: { name: DEMO_SCANNER_NAME } })
     // already a scanner: nothing is asked again
     const again = mockFetch()
-    expect(await provisionDemoScanner()).toMatchObject({ token: 'tok-demo' })
+    expect(await provisionDemoScanner('staff-access')).toMatchObject({ token: 'tok-demo' })
     expect(again).not.toHaveBeenCalled()
   })
 })
