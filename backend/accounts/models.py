@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.enums import Role, SubjectType, WechatApp
+from backend.core import regions  # noqa: F401  (the region table the grants and profiles point into)
 from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from backend.core.pii import EncryptedString
 from backend.extensions import db
@@ -49,6 +50,9 @@ class RoleGrant(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     place_id: Mapped[int | None] = mapped_column(sa.ForeignKey("place.id", ondelete="CASCADE"), index=True)
+    # an administrator's region (GB/T code; a province grant sees everything), a provider staff member's provider
+    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code", ondelete="RESTRICT"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="grants")
@@ -62,7 +66,7 @@ class EntrepreneurProfile(TimestampMixin, db.Model):
     org_name: Mapped[str | None] = mapped_column(sa.String(128))
     credit_code: Mapped[str | None] = mapped_column(sa.String(18), index=True)
     founded_on: Mapped[date | None]
-    district: Mapped[str | None] = mapped_column(sa.String(12))
+    district: Mapped[str | None] = mapped_column(sa.String(12), sa.ForeignKey("region.code", ondelete="RESTRICT"))
     id_number: Mapped[str | None] = mapped_column(EncryptedString)
     id_number_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 

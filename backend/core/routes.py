@@ -11,6 +11,7 @@ from flask_jwt_extended import current_user
 from marshmallow import validate
 
 from backend.core.api import Blueprint, blueprint
+from backend.core import audit
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
 from backend.core.auth import login_required, roles_required
@@ -69,7 +70,7 @@ class AuditLogList(MethodView):
         query = sa.select(AuditLog).order_by(AuditLog.id.desc())
         for key, value in args.items():
             query = query.where(getattr(AuditLog, key) == value)
-        return query
+        return audit.readable(query)
 
 
 uploads_blp = blueprint("uploads", __name__, "/api/uploads", "上传材料（图片按内容检查、去除 EXIF 并压缩；PDF）")
