@@ -49,7 +49,7 @@ class PlaceDetail(MethodView):
     @blp.response(200, schemas.PlaceDetailOut)
     def patch(self, data, place_id):
         """Edit a place, or close it with is_active=false (admin)."""
-        place = service.get_for_admin(id=place_id)
+        place = service.administered(actor=current_user, id=place_id)
         return service.with_staff_count(service.update(actor=current_user, place=place, data=data))
 
 
@@ -89,8 +89,9 @@ class AdminPlaces(MethodView):
     @admin_blp.arguments(schemas.AdminPlaceQueryIn, location="query")
     @admin_blp.paged(schemas.PlaceDetailOut)
     def get(self, args):
-        """Every place, open and closed (state=open|closed), by kind and name; search, kind and district filters."""
-        return AnnotatedSelect(service.admin_query(**args), service.with_staff_counts)
+        """Every place of the administrator's region, open and closed (state=open|closed), by kind and
+        name; search, kind and district filters."""
+        return AnnotatedSelect(service.admin_query(actor=current_user, **args), service.with_staff_counts)
 
 
 @admin_blp.route("/<int(max=2147483647):place_id>")
@@ -98,8 +99,8 @@ class AdminPlace(MethodView):
     @roles_required(Role.admin)
     @admin_blp.response(200, schemas.PlaceDetailOut)
     def get(self, place_id):
-        """One place, open or closed (admin)."""
-        return service.with_staff_count(service.get_for_admin(id=place_id))
+        """One place of the administrator's region, open or closed."""
+        return service.with_staff_count(service.administered(actor=current_user, id=place_id))
 
 
 # --- labels /api/meta serves ---------------------------------------------------------------------

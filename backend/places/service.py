@@ -24,14 +24,11 @@ def get_or_raise(*, id: int, include_inactive: bool = False) -> Place:
     return place
 
 
-def get_for_admin(*, id: int) -> Place:
-    """A place, open or closed, that the current administrator may manage."""
-    return get_or_raise(id=id, include_inactive=True)
-
-
-def admin_query(*, kind=None, district=None, q=None, state=None) -> sa.Select:
-    """Places for the administrators' console: open and closed, or only one state."""
-    query = list_query(kind=kind, district=district, q=q, include_inactive=True)
+def admin_query(*, actor, kind=None, district=None, q=None, state=None) -> sa.Select:
+    """Places for the administrators' console, inside the administrator's region: open and closed,
+    or only one state."""
+    query = scope.limit(list_query(kind=kind, district=district, q=q, include_inactive=True), Place.district,
+                        user=actor)
     if state:
         query = query.where(Place.is_active.is_(state == "open"))
     return query

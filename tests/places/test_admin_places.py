@@ -119,3 +119,26 @@ def test_only_admins_use_the_console(client, make_user, auth, places, role):
     headers = auth(make_user(role))
     assert client.get("/api/admin/places", headers=headers).status_code == 403
     assert client.get(f"/api/admin/places/{places['space'].id}", headers=headers).status_code == 403
+
+
+def test_a_district_administrator_manages_only_their_district(client, make_user, auth, places, session):
+    """任城区's administrator: the console lists 任城区's places only; another district's place is 404
+    to read or edit; a new place goes only into 任城区."""
+    district_admin = make_user("admin")
+    district_admin.grants[0].region_code = "370811"
+    session.flush()
+    headers = auth(district_admin)
+    names, paging = listed(client, headers)
+    assert set(names) == {"喵小创·任城空间", "高新区创业街区"} and paging["total"] == 2
+    assert listed(client, headers, district="370881")[0] == []  # asking for another district gives nothing
+    for place in (places["qufu"], places["closed"]):
+        hidden = client.get(f"/api/admin/places/{place.id}", headers=headers)
+        assert hidden.status_code == 404 and hidden.get_json()["code"] == "place_not_found"
+        edit = client.patch(f"/api/places/{place.id}", headers=headers, json={"is_active": True})
+        assert edit.status_code == 404
+    session.refresh(places["closed"])
+    assert places["closed"].is_active is False
+    refused = client.post("/api/places", headers=headers, json={"kind": "market", "name": "曲阜创业市场", "district": "370881"})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
+    ok = client.post("/api/places", headers=headers, json={"kind": "market", "name": "任城创业市场", "district": "370811"})
+    assert ok.status_code == 201
