@@ -118,10 +118,15 @@ def demo_token(base_url: str, role: str) -> str:
     return answer.json()["access_token"]
 
 
-def demo_login(page, role: str = "entrepreneur"):
-    """Tap the role's demo account on the login page and wait for its tab bar."""
+def demo_login(page, role: str = "entrepreneur", *, scanner: bool = True):
+    """Tap the role's demo account on the login page and wait for its tab bar.
+
+    The demo station staff's phone makes itself their station's scanner at login (as in ``./dev.sh
+    run``); ``scanner=False`` keeps it an ordinary phone, for tests of provisioning it by hand."""
     from playwright.sync_api import expect
 
+    if not scanner:
+        page.route("**/api/scanner/demo-setup", lambda route: route.abort())
     page.goto("/")
     page.get_by_test_id(f"demo-login-{role}").click()
     expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
