@@ -30,6 +30,9 @@ EMPTY_XLSX = "an XLSX with its title and header and no row"
 EXPECT = {
     "DELETE /api/admin/users/{user}/roles?role=entrepreneur": HIDDEN,
     "DELETE /api/scanners/{scanner}": HIDDEN,
+    "PATCH /api/scanners/{scanner}": HIDDEN,
+    "GET /api/admin/places": EMPTY,
+    "GET /api/admin/places/{place}": HIDDEN,
     "GET /api/admin/audit-log": EMPTY,
     "GET /api/admin/audit-log.xlsx": EMPTY_XLSX,
     "GET /api/admin/checkin-scans": EMPTY,
