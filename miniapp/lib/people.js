@@ -87,10 +87,3 @@ export function actionGroups(options) {
   }
   return [...groups.entries()].map(([prefix, items]) => ({ prefix, items }))
 }
-
-/** The regions an administrator may bind an administrator to: all of them for a province administrator
- * (admin_region.districts null), else their own region and the districts inside it (/api/me admin_region). */
-export function regionOptions(regions, adminRegion) {
-  const inside = adminRegion?.districts
-  return (regions || []).filter((r) => !inside || r.value === adminRegion.code || inside.includes(r.value))
-}

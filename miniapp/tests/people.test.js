@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import appConfig from '../app.json'
 import { CONSOLE_SECTIONS, consoleSections, isConsolePage } from '../lib/console.js'
-import { actionGroups, auditDiff, bindingOf, grantBody, grantText, isPhoneSearch, regionOptions, revokeQuery } from '../lib/people.js'
+import { actionGroups, auditDiff, bindingOf, grantBody, grantText, isPhoneSearch, revokeQuery } from '../lib/people.js'
 import { PAGES, mayOpen, rolesFor } from '../lib/router.js'
 
 describe('grants', () => {
@@ -26,14 +26,6 @@ describe('grants', () => {
     expect(grantText({ role: 'entrepreneur', role_label: '创业者' })).toBe('创业者')
     expect(revokeQuery(grant)).toEqual({ role: 'organiser', place_id: 4 })
     expect(revokeQuery({ role: 'admin', region_code: '370800', place_id: null })).toEqual({ role: 'admin', region_code: '370800' })
-  })
-
-  it('offers an administrator only the regions inside their own', () => {
-    const regions = [{ value: '370000', label: '山东省' }, { value: '370800', label: '济宁市' }, { value: '370811', label: '任城区' }]
-    expect(regionOptions(regions, { code: '370000', name: '山东省', districts: null })).toEqual(regions)
-    expect(regionOptions(regions, null)).toEqual(regions)
-    expect(regionOptions(regions, { code: '370811', name: '任城区', districts: ['370811'] }).map((r) => r.label)).toEqual(['任城区'])
-    expect(regionOptions(regions, { code: '370800', name: '济宁市', districts: ['370811'] }).map((r) => r.label)).toEqual(['济宁市', '任城区'])
   })
 
   it('tells a whole phone number from a name', () => {
