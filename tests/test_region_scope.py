@@ -5,9 +5,11 @@ another district (邹城市, 370883) about the matrices' world, which lies in �
 answers 404 or 403 in the error shape, a list answers with none of it, a figure counts none of it, a
 new record there is refused. The same rows as a province administrator are the matrices' own tests."""
 import importlib
+import io
 import json
 
 import pytest
+from openpyxl import load_workbook
 
 from backend.accounts.enums import Role
 from tests.matrix import fill
@@ -24,6 +26,7 @@ OTHER_DISTRICT = "370883"  # 邹城市; the matrices' worlds are in 任城区
 #   own     not regional: verifying a code, a door or station scan (refused per item, as for anyone
 #           who is not staff there)
 HIDDEN, EMPTY, FIGURES, FILE, OWN = "hidden", "empty", "figures", "file", "own"
+EMPTY_XLSX = "an XLSX with its title and header and no row"
 EXPECT = {
     "DELETE /api/admin/users/{user}/roles?role=entrepreneur": HIDDEN,
     "DELETE /api/scanners/{scanner}": HIDDEN,
@@ -31,6 +34,7 @@ EXPECT = {
     "GET /api/admin/places": EMPTY,
     "GET /api/admin/places/{place}": HIDDEN,
     "GET /api/admin/audit-log": EMPTY,
+    "GET /api/admin/audit-log.xlsx": EMPTY_XLSX,
     "GET /api/admin/checkin-scans": EMPTY,
     "GET /api/admin/providers": EMPTY,
     "GET /api/admin/providers/{provider}/objections": HIDDEN,
@@ -117,6 +121,9 @@ def test_another_districts_administrator_sees_none_of_it(client, make_user, auth
         assert response.status_code == 200 and answer["rows"] == [], answer
         total = answer["total"]
         assert total == 0 or (total["held"], total["registered"], total["signups"]) == (0, 0, 0), total
+    elif expect == EMPTY_XLSX:
+        assert response.status_code == 200, answer
+        assert len(list(load_workbook(io.BytesIO(response.data)).active.iter_rows())) == 2  # title, header
     elif expect == FILE:
         assert response.status_code == 200 and WORLD_PLACE not in response.get_data(as_text=True)
     else:

@@ -53,7 +53,8 @@ class User(TimestampMixin, db.Model):
 
 
 class RoleGrant(db.Model):
-    """A role a person holds; staff roles may be bound to a place."""
+    """A role a person holds, bound to what it is for: a place (station staff, organisers), a provider
+    (provider staff) or a region (administrators)."""
 
     __tablename__ = "role_grant"
 

@@ -5,13 +5,14 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from backend.accounts import schemas, scope, service
+from backend.accounts import bindings, schemas, scope, service
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
-from backend.accounts.models import RoleGrant, User
+from backend.accounts.models import User
+from backend.core import audit
 from backend.core.api import blueprint
 from backend.core.auth import BEARER, login_required, per_ip, roles_required
 from backend.core.meta import register_labels
-from backend.core.pii import blind_index
+from backend.core.pagination import AnnotatedSelect
 from backend.extensions import db, limiter
 
 auth_blp = blueprint("auth", __name__, "/api/auth", "登录、验证码、令牌")
@@ -138,13 +139,15 @@ class Users(MethodView):
     @users_blp.arguments(schemas.UserQueryIn, location="query")
     @users_blp.paged(schemas.UserAdminOut)
     def get(self, args):
-        """Users, newest first; find one by exact phone, or filter by role."""
-        query = scope.limit_people(sa.select(User).order_by(User.id.desc()))
-        if "phone" in args:
-            query = query.where(User.phone_hash == blind_index(args["phone"]))
-        if "role" in args:
-            query = query.where(User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role == args["role"])))
-        return query
+        """People, newest first: search by part of a name or a whole phone number (matched exactly),
+        filter by role; each with their grants and what they are bound to, by name. A district
+        administrator sees the people of their districts."""
+        return AnnotatedSelect(service.people_query(actor=current_user, **args), bindings.annotate)
+
+
+def _shown(user: User) -> User:
+    bindings.annotate([user])
+    return user
 
 
 @users_blp.route("/<int(max=2147483647):user_id>/roles")
@@ -153,24 +156,20 @@ class UserRoles(MethodView):
     @users_blp.arguments(schemas.GrantIn)
     @users_blp.response(200, schemas.UserAdminOut)
     def post(self, data, user_id):
-        """Grant a role (staff roles may be bound to a place)."""
-        user = service.get_or_raise(id=user_id)
-        scope.check_person(user)
-        scope.check_binding(role=data["role"].value, place_id=data["place_id"], provider_id=data["provider_id"],
-                            region_code=data["region_code"])
-        service.grant_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"],
-                           region_code=data["region_code"], provider_id=data["provider_id"])
-        return user
+        """Grant a role bound to what it is for: station staff and organisers to a place (place_id),
+        provider staff to a provider (provider_id, who joins it), administrators to a region (region_code)."""
+        user = service.get_for_admin(actor=current_user, id=user_id)
+        service.admin_grant(actor=current_user, user=user, role=data.pop("role"), values=data)
+        return _shown(user)
 
     @roles_required(Role.admin)
     @users_blp.arguments(schemas.GrantIn, location="query")
     @users_blp.response(200, schemas.UserAdminOut)
     def delete(self, data, user_id):
-        """Revoke a role."""
-        user = service.get_or_raise(id=user_id)
-        scope.check_person(user)
-        service.revoke_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"])
-        return user
+        """Revoke a role: the grant bound to the place, provider or region given, or every grant of it."""
+        user = service.get_for_admin(actor=current_user, id=user_id)
+        service.admin_revoke(actor=current_user, user=user, role=data.pop("role"), values=data)
+        return _shown(user)
 
 
 @users_blp.route("/<int(max=2147483647):user_id>")
@@ -180,12 +179,15 @@ class UserAdmin(MethodView):
     @users_blp.response(200, schemas.UserAdminOut)
     def patch(self, data, user_id):
         """Block or restore an account: a blocked person's codes are refused everywhere, offline too."""
-        user = service.get_or_raise(id=user_id)
-        scope.check_person(user)
-        return service.set_active(actor=current_user, user=user, active=data["is_active"])
+        user = service.get_for_admin(actor=current_user, id=user_id)
+        return _shown(service.set_active(actor=current_user, user=user, active=data["is_active"]))
 
 
 # --- labels /api/meta serves ---------------------------------------------------------------------
 
 register_labels("subject_types", SUBJECT_LABELS)
 register_labels("roles", ROLE_LABELS)
+
+audit.register_actions({"role.grant": "授予角色", "role.revoke": "撤销角色", "user.block": "停用账号",
+                        "user.restore": "恢复账号"})
+

@@ -136,16 +136,35 @@ class GrantIn(Schema):
     provider_id = fields.Id(load_default=None, allow_none=True, error_messages={"out_of_range": "服务机构编号不正确"})
 
 
-class UserAdminOut(MeOut):
-    is_active = fields.Boolean(required=True)
+class GrantOut(Schema):
+    id = fields.Integer(required=True)
+    role = fields.enum_value("role")
+    role_label = fields.enum_label("role")
+    place_id = fields.Integer(allow_none=True)
+    place_name = fields.String(allow_none=True)
+    provider_id = fields.Integer(allow_none=True)
+    provider_name = fields.String(allow_none=True)
+    region_code = fields.String(allow_none=True)
+    region_name = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
 
 
+class UserAdminOut(MeOut):
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    grants = fields.List(fields.Nested(GrantOut), required=True)
+
+
 class UserQueryIn(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=32, error="请输入 1 到 32 个字"),
+                      metadata={"description": "part of a name, or a whole phone number (exact)"})
     phone = fields.String(validate=_check_phone, metadata={"description": "exact phone number"})
     role = fields.Enum(Role, error_messages={"unknown": "没有这个角色"})
 
 
+class RegionOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
 
 
 class UserPatchIn(Schema):

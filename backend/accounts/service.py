@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 
-from backend.accounts import sms, wechat
+from backend.accounts import scope, sms, wechat
 from backend.accounts.enums import Role, WechatApp
 from backend.accounts.models import EntrepreneurProfile, RevokedToken, RoleGrant, SmsCode, User, WechatIdentity
 from backend.core import audit, regions
@@ -44,49 +44,130 @@ def create_user(*, phone: str | None, name: str = "", roles=(Role.entrepreneur,)
     return user
 
 
-# How a role's place is found (the places domain registers its lookup, which raises place_not_found
-# for an unknown or closed place); accounts imports no domain above it.
-_place_lookup: Callable[[int], object] | None = None
+# How a role's place or provider is found (the places and vouchers domains register their lookups,
+# which raise place_not_found / provider_not_found); accounts imports no domain above it.
+_lookups: dict[str, Callable[[int], object]] = {}
 
 
 def finds_places(fn: Callable[[int], object]) -> Callable[[int], object]:
     """Register ``fn(place_id)``, which raises when there is no such (open) place."""
-    global _place_lookup
-    _place_lookup = fn
+    _lookups["place_id"] = fn
     return fn
 
 
+def finds_providers(fn: Callable[[int], object]) -> Callable[[int], object]:
+    """Register ``fn(provider_id)``, which raises when there is no such provider."""
+    _lookups["provider_id"] = fn
+    return fn
+
+
+# What the domains above accounts do when a grant is made or revoked (vouchers: a provider's staff
+# member joins or leaves the provider). Called in the same transaction, before the audit entry.
+_grant_changed: list[Callable[..., None]] = []
+
+
+def on_grant_changed(fn: Callable[..., None]) -> Callable[..., None]:
+    """Register ``fn(*, user, grant, granted)``."""
+    if fn not in _grant_changed:
+        _grant_changed.append(fn)
+    return fn
+
+
+def _binding(grant: RoleGrant) -> dict:
+    return {"place_id": grant.place_id, "provider_id": grant.provider_id, "region_code": grant.region_code}
+
+
 def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None,
-               region_code: str | None = None, provider_id: int | None = None) -> RoleGrant:
-    if place_id is not None and _place_lookup is not None:
-        _place_lookup(place_id)
+               provider_id: int | None = None, region_code: str | None = None) -> RoleGrant:
     if role == Role.admin and region_code is None:
         region_code = regions.PROVINCE  # an administrator without a region is a province administrator
+    wanted = {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}
+    for field in ("place_id", "provider_id"):
+        if wanted[field] is not None and field in _lookups:
+            _lookups[field](wanted[field])
     for grant in user.grants:
-        if (grant.role, grant.place_id, grant.region_code, grant.provider_id) == (role, place_id, region_code,
-                                                                                    provider_id):
+        if grant.role == role and _binding(grant) == wanted:
             return grant
-    grant = RoleGrant(role=role, place_id=place_id, region_code=region_code, provider_id=provider_id)
+    grant = RoleGrant(role=role, **wanted)
     user.grants.append(grant)
     db.session.flush()
-    binding = {k: v for k, v in (("place_id", place_id), ("region_code", region_code), ("provider_id", provider_id))
-               if v is not None}
+    for subscriber in _grant_changed:
+        subscriber(user=user, grant=grant, granted=True)
     audit.record(actor=actor, action="role.grant", target_type="user", target_id=user.id,
-                 after={"role": role.value, "place_id": place_id, **binding})
+                 after={"role": role.value, **{k: v for k, v in wanted.items() if v is not None or k == "place_id"}})
     return grant
 
 
-def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = None) -> None:
-    grants = [g for g in user.grants if g.role == role and (place_id is None or g.place_id == place_id)]
+def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = None,
+                provider_id: int | None = None, region_code: str | None = None) -> None:
+    """Revoke ``role``: every grant of it, or only the one bound to what is given."""
+    given = {k: v for k, v in {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}.items()
+             if v is not None}
+    grants = [g for g in user.grants if g.role == role and all(_binding(g)[k] == v for k, v in given.items())]
     if not grants:
         raise NotFound("该用户没有这个角色", code="role_not_found")
     if role == Role.admin and user.id == actor.id:
         raise DomainError("不能撤销自己的管理员角色", code="cannot_revoke_self")
     for grant in grants:
+        for subscriber in _grant_changed:
+            subscriber(user=user, grant=grant, granted=False)
         user.grants.remove(grant)
     db.session.flush()
-    audit.record(actor=actor, action="role.revoke", target_type="user", target_id=user.id,
-                 before={"role": role.value, "place_ids": [g.place_id for g in grants]})
+    before = {"role": role.value, "place_ids": [g.place_id for g in grants]}
+    for field, plural in (("provider_id", "provider_ids"), ("region_code", "region_codes")):
+        if any(_binding(g)[field] is not None for g in grants):
+            before[plural] = [_binding(g)[field] for g in grants]
+    audit.record(actor=actor, action="role.revoke", target_type="user", target_id=user.id, before=before)
+
+
+# --- the administrators' people console ---------------------------------------------------------
+
+def people_query(*, actor: User, q: str | None = None, phone: str | None = None, role: Role | None = None) -> sa.Select:
+    """People, newest first: ``q`` is a phone (exact, through its blind index) or part of a name. A
+    city or district administrator sees only the people of their region (scope.limit_people)."""
+    from backend.core.validators import is_phone
+
+    query = scope.limit_people(sa.select(User).order_by(User.id.desc()), user=actor)
+    if q:
+        q = q.strip()
+        if is_phone(q):
+            query = query.where(User.phone_hash == blind_index(q))
+        else:
+            query = query.where(User.name.contains(q, autoescape=True))
+    if phone:
+        query = query.where(User.phone_hash == blind_index(phone))
+    if role is not None:
+        query = query.where(User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role == role)))
+    return query
+
+
+def get_for_admin(*, actor: User, id: int) -> User:
+    """A person the administrator may see (404 outside a city or district administrator's region)."""
+    user = get_or_raise(id=id)
+    scope.check_person(user, user=actor)
+    return user
+
+
+def admin_grant(*, actor: User, user: User, role: Role, values: dict) -> RoleGrant:
+    """An administrator grants ``role`` bound as the role needs (bindings.check); a city or district
+    administrator only bound inside their region (scope.check_binding, 403)."""
+    from backend.accounts import bindings
+
+    scope.check_binding(role=role.value, **{k: values.get(k) for k in bindings.FIELDS}, user=actor)
+    bound = bindings.check(role, values)
+    return grant_role(actor=actor, user=user, role=role, **bound)
+
+
+def admin_revoke(*, actor: User, user: User, role: Role, values: dict) -> None:
+    """An administrator revokes ``role`` (the grant bound to what is given, or every grant of it); a city
+    or district administrator only grants bound inside their region (scope.check_binding)."""
+    from backend.accounts import bindings
+
+    given = {k: v for k, v in values.items() if k in bindings.FIELDS and v is not None}
+    for grant in user.grants:
+        if grant.role == role and role != Role.entrepreneur and all(_binding(grant)[k] == v for k, v in given.items()):
+            scope.check_binding(role=role.value, **_binding(grant), user=actor)
+    revoke_role(actor=actor, user=user, role=role, **given)
 
 
 # What the domains above accounts do when an account is blocked or restored (devices: scanners stop

@@ -173,3 +173,7 @@ from backend.checkins.enums import PURPOSE_LABELS  # noqa: E402
 from backend.core.meta import register_labels  # noqa: E402
 
 register_labels("visit_purposes", PURPOSE_LABELS)
+
+from backend.core import audit  # noqa: E402
+
+audit.register_actions({"checkin_scan.review": "核查签到记录"})

@@ -167,3 +167,8 @@ class StaffVerify(MethodView):
     def post(self, data):
         """Verify a scanned code online (staff signed in with their own account)."""
         return service.verify_code(text=data["code"], expect=data["expect"])
+
+
+from backend.core import audit  # noqa: E402
+
+audit.register_actions({"scanner.setup": "开通扫码设备", "scanner.revoke": "停用扫码设备"})

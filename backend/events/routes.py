@@ -286,3 +286,8 @@ class Figures(MethodView):
 # --- labels /api/meta serves ---------------------------------------------------------------------
 
 register_labels("event_kinds", KIND_LABELS)
+
+from backend.core import audit  # noqa: E402
+
+audit.register_actions({"event.create": "新建活动", "event.update": "修改活动", "event.publish": "发布活动",
+                        "event.cancel": "取消活动", "registration.approve": "通过报名", "registration.reject": "拒绝报名"})

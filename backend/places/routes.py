@@ -107,3 +107,7 @@ class AdminPlace(MethodView):
 
 register_labels("place_kinds", KIND_LABELS)
 register_values("place_services", SERVICES)
+
+from backend.core import audit  # noqa: E402
+
+audit.register_actions({"place.create": "新建场所", "place.update": "修改场所"})

@@ -59,6 +59,11 @@ def seed(*, history: bool = True) -> None:
         if not on_notice and staff is not None and db.session.scalar(
                 sa.select(ProviderMember).where(ProviderMember.user_id == staff.id)) is None:
             db.session.add(ProviderMember(provider_id=provider.id, user_id=staff.id))
+    if staff is not None:  # the demo staff member's role is bound to their provider (人员与角色 shows it)
+        member = db.session.scalar(sa.select(ProviderMember).where(ProviderMember.user_id == staff.id))
+        for grant in staff.grants:
+            if member is not None and grant.role == Role.provider_staff and grant.provider_id is None:
+                grant.provider_id = member.provider_id
 
     entrepreneur = accounts.find_by_phone(phone=accounts.DEMO_PHONES[Role.entrepreneur][0])
     if entrepreneur is not None and (entrepreneur.profile is None or not entrepreneur.profile.id_number):

@@ -44,6 +44,30 @@ def get_public(*, id: int) -> Provider:
     return provider
 
 
+@accounts.finds_providers  # a provider-staff role is bound to a provider that exists
+def _provider_for_role(provider_id: int) -> Provider:
+    return get_or_raise(id=provider_id)
+
+
+@accounts.on_grant_changed
+def _staff_membership(*, user, grant, granted: bool) -> None:
+    """A provider-staff grant bound to a provider makes its holder a member of it (one provider per
+    person); revoking it ends the membership."""
+    if grant.provider_id is None:
+        return
+    member = membership(user)
+    if granted and member is None:
+        db.session.add(ProviderMember(provider_id=grant.provider_id, user_id=user.id))
+        db.session.flush()
+    elif granted and member.provider_id != grant.provider_id:
+        other = db.session.get(Provider, member.provider_id)
+        raise Conflict(f"该用户已属于服务机构“{other.name}”，请先撤销", code="already_member",
+                       details={"provider_id": member.provider_id})
+    elif not granted and member is not None and member.provider_id == grant.provider_id:
+        db.session.delete(member)
+        db.session.flush()
+
+
 def membership(user) -> ProviderMember | None:
     return db.session.scalar(sa.select(ProviderMember).where(ProviderMember.user_id == user.id))
 
@@ -91,7 +115,8 @@ def decide(*, actor, provider: Provider, action: str, reason: str) -> Provider:
         from backend.accounts.models import User
 
         for member in members:
-            accounts.grant_role(actor=actor, user=db.session.get(User, member.user_id), role=Role.provider_staff)
+            accounts.grant_role(actor=actor, user=db.session.get(User, member.user_id), role=Role.provider_staff,
+                               provider_id=provider.id)
     for member in members:
         notifications.notify(user_id=member.user_id, kind="provider_status",
                              title=f"服务机构{ACTION_LABELS[action]}",

@@ -436,3 +436,14 @@ class AdminStatementExport(MethodView):
     def get(self, args, statement_id):
         """A statement's lines as XLSX or CSV."""
         return download(settlement.export(statement=_statement(statement_id), fmt=args["format"]))
+
+
+from backend.core import audit  # noqa: E402
+
+audit.register_actions({
+    "voucher_batch.create": "新建创业券批次", "voucher_batch.update": "修改创业券批次",
+    "voucher_batch.state": "变更创业券批次状态", "voucher_application.decide": "审核创业券申请",
+    "provider.approve": "服务机构审核通过", "provider.reject": "服务机构审核不通过", "provider.suspend": "暂停服务机构",
+    "provider.blacklist": "服务机构列入黑名单", "provider.restore": "恢复服务机构",
+    "statement.approve": "结算单审核通过", "statement.reject": "退回结算单", "statement.pay": "结算单已兑付",
+})

@@ -20,6 +20,21 @@ export const PAGES = Object.fromEntries(
 )
 
 export const LOGIN_PAGE = pageName(appConfig.loginPage)
+export const NO_PERMISSION_PAGE = 'no-permission'
+
+/** The roles a page is for (app.json pageRoles: a page name, or a prefix ending in '*'); null = anyone signed in. */
+export function rolesFor(name) {
+  const rules = appConfig.pageRoles || {}
+  if (rules[name]) return rules[name]
+  const prefix = Object.keys(rules).find((key) => key.endsWith('*') && name.startsWith(key.slice(0, -1)))
+  return prefix ? rules[prefix] : null
+}
+
+/** Whether a person holding `roles` may open page `name` (any one of the page's roles will do). */
+export function mayOpen(name, roles) {
+  const needed = rolesFor(name)
+  return !needed || (roles || []).some((role) => needed.includes(role))
+}
 
 export function tabBarFor(role) {
   const list = appConfig.tabBars[role]?.list || []

@@ -189,7 +189,8 @@ def test_provision_scan_offline_revoke_and_stop(page, live_server, shot, second_
 
 
 def test_scanner_admin_is_for_managers_only(page, live_server, shot):
-    """A station's staff sees no 扫码设备管理 button, and the page itself refuses them."""
+    """A station's staff sees no 扫码设备管理 button, and the page is not theirs: the shell shows the
+    plain no-permission page instead."""
     base = live_server.url
     place_id = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {demo_token(base, 'station_staff')}"},
                             timeout=5).json()["place_id"]
@@ -198,7 +199,7 @@ def test_scanner_admin_is_for_managers_only(page, live_server, shot):
     expect(page.get_by_test_id("place-name")).to_be_visible()
     expect(page.get_by_test_id("open-scanner-admin")).to_have_count(0)
     page.goto(f"/#/scanner-admin?place={place_id}")
-    expect(page.get_by_test_id("empty-state")).to_contain_text("没有权限")
+    expect(page.get_by_test_id("page-no-permission")).to_contain_text("您没有权限查看此页面")
     expect(page.get_by_test_id("generate-setup")).to_have_count(0)
 
 

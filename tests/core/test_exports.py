@@ -227,3 +227,24 @@ def test_a_stored_month_cannot_break_the_download_header(client, auth):
     assert answer.headers["Content-Disposition"].endswith(f'filename=statement-{statement.provider_id}-20_6-01.xlsx')
     summary = {row[0]: row[1] for row in xlsx_cells(answer.data)["汇总"]}
     assert summary["月份"] == "20\n6-01"
+
+
+# --- audit log (admin) ----------------------------------------------------------------------------
+
+def test_audit_log_xlsx_is_safe(client, auth):
+    from backend.core import audit
+
+    admin = make_user("admin", name="管理员")
+    for value in HOSTILE:
+        target = make_user(name="对象")
+        target.name = value
+        audit.record(actor=admin, action="user.block", target_type="user", target_id=target.id,
+                     before={"name": value}, after={"is_active": False})
+    db.session.flush()
+    answer = client.get("/api/admin/audit-log.xlsx?action=user.block", headers=auth(admin))
+    assert answer.status_code == 200
+    rows = xlsx_cells(answer.data)["操作日志"]
+    assert_safe(rows)
+    assert rows[1][:4] == ["编号", "时间", "操作人", "操作"] and len(rows) == 2 + len(HOSTILE)
+    assert [r[6] for r in rows[2:]] == [xml(shown(v)) for v in reversed(HOSTILE)]
+    assert all(r[3] == "停用账号" and isinstance(r[0], int) for r in rows[2:])
