@@ -29,6 +29,9 @@ PLACES = [
 
 
 def seed() -> None:
+    from backend.programme import seed as targets
+
+    targets.seed()  # reference data (also `flask programme seed-targets`)
     places = {}
     for data in PLACES:
         place = db.session.scalar(sa.select(Place).where(Place.name == data["name"]))

@@ -1,0 +1,80 @@
+"""Targets as data: administrators list, add, change and remove the plans' yearly numbers; every
+change is in the audit log. Seeded from the plans (programme/seed.py)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from backend.core import audit
+from backend.core.errors import Conflict, NotFound
+from backend.extensions import db
+from backend.programme import access, regions
+from backend.programme.enums import UNITS, Measure
+from backend.programme.models import ProgrammeTarget
+
+EDITABLE = ("value", "plan", "note")
+
+
+def list_query(*, user, year: int | None = None, region: str | None = None,
+               measure: Measure | None = None) -> sa.Select:
+    mine = regions.within(access.admin_region(user))
+    codes = [access.check(user, region)] if region else [c for c in regions.ALL if regions.within(c) <= mine]
+    query = sa.select(ProgrammeTarget).order_by(ProgrammeTarget.year.desc(), ProgrammeTarget.region_code,
+                                                ProgrammeTarget.measure, ProgrammeTarget.id)
+    query = query.where(ProgrammeTarget.region_code.in_(codes))
+    if year is not None:
+        query = query.where(ProgrammeTarget.year == year)
+    if measure is not None:
+        query = query.where(ProgrammeTarget.measure == measure)
+    return query
+
+
+def get_or_raise(*, user, id: int) -> ProgrammeTarget:
+    target = db.session.get(ProgrammeTarget, id)
+    if target is None:
+        raise NotFound("目标不存在", code="target_not_found")
+    try:
+        access.check(user, target.region_code)
+    except NotFound:
+        raise NotFound("目标不存在", code="target_not_found") from None
+    return target
+
+
+def snapshot(target: ProgrammeTarget) -> dict:
+    return {"year": target.year, "region_code": target.region_code, "measure": target.measure.value,
+            "value": target.value, "unit": target.unit, "plan": target.plan, "note": target.note}
+
+
+def create(*, actor, data: dict) -> ProgrammeTarget:
+    access.check(actor, data["region_code"])
+    exists = db.session.scalar(sa.select(ProgrammeTarget.id).where(
+        ProgrammeTarget.year == data["year"], ProgrammeTarget.region_code == data["region_code"],
+        ProgrammeTarget.measure == data["measure"]))
+    if exists is not None:
+        raise Conflict("该地区该年度已有这一指标的目标，请直接修改", code="target_exists", details={"id": exists})
+    target = ProgrammeTarget(year=data["year"], region_code=data["region_code"], measure=data["measure"],
+                             value=data["value"], unit=UNITS[data["measure"]], plan=data["plan"],
+                             note=data.get("note", ""))
+    db.session.add(target)
+    db.session.flush()
+    audit.record(actor=actor, action="target.create", target_type="programme_target", target_id=target.id,
+                 after=snapshot(target))
+    return target
+
+
+def update(*, actor, target: ProgrammeTarget, data: dict) -> ProgrammeTarget:
+    before = snapshot(target)
+    for key in EDITABLE:
+        if key in data:
+            setattr(target, key, data[key])
+    db.session.flush()
+    audit.record_changes(actor=actor, action="target.update", target_type="programme_target", target_id=target.id,
+                         before=before, after=snapshot(target))
+    return target
+
+
+def delete(*, actor, target: ProgrammeTarget) -> None:
+    before = snapshot(target)
+    db.session.delete(target)
+    db.session.flush()
+    audit.record(actor=actor, action="target.delete", target_type="programme_target", target_id=target.id,
+                 before=before)
