@@ -4,10 +4,9 @@ districts the programme serves (core/regions.py). A stand-in with the names the 
 from __future__ import annotations
 
 from backend.core.regions import DISTRICTS
+from backend.programme.enums import CITIES, PROVINCE, REGION_NAMES
 
-PROVINCE = "370000"
-CITIES = {"370100": "济南市", "370800": "济宁市"}
-ALL = [PROVINCE, *CITIES, *DISTRICTS]
+ALL = list(REGION_NAMES)
 
 
 def city_of(district: str) -> str:
@@ -26,7 +25,7 @@ def level(code: str) -> str | None:
 
 
 def name_of(code: str) -> str:
-    return "山东省" if code == PROVINCE else CITIES.get(code) or DISTRICTS.get(code) or code
+    return REGION_NAMES.get(code, code)
 
 
 def within(code: str) -> frozenset[str]:

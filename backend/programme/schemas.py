@@ -4,11 +4,10 @@ from marshmallow import validate
 
 from backend.core import fields
 from backend.core.schemas import Schema
-from backend.programme import regions
-from backend.programme.enums import MEASURE_LABELS, MONEY, Measure
+from backend.programme.enums import MEASURE_LABELS, MONEY, REGION_NAMES, Measure
 
 YEAR = fields.Integer(validate=validate.Range(2000, 2100, error="年份应在 2000 到 2100 之间"))
-REGION = fields.String(validate=validate.OneOf(regions.ALL, error="地区代码不正确"))
+REGION = fields.String(validate=validate.OneOf(list(REGION_NAMES), error="地区代码不正确"))
 MEASURE = fields.Enum(Measure, error_messages={"unknown": "没有这个指标"})
 
 
@@ -36,7 +35,7 @@ class TargetQueryIn(Schema):
 
 class TargetIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(2000, 2100, error="年份应在 2000 到 2100 之间"))
-    region_code = fields.String(required=True, validate=validate.OneOf(regions.ALL, error="地区代码不正确"))
+    region_code = fields.String(required=True, validate=validate.OneOf(list(REGION_NAMES), error="地区代码不正确"))
     measure = fields.Enum(Measure, required=True, error_messages={"unknown": "没有这个指标"})
     value = TargetValue(required=True)
     plan = fields.String(required=True, validate=validate.Length(min=2, max=160,
@@ -54,7 +53,7 @@ class TargetOut(Schema):
     id = fields.Integer()
     year = fields.Integer()
     region_code = fields.String()
-    region_name = fields.Function(lambda t: regions.name_of(t.region_code))
+    region_name = fields.Function(lambda t: REGION_NAMES.get(t.region_code, t.region_code))
     measure = fields.Function(lambda t: t.measure.value)
     measure_label = fields.Function(lambda t: MEASURE_LABELS[t.measure])
     value = fields.Integer()

@@ -70,8 +70,8 @@ def rows() -> list[dict]:
 
 def seed() -> int:
     """Add the plans' targets that are not there yet; returns how many were added."""
-    have = set(db.session.execute(sa.select(ProgrammeTarget.year, ProgrammeTarget.region_code,
-                                            ProgrammeTarget.measure)).tuples())
+    have = {tuple(row) for row in db.session.execute(sa.select(ProgrammeTarget.year, ProgrammeTarget.region_code,
+                                                               ProgrammeTarget.measure))}
     added = 0
     for row in rows():
         if (row["year"], row["region_code"], row["measure"]) not in have:
