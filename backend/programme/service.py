@@ -18,8 +18,9 @@ def list_query(*, user, year: int | None = None, region: str | None = None,
                measure: Measure | None = None) -> sa.Select:
     mine = regions.within(access.admin_region(user))
     codes = [access.check(user, region)] if region else [c for c in regions.ALL if regions.within(c) <= mine]
+    in_declared_order = sa.case({m.value: i for i, m in enumerate(Measure)}, value=ProgrammeTarget.measure, else_=99)
     query = sa.select(ProgrammeTarget).order_by(ProgrammeTarget.year.desc(), ProgrammeTarget.region_code,
-                                                ProgrammeTarget.measure, ProgrammeTarget.id)
+                                                in_declared_order, ProgrammeTarget.id)
     query = query.where(ProgrammeTarget.region_code.in_(codes))
     if year is not None:
         query = query.where(ProgrammeTarget.year == year)

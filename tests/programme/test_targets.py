@@ -104,6 +104,15 @@ def test_a_target_outside_the_admins_region_is_not_found(client, admin, auth, mo
     assert db.session.get(ProgrammeTarget, target_id).value == 24
 
 
+def test_the_list_reads_province_city_district_each_in_the_measures_order(client, admin, auth):
+    seed.seed()
+    listed = client.get("/api/admin/targets?year=2026&page_size=100", headers=auth(admin)).get_json()
+    regions = [t["region_code"] for t in listed]
+    assert regions == sorted(regions) and regions[0] == "370000"
+    jining = [t["measure"] for t in listed if t["region_code"] == "370800"]
+    assert jining[:4] == ["events_held", "mentor_visits", "stations_in_service", "quality_projects"]
+
+
 def test_money_targets_are_fen_beyond_32_bits(client, admin, auth):
     loans = {**GOOD, "measure": "guaranteed_loans", "value": 150 * 100_000_000 * 100}
     answer = client.post("/api/admin/targets", json=loans, headers=auth(admin))
