@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.accounts.enums import Role
+from backend.core import targets
 from backend.core.api import blueprint, download
 from backend.core.auth import roles_required
 from backend.core.db import utcnow
@@ -79,3 +80,4 @@ class Target(MethodView):
 
 register_labels("programme_measures", MEASURE_LABELS)
 register_labels("programme_regions", {code: regions.name_of(code) for code in regions.ALL})
+targets.register(service.target_value)

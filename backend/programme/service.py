@@ -79,3 +79,9 @@ def delete(*, actor, target: ProgrammeTarget) -> None:
     db.session.flush()
     audit.record(actor=actor, action="target.delete", target_type="programme_target", target_id=target.id,
                  before=before)
+
+
+def target_value(*, year: int, region: str, measure: str) -> int | None:
+    """The value of one target, or None (what core.targets answers other domains)."""
+    return db.session.scalar(sa.select(ProgrammeTarget.value).where(
+        ProgrammeTarget.year == year, ProgrammeTarget.region_code == region, ProgrammeTarget.measure == measure))
