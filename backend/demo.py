@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from backend.accounts import service as accounts
-from backend.accounts.enums import ROLE_LABELS, Role
+from backend.accounts.enums import Role
 from backend.extensions import db
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
@@ -27,12 +27,14 @@ PLACES = [
          services=["贷款咨询", "政策咨询", "创业培训"], phone="0537-5213003"),
 ]
 
+TWO_ROLES = ("19900000007", "陈多岗")
+
 
 def seed() -> None:
     from backend.programme import seed as targets
 
     targets.seed()  # reference data (also `flask programme seed-targets`)
-    places = {}
+    places, places_by_name = {}, {}
     for data in PLACES:
         place = db.session.scalar(sa.select(Place).where(Place.name == data["name"]))
         if place is None:
@@ -40,11 +42,18 @@ def seed() -> None:
             db.session.add(place)
             db.session.flush()
         places[data["kind"]] = places.get(data["kind"]) or place
-    for role, (phone, name) in accounts.DEMO_PHONES.items():
+        places_by_name[place.name] = place
+    for role, phone, name, region, _ in accounts.DEMO_ACCOUNTS.values():
         user = accounts.find_by_phone(phone=phone) or accounts.create_user(phone=phone, name=name, roles=())
         place_id = {Role.station_staff: places[PlaceKind.loan_station].id,
                     Role.organiser: places[PlaceKind.space].id}.get(role)
-        accounts.grant_role(actor=None, user=user, role=role, place_id=place_id)
+        accounts.grant_role(actor=None, user=user, role=role, place_id=place_id, region_code=region)
+    # one person with two roles: staff at the 曲阜 station and organiser at the 任城 space
+    both = accounts.find_by_phone(phone=TWO_ROLES[0]) or accounts.create_user(phone=TWO_ROLES[0], name=TWO_ROLES[1],
+                                                                              roles=())
+    qufu = next(p for p in places_by_name.values() if p.district == "370881")
+    accounts.grant_role(actor=None, user=both, role=Role.station_staff, place_id=qufu.id)
+    accounts.grant_role(actor=None, user=both, role=Role.organiser, place_id=places[PlaceKind.space].id)
     db.session.flush()
 
     from backend.vouchers import demo as vouchers_demo
@@ -61,4 +70,4 @@ def seed() -> None:
 
 
 def logins() -> list[tuple[str, str, str]]:
-    return [(f"{role.value} {ROLE_LABELS[role]}", phone, name) for role, (phone, name) in accounts.DEMO_PHONES.items()]
+    return [(f"{key} {label}", phone, name) for key, (_, phone, name, _, label) in accounts.DEMO_ACCOUNTS.items()]

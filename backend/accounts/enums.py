@@ -27,3 +27,21 @@ SUBJECT_LABELS = SubjectType.labels()
 class WechatApp(StrEnum):
     mini = "mini"  # mini-program, code2session
     oa = "oa"  # official account web OAuth
+
+
+# Demo accounts created by `flask seed-demo`, one per role (phones in a range no carrier issues).
+DEMO_PHONES = {
+    Role.entrepreneur: ("19900000001", "张创业"),
+    Role.provider_staff: ("19900000002", "李服务"),
+    Role.station_staff: ("19900000003", "王驿站"),
+    Role.organiser: ("19900000004", "赵组织"),
+    Role.admin: ("19900000005", "刘管理"),
+}
+# One-tap demo logins: key -> (role, phone, name, the administrator's region, label). The province
+# administrator sees everything; the 任城区 one only their district.
+DEMO_ACCOUNTS = {
+    **{role.value: (role, phone, name, "370000" if role == Role.admin else None,
+                    "省级管理员" if role == Role.admin else role.label)
+       for role, (phone, name) in DEMO_PHONES.items()},
+    "district_admin": (Role.admin, "19900000006", "孙区县", "370811", "区县管理员（任城区）"),
+}

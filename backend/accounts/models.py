@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.enums import Role, SubjectType, WechatApp
+from backend.core import regions  # noqa: F401  (the region table the grants and profiles point into)
 from backend.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from backend.core.pii import EncryptedString
 from backend.extensions import db
@@ -36,6 +37,17 @@ class User(TimestampMixin, db.Model):
         return any(grant.role.value in roles for grant in self.grants)
 
     @property
+    def admin_region(self) -> dict | None:
+        """An administrator's region (the province when any grant is province-wide) and the district
+        codes inside it (None: every one), for the console to offer only what they may manage."""
+        codes = [g.region_code or regions.PROVINCE for g in self.grants if g.role.value == "admin"]
+        if not codes:
+            return None
+        code = regions.PROVINCE if regions.PROVINCE in codes else codes[0]
+        inside = None if code == regions.PROVINCE else sorted(set(regions.within(code)) & set(regions.DISTRICTS))
+        return {"code": code, "name": regions.REGION_NAMES.get(code, code), "districts": inside}
+
+    @property
     def place_id(self) -> int | None:
         return next((g.place_id for g in self.grants if g.place_id is not None), None)
 
@@ -49,6 +61,9 @@ class RoleGrant(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     place_id: Mapped[int | None] = mapped_column(sa.ForeignKey("place.id", ondelete="CASCADE"), index=True)
+    # an administrator's region (GB/T code; a province grant sees everything), a provider staff member's provider
+    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code", ondelete="RESTRICT"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="grants")
@@ -62,7 +77,7 @@ class EntrepreneurProfile(TimestampMixin, db.Model):
     org_name: Mapped[str | None] = mapped_column(sa.String(128))
     credit_code: Mapped[str | None] = mapped_column(sa.String(18), index=True)
     founded_on: Mapped[date | None]
-    district: Mapped[str | None] = mapped_column(sa.String(12))
+    district: Mapped[str | None] = mapped_column(sa.String(12), sa.ForeignKey("region.code", ondelete="RESTRICT"))
     id_number: Mapped[str | None] = mapped_column(EncryptedString)
     id_number_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 

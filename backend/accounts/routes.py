@@ -5,7 +5,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from backend.accounts import schemas, service
+from backend.accounts import schemas, scope, service
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, WechatApp
 from backend.accounts.models import RoleGrant, User
 from backend.core.api import blueprint
@@ -139,7 +139,7 @@ class Users(MethodView):
     @users_blp.paged(schemas.UserAdminOut)
     def get(self, args):
         """Users, newest first; find one by exact phone, or filter by role."""
-        query = sa.select(User).order_by(User.id.desc())
+        query = scope.limit_people(sa.select(User).order_by(User.id.desc()))
         if "phone" in args:
             query = query.where(User.phone_hash == blind_index(args["phone"]))
         if "role" in args:
@@ -155,7 +155,11 @@ class UserRoles(MethodView):
     def post(self, data, user_id):
         """Grant a role (staff roles may be bound to a place)."""
         user = service.get_or_raise(id=user_id)
-        service.grant_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"])
+        scope.check_person(user)
+        scope.check_binding(role=data["role"].value, place_id=data["place_id"], provider_id=data["provider_id"],
+                            region_code=data["region_code"])
+        service.grant_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"],
+                           region_code=data["region_code"], provider_id=data["provider_id"])
         return user
 
     @roles_required(Role.admin)
@@ -164,6 +168,7 @@ class UserRoles(MethodView):
     def delete(self, data, user_id):
         """Revoke a role."""
         user = service.get_or_raise(id=user_id)
+        scope.check_person(user)
         service.revoke_role(actor=current_user, user=user, role=data["role"], place_id=data["place_id"])
         return user
 
@@ -176,6 +181,7 @@ class UserAdmin(MethodView):
     def patch(self, data, user_id):
         """Block or restore an account: a blocked person's codes are refused everywhere, offline too."""
         user = service.get_or_raise(id=user_id)
+        scope.check_person(user)
         return service.set_active(actor=current_user, user=user, active=data["is_active"])
 
 

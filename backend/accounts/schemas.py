@@ -5,8 +5,9 @@ from datetime import date
 from marshmallow import ValidationError, pre_load, validate, validates
 
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS, Role, SubjectType
+from backend.accounts.enums import DEMO_ACCOUNTS
 from backend.core import fields
-from backend.core.regions import DISTRICTS
+from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.core.schemas import Schema
 from backend.core.validators import is_credit_code, is_id_number, is_phone, mask_id_number, mask_phone
 
@@ -37,11 +38,12 @@ class WechatLoginIn(Schema):
 
 
 class DemoLoginIn(Schema):
-    role = fields.Enum(Role, required=True, error_messages={"unknown": "没有这个角色"})
+    role = fields.String(required=True, validate=validate.OneOf(list(DEMO_ACCOUNTS), error="没有这个演示账号"))
 
 
 class DemoAccountOut(Schema):
     role = fields.String(required=True)
+    label = fields.String(required=True)
     name = fields.String(required=True)
     phone_masked = fields.String(required=True)
 
@@ -61,6 +63,12 @@ class ProfileOut(Schema):
     id_number_masked = fields.Function(lambda p: mask_id_number(p.id_number), allow_none=True)
 
 
+class AdminRegionOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    districts = fields.List(fields.String(), allow_none=True, metadata={"description": "null: every district"})
+
+
 class MeOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -68,6 +76,7 @@ class MeOut(Schema):
     roles = fields.List(fields.String(), required=True)
     role_labels = fields.Function(lambda u: {r: ROLE_LABELS[Role(r)] for r in u.roles})
     place_id = fields.Integer(allow_none=True)
+    admin_region = fields.Nested(AdminRegionOut, allow_none=True)
     profile = fields.Nested(ProfileOut, allow_none=True)
 
 
@@ -122,6 +131,9 @@ class MeIn(Schema):
 class GrantIn(Schema):
     role = fields.Enum(Role, required=True, error_messages={"unknown": "没有这个角色"})
     place_id = fields.Id(load_default=None, allow_none=True, error_messages={"out_of_range": "场所编号不正确"})
+    region_code = fields.String(load_default=None, allow_none=True,
+                                validate=validate.OneOf(list(REGION_NAMES), error="请选择管辖地区"))
+    provider_id = fields.Id(load_default=None, allow_none=True, error_messages={"out_of_range": "服务机构编号不正确"})
 
 
 class UserAdminOut(MeOut):

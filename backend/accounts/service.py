@@ -14,20 +14,13 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from backend.accounts import sms, wechat
 from backend.accounts.enums import Role, WechatApp
 from backend.accounts.models import EntrepreneurProfile, RevokedToken, RoleGrant, SmsCode, User, WechatIdentity
-from backend.core import audit
+from backend.core import audit, regions
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.pii import blind_index
 from backend.extensions import db
 
-# Demo accounts created by `flask seed-demo`, one per role (phones in a range no carrier issues).
-DEMO_PHONES = {
-    Role.entrepreneur: ("19900000001", "张创业"),
-    Role.provider_staff: ("19900000002", "李服务"),
-    Role.station_staff: ("19900000003", "王驿站"),
-    Role.organiser: ("19900000004", "赵组织"),
-    Role.admin: ("19900000005", "刘管理"),
-}
+from backend.accounts.enums import DEMO_ACCOUNTS, DEMO_PHONES  # noqa: E402,F401
 
 
 # --- users and roles -------------------------------------------------------------------------
@@ -63,17 +56,23 @@ def finds_places(fn: Callable[[int], object]) -> Callable[[int], object]:
     return fn
 
 
-def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None) -> RoleGrant:
+def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None,
+               region_code: str | None = None, provider_id: int | None = None) -> RoleGrant:
     if place_id is not None and _place_lookup is not None:
         _place_lookup(place_id)
+    if role == Role.admin and region_code is None:
+        region_code = regions.PROVINCE  # an administrator without a region is a province administrator
     for grant in user.grants:
-        if grant.role == role and grant.place_id == place_id:
+        if (grant.role, grant.place_id, grant.region_code, grant.provider_id) == (role, place_id, region_code,
+                                                                                    provider_id):
             return grant
-    grant = RoleGrant(role=role, place_id=place_id)
+    grant = RoleGrant(role=role, place_id=place_id, region_code=region_code, provider_id=provider_id)
     user.grants.append(grant)
     db.session.flush()
+    binding = {k: v for k, v in (("place_id", place_id), ("region_code", region_code), ("provider_id", provider_id))
+               if v is not None}
     audit.record(actor=actor, action="role.grant", target_type="user", target_id=user.id,
-                 after={"role": role.value, "place_id": place_id})
+                 after={"role": role.value, "place_id": place_id, **binding})
     return grant
 
 
@@ -186,10 +185,10 @@ def _ensure_active(user: User) -> None:
         raise DomainError("账号已停用，请联系管理员", code="account_disabled", status=403)
 
 
-def demo_login(*, role: Role) -> User:
+def demo_login(*, role: str) -> User:
     if not current_app.config["DEMO_LOGIN"]:
         raise NotFound("演示登录未开启", code="demo_disabled")
-    phone, _ = DEMO_PHONES[role]
+    phone = DEMO_ACCOUNTS[role][1]
     user = find_by_phone(phone=phone)
     if user is None:
         raise NotFound("演示账号不存在，请先运行 flask seed-demo", code="demo_account_missing")
@@ -200,10 +199,11 @@ def demo_accounts() -> list[dict]:
     if not current_app.config["DEMO_LOGIN"]:
         raise NotFound("演示登录未开启", code="demo_disabled")
     accounts = []
-    for role, (phone, _) in DEMO_PHONES.items():
+    for key, (_, phone, _, _, label) in DEMO_ACCOUNTS.items():
         user = find_by_phone(phone=phone)
         if user is not None:
-            accounts.append({"role": role.value, "name": user.name, "phone_masked": phone[:3] + "****" + phone[-4:]})
+            accounts.append({"role": key, "label": label, "name": user.name,
+                             "phone_masked": phone[:3] + "****" + phone[-4:]})
     return accounts
 
 

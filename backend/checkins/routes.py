@@ -153,7 +153,7 @@ class Review(MethodView):
     def get(self, args):
         """Scans to review at places and events' doors: rejected (the failed-scan log), forced (let in
         offline, refused by the server), or conflict (two devices, one offline); with names, not ids."""
-        return service.review_query(**args)
+        return service.review_query(**args, place_ids=_place_ids())
 
 
 @review_blp.route("/<int(max=2147483647):scan_id>/review")

@@ -18,6 +18,7 @@ from backend.core.regions import DISTRICTS
 from backend.core.validators import mask_name
 from backend.extensions import db
 from backend.places.enums import KIND_LABELS
+from backend.places import service as places
 from backend.places.models import Place
 from backend.core.localtime import LOCAL
 
@@ -29,10 +30,13 @@ def today() -> date:
 # --- who scans where ------------------------------------------------------------------------------
 
 def staff_place_ids(user) -> list[int] | None:
-    """Places this person may record visits at; None: every place (an administrator)."""
+    """Places this person may record visits at; None: every place (a province administrator; a city
+    or district administrator: the places of their region)."""
+    own = {g.place_id for g in user.grants if g.role.value == "station_staff" and g.place_id is not None}
     if user.has_role("admin"):
-        return None
-    return sorted({g.place_id for g in user.grants if g.role.value == "station_staff" and g.place_id is not None})
+        regional = places.ids_in_scope(user)
+        return None if regional is None else sorted(own | set(regional))
+    return sorted(own)
 
 
 def scanning_place(*, device, staff, place_id: int | None) -> int:
@@ -199,6 +203,9 @@ def review_query(*, kind: str, reviewed: bool | None = None, channel: Channel | 
 
 def review(*, actor, id: int, note: str) -> Scan:
     scan = db.session.get(Scan, id)
+    regional = places.ids_in_scope(actor)
+    if scan is not None and regional is not None and scan.place_id not in regional:
+        scan = None  # another region's scan: as if it did not exist
     if scan is None or not (scan.conflict or scan.result in (ScanResult.rejected, ScanResult.forced)):
         raise NotFound("待核查记录不存在", code="scan_not_found")
     if scan.reviewed_at is not None:

@@ -57,3 +57,19 @@ def record_changes(*, actor, action: str, target_type: str, target_id, before: d
         return None
     return record(actor=actor, action=action, target_type=target_type, target_id=target_id,
                   before={key: before.get(key) for key in changed}, after={key: after[key] for key in changed})
+
+
+# Who may read which entries: the accounts domain registers the rule (an administrator of a city or
+# district reads the entries of the people in their region); core knows no domain.
+_reader_scope = None
+
+
+def scoped_by(fn):
+    """Register ``fn(query) -> query``, which keeps the entries the signed-in reader may see."""
+    global _reader_scope
+    _reader_scope = fn
+    return fn
+
+
+def readable(query):
+    return _reader_scope(query) if _reader_scope is not None else query

@@ -11,10 +11,11 @@ from flask_jwt_extended import current_user
 from marshmallow import validate
 
 from backend.core.api import Blueprint, blueprint
+from backend.core import audit
 from backend.core.audit import AuditLog
 from backend.core import fields, payload, uploads
 from backend.core.auth import login_required, roles_required
-from backend.core.regions import DISTRICTS
+from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.core.schemas import Schema
 from backend.core.meta import register_labels, registered, response_schema
 
@@ -22,6 +23,7 @@ audit_blp = blueprint("audit", __name__, "/api/admin/audit-log", "管理员操�
 
 
 register_labels("districts", DISTRICTS)
+register_labels("regions", REGION_NAMES)  # the province, its cities and districts: what an administrator is bound to
 
 
 @cache
@@ -69,7 +71,7 @@ class AuditLogList(MethodView):
         query = sa.select(AuditLog).order_by(AuditLog.id.desc())
         for key, value in args.items():
             query = query.where(getattr(AuditLog, key) == value)
-        return query
+        return audit.readable(query)
 
 
 uploads_blp = blueprint("uploads", __name__, "/api/uploads", "上传材料（图片按内容检查、去除 EXIF 并压缩；PDF）")

@@ -20,6 +20,7 @@ from backend.core.errors import Conflict, DomainError, Forbidden, NotFound
 from backend.core.keys import keyring
 from backend.devices.models import PersonalDevice, Revocation, RevocationKind, ScannerDevice, ScannerSetup
 from backend.extensions import db
+from backend.places import service as places
 
 MAX_DEVICES = 10
 SETUP_MINUTES = 10
@@ -133,7 +134,13 @@ def _revoked_ids(kind: RevocationKind) -> set[int]:
 # --- scanners ----------------------------------------------------------------------------------
 
 def can_manage_place(user: User, place_id: int) -> bool:
-    return user.has_role("admin") or any(g.role.value == "organiser" and g.place_id == place_id for g in user.grants)
+    """The place's organisers, and administrators whose region holds the place."""
+    if any(g.role.value == "organiser" and g.place_id == place_id for g in user.grants):
+        return True
+    if not user.has_role("admin"):
+        return False
+    regional = places.ids_in_scope(user)
+    return regional is None or place_id in regional
 
 
 def _ensure_manager(user: User, place_id: int) -> None:

@@ -7,13 +7,17 @@ import sqlalchemy as sa
 from backend.core.errors import Forbidden, NotFound
 from backend.events.models import Event
 from backend.extensions import db
+from backend.places import service as places
 
 
 def organiser_place_ids(user) -> list[int] | None:
-    """The places this user organises events at; None means every place (an administrator)."""
+    """The places this user organises events at; None means every place (a province administrator;
+    a city or district administrator: the places of their region)."""
+    own = {g.place_id for g in user.grants if g.role.value == "organiser" and g.place_id is not None}
     if user.has_role("admin"):
-        return None
-    return sorted({g.place_id for g in user.grants if g.role.value == "organiser" and g.place_id is not None})
+        regional = places.ids_in_scope(user)
+        return None if regional is None else sorted(own | set(regional))
+    return sorted(own)
 
 
 def can_organise(user, place_id: int) -> bool:

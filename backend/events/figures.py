@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from backend.accounts.enums import SUBJECT_LABELS
 from backend.accounts.models import User
-from backend.core import tables, targets
+from backend.core import regions, tables, targets
 from backend.core.db import utcnow
 from backend.core.regions import DISTRICTS
 from backend.core.validators import mask_name, mask_phone
@@ -74,7 +74,7 @@ def figures(*, user, year: int, group: str = "district", district: str | None = 
 
 
 def _targets(year: int, district: str | None) -> dict:
-    city = district[:4] + "00" if district else TARGET_CITY
+    city = (regions.parent_of(district) if district else None) or TARGET_CITY
     return {"events": targets.value(year=year, region=city, measure="events_held"),
             "mentor_visits": targets.value(year=year, region=city, measure="mentor_visits")}
 

@@ -14,7 +14,7 @@ class Place(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[PlaceKind] = mapped_column(str_enum(PlaceKind, "place_kind"), index=True)
     name: Mapped[str] = mapped_column(sa.String(128), index=True)
-    district: Mapped[str] = mapped_column(sa.String(12), index=True)
+    district: Mapped[str] = mapped_column(sa.String(12), sa.ForeignKey("region.code", ondelete="RESTRICT"), index=True)
     address: Mapped[str] = mapped_column(sa.String(256), default="")
     lat: Mapped[float | None]
     lng: Mapped[float | None]

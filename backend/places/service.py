@@ -5,6 +5,7 @@ import math
 
 import sqlalchemy as sa
 
+from backend.accounts import scope
 from backend.accounts import service as accounts
 from backend.accounts.models import RoleGrant
 from backend.core import audit
@@ -67,7 +68,23 @@ def _snapshot(place: Place) -> dict:
     return data
 
 
+def ids_in_scope(user) -> list[int] | None:
+    """Places an administrator's region holds (closed ones too); None for a province administrator."""
+    allowed = scope.districts(user)
+    if allowed is None:
+        return None
+    return list(db.session.scalars(sa.select(Place.id).where(Place.district.in_(sorted(allowed)))))
+
+
+def administered(*, actor, id: int) -> Place:
+    """A place (open or closed) in the administrator's region: 404 otherwise."""
+    place = get_or_raise(id=id, include_inactive=True)
+    scope.check(place.district, user=actor, message="场所不存在", error="place_not_found")
+    return place
+
+
 def create(*, actor, data: dict) -> Place:
+    scope.check_region(data["district"], user=actor)
     place = Place(**{k: v for k, v in data.items() if k in EDITABLE})
     db.session.add(place)
     db.session.flush()
@@ -76,6 +93,9 @@ def create(*, actor, data: dict) -> Place:
 
 
 def update(*, actor, place: Place, data: dict) -> Place:
+    scope.check(place.district, user=actor, message="场所不存在", error="place_not_found")
+    if "district" in data:
+        scope.check_region(data["district"], user=actor)
     before = _snapshot(place)
     for key, value in data.items():
         if key in EDITABLE:

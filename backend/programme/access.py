@@ -1,21 +1,13 @@
-"""Which regions an administrator may read and set targets for.
-
-Until the region scoping (accounts/scope.py) is on main, every administrator is a province
-administrator; ``admin_region`` is the one place that changes when it lands."""
+"""Which regions an administrator may read and set targets for: their own and all below it
+(accounts/scope.py). A region outside theirs answers 403 region_forbidden, one that does not exist
+404 region_not_found (``scope.check_region``), in the error shape."""
 from __future__ import annotations
 
-from backend.core.errors import NotFound
-from backend.programme import regions
+from backend.accounts import scope
 
 
-def admin_region(user) -> str:
-    """The region an administrator answers for (the province until regional grants exist)."""
-    return regions.PROVINCE
-
-
-def check(user, code: str) -> str:
-    """``code`` if it is a region the programme serves inside the administrator's own; 404 otherwise
-    (the same answer for a region that does not exist and one that is not theirs)."""
-    if regions.level(code) is None or not regions.within(code) <= regions.within(admin_region(user)):
-        raise NotFound("没有找到该地区，或您无权查看", code="region_not_found", details={"region": code})
+def region_for(user, asked: str | None) -> str:
+    """The region a report is for: the one asked (if the administrator may see it), else their own."""
+    code = asked or scope.home_region(user)
+    scope.check_region(code, user=user)
     return code

@@ -3,12 +3,6 @@ section (its actuals come from events, visits, places, vouchers); the others (pe
 loans, firms…) are targets the plans set that the platform keeps as data and shows beside the
 figures, with no actual of its own."""
 from backend.core.enums import LabelledEnum
-from backend.core.regions import DISTRICTS
-
-# the regions targets are set for (GB/T 2260): the province, its cities in the programme, their districts
-PROVINCE = "370000"
-CITIES = {"370100": "济南市", "370800": "济宁市"}
-REGION_NAMES = {PROVINCE: "山东省", **CITIES, **DISTRICTS}
 
 
 class Measure(LabelledEnum):

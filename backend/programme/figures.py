@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from backend.checkins.enums import PURPOSE_LABELS, VisitPurpose
 from backend.checkins.models import Visit
+from backend.core import regions
 from backend.core.db import total
 from backend.core.localtime import LOCAL
 from backend.events.enums import EventKind, EventState
@@ -32,7 +33,6 @@ from backend.events.models import Event, Registration
 from backend.extensions import db
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
-from backend.programme import regions
 from backend.programme.enums import COUNTED, MEASURE_LABELS, MONEY, Measure, Status
 from backend.programme.models import ProgrammeTarget
 from backend.vouchers.enums import CATEGORY_LABELS, BatchState, LedgerKind, ProviderStatus, StatementState
@@ -81,23 +81,27 @@ def _month(column, *, is_date: bool = False):
 # --- regions -------------------------------------------------------------------------------------
 
 class Level:
-    """How rows fall into the asked region's children: by city, by district, or by place."""
+    """How rows fall into the asked region's children: a code inside a child region counts for that
+    child (the tree's parent links, never the digits); a code of the region itself (a batch the city
+    funds) stays the region's own row (本级); at a district the children are the places (or providers)."""
 
     def __init__(self, region: str):
         self.region = region
-        self.kind = regions.level(region)
+        self.kind = regions.level_of(region)
         self.districts = sorted(regions.within(region))
+        self.children = [code for code, _ in regions.children(region)]
+        self.owner = {inner: child for child in self.children for inner in regions.within(child)}
 
     def key(self, district_column, item_column):
-        if self.kind == "province":
-            return sa.func.substr(district_column, 1, 4)
-        return district_column if self.kind == "city" else item_column
+        if self.kind == "district":
+            return item_column
+        return sa.case(self.owner, value=district_column, else_=district_column) if self.owner else district_column
 
     def code(self, key) -> str:
-        return f"{key}00" if self.kind == "province" else str(key)
+        return str(key)
 
     def fixed_children(self) -> list[str]:
-        return regions.children(self.region)
+        return self.children if self.kind != "district" else []
 
 
 def _blank_months() -> list[int]:
@@ -289,9 +293,11 @@ def _section(*, key, title, unit, measure, by_child: dict, level: Level, names: 
     for code in codes:
         series = by_child.get(code, _blank_months())
         child_target = targets.get((code, measure))
-        row = {"code": code, "name": names.get(code) or regions.name_of(code),
+        own = code == level.region  # money the region itself holds (a city-funded batch)
+        name = names.get(code) or regions.name_of(code) or code
+        row = {"code": code, "name": f"{name}（本级）" if own else name,
                "actual": _sum(series, stock, months), "target": child_target.value if child_target else None,
-               "drill": level.kind != "district"}
+               "drill": level.kind != "district" and not own}
         if people is not None:
             row["people_served"] = people["by_child"].get(code, 0)
         by_region.append(row)
@@ -348,6 +354,6 @@ def dashboard(*, year: int, region: str, now: datetime) -> dict:
              for (code, measure), t in sorted(targets.items(), key=lambda item: list(Measure).index(item[0][1]))
              if code == region and measure not in COUNTED]
     return {"year": year, "region": region, "region_name": regions.name_of(region), "level": level.kind,
-            "parent": regions.parent(region), "share_elapsed": share, "months_elapsed": months,
+            "parent": regions.parent_of(region), "share_elapsed": share, "months_elapsed": months,
             "as_of": now.astimezone(LOCAL).isoformat(timespec="minutes"), "sections": sections,
             "other_targets": other}

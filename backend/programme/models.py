@@ -16,7 +16,8 @@ class ProgrammeTarget(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(sa.SmallInteger)
-    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), sa.ForeignKey("region.code", ondelete="RESTRICT"),
+                                             index=True)
     measure: Mapped[Measure] = mapped_column(str_enum(Measure, "programme_measure", 24))
     value: Mapped[int] = mapped_column(sa.BigInteger)
     unit: Mapped[str] = mapped_column(sa.String(8))

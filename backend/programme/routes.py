@@ -12,7 +12,7 @@ from backend.core.auth import roles_required
 from backend.core.db import utcnow
 from backend.core.localtime import LOCAL
 from backend.core.meta import register_labels
-from backend.programme import access, figures, regions, report, schemas, service
+from backend.programme import access, figures, report, schemas, service
 from backend.programme.enums import MEASURE_LABELS
 
 blp = blueprint("programme", __name__, "/api/admin", "项目看板：年度目标、完成情况、序时进度")
@@ -20,7 +20,7 @@ blp = blueprint("programme", __name__, "/api/admin", "项目看板：年度目�
 
 def _report(args) -> dict:
     now = utcnow()
-    region = access.check(current_user, args.get("region") or access.admin_region(current_user))
+    region = access.region_for(current_user, args.get("region"))
     return figures.dashboard(year=args.get("year") or now.astimezone(LOCAL).year, region=region, now=now)
 
 
@@ -79,5 +79,4 @@ class Target(MethodView):
 
 
 register_labels("programme_measures", MEASURE_LABELS)
-register_labels("programme_regions", {code: regions.name_of(code) for code in regions.ALL})
 targets.register(service.target_value)

@@ -4,7 +4,8 @@ from marshmallow import validate
 
 from backend.core import fields
 from backend.core.schemas import Schema
-from backend.programme.enums import MEASURE_LABELS, MONEY, REGION_NAMES, Measure
+from backend.core.regions import REGION_NAMES
+from backend.programme.enums import MEASURE_LABELS, MONEY, Measure
 
 YEAR = fields.Integer(validate=validate.Range(2000, 2100, error="年份应在 2000 到 2100 之间"))
 REGION = fields.String(validate=validate.OneOf(list(REGION_NAMES), error="地区代码不正确"))

@@ -1,13 +1,14 @@
-"""Targets as data: administrators list, add, change and remove the plans' yearly numbers; every
-change is in the audit log. Seeded from the plans (programme/seed.py)."""
+"""Targets as data: administrators list, add, change and remove the plans' yearly numbers for their
+own region and those below it; every change is in the audit log. Seeded from the plans
+(programme/seed.py)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from backend.accounts import scope
 from backend.core import audit
 from backend.core.errors import Conflict, NotFound
 from backend.extensions import db
-from backend.programme import access, regions
 from backend.programme.enums import UNITS, Measure
 from backend.programme.models import ProgrammeTarget
 
@@ -16,12 +17,12 @@ EDITABLE = ("value", "plan", "note")
 
 def list_query(*, user, year: int | None = None, region: str | None = None,
                measure: Measure | None = None) -> sa.Select:
-    mine = regions.within(access.admin_region(user))
-    codes = [access.check(user, region)] if region else [c for c in regions.ALL if regions.within(c) <= mine]
     in_declared_order = sa.case({m.value: i for i, m in enumerate(Measure)}, value=ProgrammeTarget.measure, else_=99)
-    query = sa.select(ProgrammeTarget).order_by(ProgrammeTarget.year.desc(), ProgrammeTarget.region_code,
-                                                in_declared_order, ProgrammeTarget.id)
-    query = query.where(ProgrammeTarget.region_code.in_(codes))
+    query = scope.limit(sa.select(ProgrammeTarget), ProgrammeTarget.region_code, user=user).order_by(
+        ProgrammeTarget.year.desc(), ProgrammeTarget.region_code, in_declared_order, ProgrammeTarget.id)
+    if region:
+        scope.check_region(region, user=user)
+        query = query.where(ProgrammeTarget.region_code == region)
     if year is not None:
         query = query.where(ProgrammeTarget.year == year)
     if measure is not None:
@@ -33,10 +34,7 @@ def get_or_raise(*, user, id: int) -> ProgrammeTarget:
     target = db.session.get(ProgrammeTarget, id)
     if target is None:
         raise NotFound("目标不存在", code="target_not_found")
-    try:
-        access.check(user, target.region_code)
-    except NotFound:
-        raise NotFound("目标不存在", code="target_not_found") from None
+    scope.check(target.region_code, user=user, message="目标不存在", error="target_not_found")
     return target
 
 
@@ -46,7 +44,7 @@ def snapshot(target: ProgrammeTarget) -> dict:
 
 
 def create(*, actor, data: dict) -> ProgrammeTarget:
-    access.check(actor, data["region_code"])
+    scope.check_region(data["region_code"], user=actor)
     exists = db.session.scalar(sa.select(ProgrammeTarget.id).where(
         ProgrammeTarget.year == data["year"], ProgrammeTarget.region_code == data["region_code"],
         ProgrammeTarget.measure == data["measure"]))

@@ -191,7 +191,7 @@ class Provider(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(128), index=True)
     credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
     categories: Mapped[list] = mapped_column(sa.JSON, default=list)
-    district: Mapped[str] = mapped_column(sa.String(12), index=True)
+    district: Mapped[str] = mapped_column(sa.String(12), sa.ForeignKey("region.code", ondelete="RESTRICT"), index=True)
     address: Mapped[str] = mapped_column(sa.String(256), default="")
     contact_name: Mapped[str] = mapped_column(sa.String(64), default="")
     contact_phone: Mapped[str | None] = mapped_column(EncryptedString)

@@ -7,11 +7,16 @@ from flask import g
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
+import sqlalchemy as sa
+
+from backend.accounts import scope
 from backend.accounts.enums import Role
 from backend.core.api import blueprint, download
 from backend.core.auth import login_required, roles_required, viewer_optional
 from backend.core.pagination import AnnotatedSelect
+from backend.extensions import db
 from backend.vouchers import batches, claims, providers, redemption, schemas, settlement
+from backend.vouchers.models import Provider, SettlementStatement, VoucherApplication, VoucherBatch
 
 centre_blp = blueprint("voucher_centre", __name__, "/api/voucher-batches", "创业券：券中心、领取、申请")
 wallet_blp = blueprint("wallet", __name__, "/api/me", "我的创业券：券包、明细、消费凭证、申请")
@@ -270,6 +275,35 @@ class StatementExport(MethodView):
 
 
 # --- administrators ---------------------------------------------------------------------------------
+# A city or district administrator sees the batches its region funds and the providers registered
+# in it (their statements with them); anything else answers 404 as if it did not exist.
+
+def _batch(batch_id: int) -> VoucherBatch:
+    batch = batches.get_or_raise(id=batch_id)
+    scope.check(batch.district, message="创业券批次不存在", error="batch_not_found")
+    return batch
+
+
+def _provider(provider_id: int) -> Provider:
+    provider = providers.get_or_raise(id=provider_id)
+    scope.check(provider.district, message="服务机构不存在", error="provider_not_found")
+    return provider
+
+
+def _statement(statement_id: int) -> SettlementStatement:
+    statement = settlement.get_or_raise(id=statement_id)
+    scope.check(db.session.get(Provider, statement.provider_id).district, message="结算单不存在",
+                error="statement_not_found")
+    return statement
+
+
+def _in_scope(query: sa.Select, column, owner, owner_district) -> sa.Select:
+    """``query`` kept to rows whose ``column`` points at an ``owner`` in the administrator's region."""
+    allowed = scope.districts()
+    if allowed is None:
+        return query
+    return query.where(column.in_(sa.select(owner.id).where(owner_district.in_(sorted(allowed)))))
+
 
 @admin_blp.route("/voucher-batches")
 class AdminBatches(MethodView):
@@ -277,14 +311,15 @@ class AdminBatches(MethodView):
     @admin_blp.arguments(schemas.BatchQueryIn, location="query")
     @admin_blp.paged(schemas.BatchOut)
     def get(self, args):
-        """Every batch, newest first."""
-        return batches.admin_query(**args)
+        """Every batch of the administrator's region, newest first."""
+        return scope.limit(batches.admin_query(**args), VoucherBatch.district)
 
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.BatchIn)
     @admin_blp.response(201, schemas.BatchOut)
     def post(self, data):
-        """Fund a new batch (starts as a draft)."""
+        """Fund a new batch (starts as a draft) from the administrator's region."""
+        scope.check_region(data["district"])
         return batches.create(actor=current_user, data=data)
 
 
@@ -294,14 +329,17 @@ class AdminBatch(MethodView):
     @admin_blp.response(200, schemas.BatchFiguresOut)
     def get(self, batch_id):
         """A batch with where its money is."""
-        return batches.figures(batch=batches.get_or_raise(id=batch_id))
+        return batches.figures(batch=_batch(batch_id))
 
     @roles_required(ADMIN)
     @admin_blp.arguments(schemas.BatchPatchIn(partial=True))
     @admin_blp.response(200, schemas.BatchOut)
     def patch(self, data, batch_id):
         """Edit a draft (a live batch: name, description, claim end, daily cap only)."""
-        return batches.update(actor=current_user, batch=batches.get_or_raise(id=batch_id), data=data)
+        batch = _batch(batch_id)
+        if "district" in data:
+            scope.check_region(data["district"])
+        return batches.update(actor=current_user, batch=batch, data=data)
 
 
 @admin_blp.route("/voucher-batches/<int(max=2147483647):batch_id>/state")
@@ -311,7 +349,7 @@ class AdminBatchState(MethodView):
     @admin_blp.response(200, schemas.BatchOut)
     def post(self, data, batch_id):
         """Publish, pause, resume or end a batch."""
-        return batches.set_state(actor=current_user, batch=batches.get_or_raise(id=batch_id), state=data["state"])
+        return batches.set_state(actor=current_user, batch=_batch(batch_id), state=data["state"])
 
 
 @admin_blp.route("/voucher-applications")
@@ -321,7 +359,8 @@ class AdminApplications(MethodView):
     @admin_blp.paged(schemas.AdminApplicationOut)
     def get(self, args):
         """Applications to review, oldest first."""
-        return claims.admin_applications(**args)
+        return _in_scope(claims.admin_applications(**args), VoucherApplication.batch_id, VoucherBatch,
+                         VoucherBatch.district)
 
 
 @admin_blp.route("/voucher-applications/<int(max=2147483647):application_id>/decision")
@@ -331,6 +370,10 @@ class AdminApplicationDecision(MethodView):
     @admin_blp.response(200, schemas.AdminApplicationOut)
     def post(self, data, application_id):
         """Approve (issues the voucher) or reject with a reason."""
+        application = db.session.get(VoucherApplication, application_id)
+        if application is not None:
+            scope.check(db.session.get(VoucherBatch, application.batch_id).district, message="申请不存在",
+                        error="application_not_found")
         return claims.decide(actor=current_user, id=application_id, **data)
 
 
@@ -341,7 +384,8 @@ class AdminProviders(MethodView):
     @admin_blp.paged(schemas.ProviderPrivateOut)
     def get(self, args):
         """Providers by status (pending, notice, listed, rejected, suspended, blacklisted)."""
-        return AnnotatedSelect(providers.admin_query(**args), lambda page: providers.with_objections(page=page))
+        return AnnotatedSelect(scope.limit(providers.admin_query(**args), Provider.district),
+                               lambda page: providers.with_objections(page=page))
 
 
 @admin_blp.route("/providers/<int(max=2147483647):provider_id>/decision")
@@ -351,7 +395,7 @@ class AdminProviderDecision(MethodView):
     @admin_blp.response(200, schemas.ProviderPrivateOut)
     def post(self, data, provider_id):
         """Approve (public notice, then listed), reject, suspend, blacklist or restore, with a reason."""
-        provider = providers.decide(actor=current_user, provider=providers.get_or_raise(id=provider_id), **data)
+        provider = providers.decide(actor=current_user, provider=_provider(provider_id), **data)
         return providers.with_objections(page=[provider])[0]
 
 
@@ -361,7 +405,7 @@ class AdminObjections(MethodView):
     @admin_blp.response(200, schemas.ObjectionOut(many=True))
     def get(self, provider_id):
         """Objections raised during a provider's notice."""
-        return providers.objections(provider=providers.get_or_raise(id=provider_id))
+        return providers.objections(provider=_provider(provider_id))
 
 
 @admin_blp.route("/statements")
@@ -371,7 +415,7 @@ class AdminStatements(MethodView):
     @admin_blp.paged(schemas.StatementOut)
     def get(self, args):
         """Settlement statements by state."""
-        return settlement.admin_query(**args)
+        return _in_scope(settlement.admin_query(**args), SettlementStatement.provider_id, Provider, Provider.district)
 
 
 @admin_blp.route("/statements/<int(max=2147483647):statement_id>/decision")
@@ -381,7 +425,7 @@ class AdminStatementDecision(MethodView):
     @admin_blp.response(200, schemas.StatementOut)
     def post(self, data, statement_id):
         """Approve, reject (with a reason; its redemptions are released) or mark paid."""
-        return settlement.decide(actor=current_user, statement=settlement.get_or_raise(id=statement_id), **data)
+        return settlement.decide(actor=current_user, statement=_statement(statement_id), **data)
 
 
 @admin_blp.route("/statements/<int(max=2147483647):statement_id>/export")
@@ -391,4 +435,4 @@ class AdminStatementExport(MethodView):
     @admin_blp.file_response()
     def get(self, args, statement_id):
         """A statement's lines as XLSX or CSV."""
-        return download(settlement.export(statement=settlement.get_or_raise(id=statement_id), fmt=args["format"]))
+        return download(settlement.export(statement=_statement(statement_id), fmt=args["format"]))

@@ -5,7 +5,7 @@ from marshmallow import ValidationError, validate, validates_schema
 from backend.accounts.enums import SubjectType
 from backend.core import fields
 from backend.core.db import utcnow
-from backend.core.regions import DISTRICTS
+from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.core.schemas import Schema
 from backend.core.validators import is_credit_code, is_phone, mask_name, mask_phone
 from backend.vouchers.enums import (CATEGORY_LABELS, PROVIDER_STATUS_LABELS, ApplicationState, BatchMode, BatchState,
@@ -37,7 +37,7 @@ class BatchIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=64, error="名称为 2 到 64 个字"))
     description = fields.String(load_default="", multiline=True,
                                 validate=validate.Length(max=2000, error="说明不能超过 2000 字"))
-    district = fields.String(required=True, validate=validate.OneOf(list(DISTRICTS), error="请选择发放区县"))
+    district = fields.String(required=True, validate=validate.OneOf(list(REGION_NAMES), error="请选择出资地区"))
     face_value = fields.Fen(required=True,
                             validate=validate.Range(1, MAX_AMOUNT, error="面值应在 1 分到 1 亿元之间（单位：分）"))
     total_count = fields.Integer(load_default=None, allow_none=True,
@@ -90,7 +90,7 @@ class BatchOut(Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     district = fields.String(required=True)
-    district_label = fields.Function(lambda b: DISTRICTS.get(b.district), allow_none=True)
+    district_label = fields.Function(lambda b: REGION_NAMES.get(b.district), allow_none=True)
     face_value = fields.Integer(required=True)
     total_count = fields.Integer(allow_none=True)
     budget = fields.Integer(allow_none=True)

@@ -2,7 +2,7 @@
 (seeded by `flask programme seed-targets`, which `flask seed-demo` calls)
 
 Revision ID: f6d2c0de0005
-Revises: d4e1c0de0003
+Revises: e5a1c0de0004
 Create Date: 2026-12-04 17:12:31
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f6d2c0de0005'
-down_revision = 'd4e1c0de0003'
+down_revision = 'e5a1c0de0004'
 branch_labels = None
 depends_on = None
 
@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('value >= 0', name=op.f('ck_programme_target_value_nonnegative')),
     sa.CheckConstraint('year BETWEEN 2000 AND 2100', name=op.f('ck_programme_target_year_range')),
+    sa.ForeignKeyConstraint(['region_code'], ['region.code'], name=op.f('fk_programme_target_region_code_region'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_programme_target')),
     sa.UniqueConstraint('year', 'region_code', 'measure', name=op.f('uq_programme_target_year_region_code_measure'))
     )

@@ -19,6 +19,7 @@ const FALLBACK = {
     { value: 'tech_startup', label: '科创企业' },
   ],
   districts: [],
+  regions: [],
   roles: [
     { value: 'entrepreneur', label: '创业者' },
     { value: 'provider_staff', label: '服务机构人员' },

@@ -147,8 +147,12 @@ def test_demo_accounts_and_login(client, session, app):
 
     demo.seed()
     listed = client.get("/api/auth/demo-accounts").get_json()
-    assert [a["role"] for a in listed] == ["entrepreneur", "provider_staff", "station_staff", "organiser", "admin"]
+    assert [a["role"] for a in listed] == ["entrepreneur", "provider_staff", "station_staff", "organiser", "admin",
+                                           "district_admin"]
+    assert [a["label"] for a in listed][-2:] == ["省级管理员", "区县管理员（任城区）"]
     assert all("****" in a["phone_masked"] for a in listed)
+    district = client.post("/api/auth/demo-login", json={"role": "district_admin"}).get_json()["user"]
+    assert district["roles"] == ["admin"] and district["name"] == "孙区县"
     response = client.post("/api/auth/demo-login", json={"role": "station_staff"})
     assert response.get_json()["user"]["roles"] == ["station_staff"]
     assert response.get_json()["user"]["place_id"] is not None

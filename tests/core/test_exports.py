@@ -180,7 +180,7 @@ def hostile_visits():
     day = today()
     for index, value in enumerate(HOSTILE):
         place = make_place()
-        place.name, place.district = value, value[:12]
+        place.name = value  # the district is a code of the region tree (a foreign key): never free text
         person = make_entrepreneur()
         person.name = value
         visit = Visit(place_id=place.id, user_id=person.id, day=day, purpose=VisitPurpose.loan,
@@ -196,7 +196,7 @@ def hostile_visits():
 
 def visit_expectations():
     """Per stored value (newest visit first): place, district, name, reason, note cells."""
-    return [(shown(v), shown(v[:12]), masked(v), shown(v[:32]),
+    return [(shown(v), "任城区", masked(v), shown(v[:32]),
              shown(v) + "，经营：餐饮\ufffd[2J，推荐至：济宁银行\ufffd") for v in HOSTILE]
 
 

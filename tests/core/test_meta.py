@@ -7,10 +7,9 @@ import pytest
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS
 from backend.checkins.enums import PURPOSE_LABELS
 from backend.core import meta
-from backend.core.regions import DISTRICTS
+from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
 from backend.places.enums import KIND_LABELS, SERVICES
-from backend.programme import regions as programme_regions
 from backend.programme.enums import MEASURE_LABELS
 
 
@@ -24,12 +23,12 @@ def test_meta_answers_what_it_answered_before_the_registry(client, app):
         "place_kinds": options(KIND_LABELS),
         "subject_types": options(SUBJECT_LABELS),
         "districts": options(DISTRICTS),
+        "regions": options(REGION_NAMES),
         "roles": options(ROLE_LABELS),
         "place_services": list(SERVICES),
         "event_kinds": options(EVENT_KIND_LABELS),
         "visit_purposes": options(PURPOSE_LABELS),
         "programme_measures": options(MEASURE_LABELS),
-        "programme_regions": options({code: programme_regions.name_of(code) for code in programme_regions.ALL}),
         "demo": app.config["DEMO_LOGIN"],
     }
     assert [o["label"] for o in client.get("/api/meta").get_json()["place_kinds"]][0] == "喵小创空间"
@@ -37,9 +36,9 @@ def test_meta_answers_what_it_answered_before_the_registry(client, app):
 
 def test_the_openapi_document_lists_every_registered_name(client):
     schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["MetaOut"]
-    assert set(schema["properties"]) == {"place_kinds", "subject_types", "districts", "roles", "place_services",
-                                         "event_kinds", "visit_purposes", "programme_measures",
-                                         "programme_regions", "demo"}
+    assert set(schema["properties"]) == {"place_kinds", "subject_types", "districts", "regions", "roles",
+                                         "place_services", "event_kinds", "visit_purposes", "programme_measures",
+                                         "demo"}
 
 
 def test_a_name_cannot_be_registered_twice_with_other_labels():

@@ -299,21 +299,30 @@ def test_the_api_and_the_workbook_give_the_same_numbers(client, world, admin_hea
     assert ("任城区", 2, 2) in [tuple(r[:3]) for r in events_sheet]
 
 
-def test_region_defaults_to_the_admins_and_a_region_outside_it_is_not_found(client, world, admin_headers, frozen,
-                                                                            monkeypatch):
-    answer = client.get("/api/admin/dashboard", headers=admin_headers).get_json()
-    assert (answer["region"], answer["year"]) == ("370000", 2026)
-    monkeypatch.setattr("backend.programme.access.admin_region", lambda user: "370811")
-    refused = client.get("/api/admin/dashboard?region=370800", headers=admin_headers)
-    assert refused.status_code == 404 and refused.get_json()["code"] == "region_not_found"
-    assert "无权" in refused.get_json()["message"]
-    assert client.get("/api/admin/dashboard.xlsx?region=370000", headers=admin_headers).status_code == 404
-    own = client.get("/api/admin/dashboard", headers=admin_headers).get_json()
+def test_region_defaults_to_the_admins_own_and_another_is_refused(client, world, make_user, auth, frozen):
+    answer = client.get("/api/admin/dashboard", headers=auth(make_user("admin"))).get_json()
+    assert (answer["region"], answer["year"], answer["level"]) == ("370000", 2026, "province")
+    district_admin = make_user("admin")
+    district_admin.grants[0].region_code = "370811"
+    db.session.flush()
+    headers = auth(district_admin)
+    own = client.get("/api/admin/dashboard", headers=headers).get_json()
     assert own["region"] == "370811" and own["level"] == "district"
+    assert _by_key(own)["events"]["actual"] == 2  # 任城 only
+    for url in ("/api/admin/dashboard?region=370800", "/api/admin/dashboard.xlsx?region=370000",
+                "/api/admin/dashboard?region=370881"):
+        refused = client.get(url, headers=headers)
+        assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden", url
+        assert set(refused.get_json()) == {"code", "message", "details"}
+    city_admin = make_user("admin")
+    city_admin.grants[0].region_code = "370800"
+    db.session.flush()
+    city = client.get("/api/admin/dashboard?region=370811", headers=auth(city_admin))
+    assert city.status_code == 200 and city.get_json()["parent"] == "370800"
 
 
 def test_bad_year_or_region_is_refused_in_the_error_shape(client, admin_headers):
-    for query in ("year=1999", "year=abc", "region=370999", "region=3708"):
+    for query in ("year=1999", "year=abc", "region=370999", "region=3708", "region=110000"):
         answer = client.get(f"/api/admin/dashboard?{query}", headers=admin_headers)
         assert answer.status_code == 422, query
         assert set(answer.get_json()) == {"code", "message", "details"}

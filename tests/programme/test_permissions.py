@@ -12,7 +12,7 @@ ADMIN = {"admin"}
 ENDPOINTS = [
     ("GET", "/api/admin/dashboard?year=2026&region=370800", None, ADMIN, 200),
     ("GET", "/api/admin/dashboard.xlsx?year=2026&region=370800", None, ADMIN, 200),
-    ("GET", "/api/admin/targets?year=2026", None, ADMIN, 200),
+    ("GET", "/api/admin/targets", None, ADMIN, 200),
     ("POST", "/api/admin/targets", {"year": 2030, "region_code": "370811", "measure": "events_held", "value": 12,
                                     "plan": "权限测试方案"}, ADMIN, 201),
     ("PATCH", "/api/admin/targets/{target}", {"value": 30}, ADMIN, 200),

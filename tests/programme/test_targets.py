@@ -92,15 +92,21 @@ def test_a_patch_with_a_bad_value_changes_nothing(client, admin, auth):
     assert db.session.get(ProgrammeTarget, target_id).value == 24
 
 
-def test_a_target_outside_the_admins_region_is_not_found(client, admin, auth, monkeypatch):
-    target_id = client.post("/api/admin/targets", json=GOOD, headers=auth(admin)).get_json()["id"]
-    monkeypatch.setattr("backend.programme.access.admin_region", lambda user: "370811")
+def test_a_district_administrator_keeps_to_their_district(client, admin, auth, make_user):
+    target_id = client.post("/api/admin/targets", json=GOOD, headers=auth(admin)).get_json()["id"]  # 曲阜市
+    own = client.post("/api/admin/targets", json={**GOOD, "region_code": "370811"}, headers=auth(admin))
+    district_admin = make_user("admin")
+    district_admin.grants[0].region_code = "370811"
+    db.session.flush()
+    headers = auth(district_admin)
     for method in ("patch", "delete"):
-        answer = getattr(client, method)(f"/api/admin/targets/{target_id}", json={"value": 1}, headers=auth(admin))
+        answer = getattr(client, method)(f"/api/admin/targets/{target_id}", json={"value": 1}, headers=headers)
         assert answer.status_code == 404 and answer.get_json()["code"] == "target_not_found"
-    refused = client.post("/api/admin/targets", json={**GOOD, "region_code": "370800"}, headers=auth(admin))
-    assert refused.status_code == 404 and refused.get_json()["code"] == "region_not_found"
-    assert client.get("/api/admin/targets", headers=auth(admin)).get_json() == []
+    refused = client.post("/api/admin/targets", json={**GOOD, "region_code": "370800", "value": 1}, headers=headers)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
+    assert [t["region_code"] for t in client.get("/api/admin/targets", headers=headers).get_json()] == ["370811"]
+    changed = client.patch(f"/api/admin/targets/{own.get_json()['id']}", json={"value": 3}, headers=headers)
+    assert changed.status_code == 200 and changed.get_json()["value"] == 3
     assert db.session.get(ProgrammeTarget, target_id).value == 24
 
 
