@@ -11,11 +11,14 @@ from backend.extensions import db
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    def seed_demo():
+    @click.option("--history/--no-history", default=True,
+                  help="also 60 days of visits and four months of settled redemptions (the browser tests leave "
+                       "them out unless a test module asks for them)")
+    def seed_demo(history: bool):
         """Jining demo data: a 喵小创 space, a startup street, three 创贷之家 stations, one user per role."""
         from backend import demo
 
-        demo.seed()
+        demo.seed(history=history)
         db.session.commit()
         click.echo("演示数据已就绪 / demo data ready. Demo logins (phone; SMS code printed in the log):")
         for role, phone, name in demo.logins():

@@ -91,7 +91,9 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "PERSONAL_CODE_WINDOW": int(os.environ.get("PERSONAL_CODE_WINDOW", "30")),
         "PERSONAL_CODE_SKEW": int(os.environ.get("PERSONAL_CODE_SKEW", "20")),
         "CREDENTIAL_DAYS": int(os.environ.get("CREDENTIAL_DAYS", "7")),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # the address printed in poster QR codes (…/c/<code>); empty: the address the request came to,
+        # so a development server on any port prints codes that open on that port
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "POSTER_FONT": os.environ.get("POSTER_FONT", ""),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(Path(__file__).resolve().parent.parent / "static")),
         # request bodies (backend/core/payload.py): JSON at most 4 MiB; file uploads (multipart) 16 MiB

@@ -30,7 +30,8 @@ PLACES = [
 TWO_ROLES = ("19900000007", "陈多岗")
 
 
-def seed() -> None:
+def seed(*, history: bool = True) -> None:
+    """The demo world; ``history`` adds what has happened in it (visits, settled months)."""
     from backend.programme import seed as targets
 
     targets.seed()  # reference data (also `flask programme seed-targets`)
@@ -58,7 +59,7 @@ def seed() -> None:
 
     from backend.vouchers import demo as vouchers_demo
 
-    vouchers_demo.seed()
+    vouchers_demo.seed(history=history)
 
     from backend.events import demo as events_demo
 
@@ -66,7 +67,7 @@ def seed() -> None:
 
     from backend.checkins import demo as checkins_demo
 
-    checkins_demo.seed()
+    checkins_demo.seed(history=history)
 
 
 def logins() -> list[tuple[str, str, str]]:

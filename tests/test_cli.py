@@ -60,3 +60,36 @@ def test_events_check_and_remind(app, session):
     assert broken.exit_code != 0 and f"event {event.id}: seats_taken 1 but 0 registered" in broken.output
     reminded = runner.invoke(args=["events", "remind"])
     assert reminded.exit_code == 0 and "已提醒" in reminded.output
+
+
+def test_seed_demo_fills_every_admin_area_and_keeps_the_books(app, session):
+    """What a newcomer's administrator finds: visits over the last 60 days at every place, statements in
+    each state, providers under review and on notice, a person with two roles, a district
+    administrator; and the voucher ledger still checks out (`flask vouchers check`)."""
+    from backend.accounts.models import RoleGrant
+    from backend.checkins.models import Visit
+    from backend.vouchers.models import Provider, SettlementStatement
+
+    runner = app.test_cli_runner()
+    bare = runner.invoke(args=["seed-demo", "--no-history"])
+    assert bare.exit_code == 0, bare.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(SettlementStatement)) == 0
+    full = runner.invoke(args=["seed-demo"])
+    assert full.exit_code == 0, full.output
+    days, places = session.execute(sa.select(sa.func.count(sa.distinct(Visit.day)),
+                                             sa.func.count(sa.distinct(Visit.place_id)))).one()
+    assert days >= 50 and places == 5
+    states = session.scalars(sa.select(SettlementStatement.state)).all()
+    assert sorted(s.value for s in states) == ["approved", "paid", "rejected", "submitted"]
+    assert sorted(p.value for p in session.scalars(sa.select(Provider.status))).count("pending") == 2
+    both = service.find_by_phone(phone="19900000007")
+    assert sorted(both.roles) == ["organiser", "station_staff"]
+    district = service.find_by_phone(phone="19900000006")
+    assert [g.region_code for g in district.grants] == ["370811"]
+    assert session.scalar(sa.select(RoleGrant.region_code).where(
+        RoleGrant.user_id == service.find_by_phone(phone="19900000005").id)) == "370000"
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and session.scalar(sa.select(sa.func.count()).select_from(SettlementStatement)) == 4
+    check = runner.invoke(args=["vouchers", "check"])
+    assert check.exit_code == 0, check.output

@@ -27,6 +27,9 @@ HIDDEN, EMPTY, FIGURES, FILE, OWN = "hidden", "empty", "figures", "file", "own"
 EXPECT = {
     "DELETE /api/admin/users/{user}/roles?role=entrepreneur": HIDDEN,
     "DELETE /api/scanners/{scanner}": HIDDEN,
+    "PATCH /api/scanners/{scanner}": HIDDEN,
+    "GET /api/admin/places": EMPTY,
+    "GET /api/admin/places/{place}": HIDDEN,
     "GET /api/admin/audit-log": EMPTY,
     "GET /api/admin/checkin-scans": EMPTY,
     "GET /api/admin/providers": EMPTY,

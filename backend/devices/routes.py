@@ -100,10 +100,28 @@ class PlaceScanners(MethodView):
 @scanners_blp.route("/scanners/<int(max=2147483647):scanner_id>")
 class Scanner(MethodView):
     @login_required
+    @scanners_blp.arguments(schemas.ScannerPatchIn)
+    @scanners_blp.response(200, schemas.ScannerOut)
+    def patch(self, data, scanner_id):
+        """Rename a scanner device (what managers and the phone itself show)."""
+        return service.rename_scanner(actor=current_user, id=scanner_id, name=data["name"])
+
+    @login_required
     @scanners_blp.response(200, schemas.ScannerOut)
     def delete(self, scanner_id):
         """Revoke a scanner device: its token is refused from now on."""
         return service.revoke_scanner(actor=current_user, id=scanner_id)
+
+
+@scanners_blp.route("/scanner/demo-setup")
+class DemoSetup(MethodView):
+    @roles_required(Role.station_staff)
+    @scanners_blp.response(201, schemas.SetupOut)
+    def post(self):
+        """Development only (demo login on): a setup code for the caller's own station, so the demo
+        station phone provisions itself right after the demo login."""
+        setup, text = service.demo_setup(actor=current_user)
+        return {"setup_id": setup.id, "setup_code": text, "expires_at": setup.expires_at}
 
 
 @scanners_blp.route("/scanner/provision")

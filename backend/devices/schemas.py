@@ -70,10 +70,15 @@ class ProvisionIn(Schema):
 class ScannerOut(Schema):
     id = fields.Integer(required=True)
     place_id = fields.Integer(required=True)
+    place_name = fields.String(required=True)  # service.with_place_names
     name = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     last_seen_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+
+
+class ScannerPatchIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64, error="请填写设备名称（1 到 64 个字）"))
 
 
 class ProvisionOut(Schema):

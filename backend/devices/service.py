@@ -148,8 +148,10 @@ def _ensure_manager(user: User, place_id: int) -> None:
         raise Forbidden("只有管理员或该场所的组织者可以管理扫码设备", code="forbidden")
 
 
-def create_setup(*, actor: User, place) -> tuple[ScannerSetup, str]:
-    _ensure_manager(actor, place.id)
+def create_setup(*, actor: User, place, demo: bool = False) -> tuple[ScannerSetup, str]:
+    """A one-time setup code for ``place``; ``demo``: the demo station staff's own (demo_setup)."""
+    if not demo:
+        _ensure_manager(actor, place.id)
     nonce = secrets.token_bytes(16)
     now = int(time.time())
     setup = ScannerSetup(place_id=place.id, nonce_hash=_digest(nonce), created_by_id=actor.id,
@@ -161,6 +163,19 @@ def create_setup(*, actor: User, place) -> tuple[ScannerSetup, str]:
     audit.record(actor=actor, action="scanner.setup", target_type="place", target_id=place.id,
                  after={"setup_id": setup.id})
     return setup, text
+
+
+def demo_setup(*, actor: User) -> tuple[ScannerSetup, str]:
+    """Development only: a setup code for the place of the signed-in demo station staff, so the demo
+    phone makes itself that place's scanner right after the demo login (no administrator needed)."""
+    from backend.places import service as places
+
+    if not current_app.config["DEMO_LOGIN"]:
+        raise NotFound("演示登录未开启", code="demo_disabled")
+    grant = next((g for g in actor.grants if g.role.value == "station_staff" and g.place_id), None)
+    if grant is None:
+        raise NotFound("您还没有绑定场所", code="place_not_found")
+    return create_setup(actor=actor, place=places.get_or_raise(id=grant.place_id), demo=True)
 
 
 def provision(*, setup_code: str, name: str) -> tuple[ScannerDevice, str]:
@@ -177,7 +192,7 @@ def provision(*, setup_code: str, name: str) -> tuple[ScannerDevice, str]:
         ScannerSetup.id == setup.id, ScannerSetup.used_at.is_(None)).values(used_at=utcnow(), device_id=device.id))
     if claimed.rowcount != 1:
         raise Conflict("设置码已使用过，请让管理员重新生成", code="setup_used")
-    return device, token
+    return with_place_names([device])[0], token
 
 
 def authenticate_scanner(token: str | None, *, allow_revoked: bool = False) -> ScannerDevice:
@@ -194,22 +209,53 @@ def authenticate_scanner(token: str | None, *, allow_revoked: bool = False) -> S
     return device
 
 
+def with_place_names(devices: list[ScannerDevice]) -> list[ScannerDevice]:
+    """``place_name`` on each scanner (people see the place's name, never its id)."""
+    from backend.places.models import Place
+
+    ids = {device.place_id for device in devices}
+    names = dict(db.session.execute(sa.select(Place.id, Place.name).where(Place.id.in_(ids))).all()) if ids else {}
+    for device in devices:
+        device.place_name = names.get(device.place_id, "")
+    return devices
+
+
 def list_scanners(*, actor: User, place) -> list[ScannerDevice]:
     _ensure_manager(actor, place.id)
-    return db.session.scalars(sa.select(ScannerDevice).where(ScannerDevice.place_id == place.id)
-                              .order_by(ScannerDevice.id)).all()
+    return with_place_names(db.session.scalars(sa.select(ScannerDevice).where(ScannerDevice.place_id == place.id)
+                                               .order_by(ScannerDevice.id)).all())
 
 
-def revoke_scanner(*, actor: User, id: int) -> ScannerDevice:
+def _managed_scanner(*, actor: User, id: int) -> ScannerDevice:
     device = db.session.get(ScannerDevice, id)
     if device is None:
         raise NotFound("扫码设备不存在", code="device_not_found")
     _ensure_manager(actor, device.place_id)
+    return device
+
+
+def rename_scanner(*, actor: User, id: int, name: str) -> ScannerDevice:
+    device = _managed_scanner(actor=actor, id=id)
+    name = name.strip()
+    if not name:
+        raise DomainError("请填写设备名称（1 到 64 个字）", code="validation_error", status=422,
+                          details={"json": {"name": ["请填写设备名称（1 到 64 个字）"]}})
+    before = {"name": device.name}
+    device.name = name
+    db.session.flush()
+    audit.record_changes(actor=actor, action="scanner.rename", target_type="scanner_device", target_id=device.id,
+                         before=before, after={"name": name})
+    return with_place_names([device])[0]
+
+
+def revoke_scanner(*, actor: User, id: int) -> ScannerDevice:
+    device = _managed_scanner(actor=actor, id=id)
     if device.revoked_at is None:
         device.revoked_at = utcnow()
-        audit.record(actor=actor, action="scanner.revoke", target_type="scanner_device", target_id=device.id)
+        audit.record(actor=actor, action="scanner.revoke", target_type="scanner_device", target_id=device.id,
+                     after={"name": device.name})
     db.session.flush()
-    return device
+    return with_place_names([device])[0]
 
 
 def bundle(*, device: ScannerDevice, since: int | None) -> dict:

@@ -1,9 +1,12 @@
-"""Printable QR posters for places: a 喵小创-branded PNG with the place's signed code as a URL.
+"""Printable QR posters for places: a PNG (phone screen or A4 at 300 dpi) or an A4 PDF, branded by
+the place's kind (创贷之家 station, 喵小创 space, street, market), with the place's signed code as a
+URL under the public base URL (backend/core/urls.py).
 
 The code carries no validity window (posters stay on the wall); WeChat's own scanner opens the
 URL.  Drawing is slow (the A4 print size especially), so a poster is drawn only by the poster
-endpoint, once per (place, drawn fields, signing key, size), and kept under
-``<instance>/posters/``; any edit of the place or a key rotation gives a new cache key.
+endpoints, once per (place, drawn fields, URL, signing key, size, format), and kept under
+``<instance>/posters/``; any edit of the place, another base URL or a key rotation gives a new key.
+The PDF is the A4 PNG placed on one A4 page by Pillow (no other PDF library: the page is one image).
 """
 from __future__ import annotations
 
@@ -29,26 +32,43 @@ from backend.core.codes import CodeType
 from backend.core.errors import DomainError
 from backend.core.keys import keyring
 from backend.core.regions import DISTRICTS
+from backend.core.urls import public_base_url
 from backend.places.enums import KIND_LABELS, PlaceKind
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 1  # bump when the drawing changes, so cached posters are redrawn
+LAYOUT_VERSION = 2  # bump when the drawing changes, so cached posters are redrawn
 SIZES = {"screen": (750, 1334), "print": (2480, 3508)}  # phone screen; A4 at 300 dpi
+FORMATS = ("png", "pdf")
 PRINT_DPI = 300
-BRAND = "创业齐鲁·喵小创"  # the CJK middle dot is full width: no spaces around it
-TAGLINE = "扫码登记·创业服务就在身边"
+PROGRAMME = "创业齐鲁"
 HINT_LEAD = "微信扫一扫，"
-SERVICES_BY_KIND = {
-    PlaceKind.space: "登记到访·活动报名·创业指导",
-    PlaceKind.street: "登记到访·政策咨询·创业指导",
-    PlaceKind.market: "登记到访·政策咨询·创业指导",
-    PlaceKind.loan_station: "登记到访·政策咨询·贷款咨询",
+
+
+@dataclass(frozen=True)
+class Brand:
+    title: str  # the band's big line
+    line: str  # under it
+    instruction: str  # after 微信扫一扫，
+    colour: tuple[int, int, int]
+    light: tuple[int, int, int]  # the kind pill's background
+    on_colour: tuple[int, int, int]  # the band's small line
+
+
+# One look per kind (WeUI palette); the CJK middle dot is full width: no spaces around it.
+BRANDS = {
+    PlaceKind.loan_station: Brand("创贷之家", "创业担保贷款咨询·政策解读·申请指导", "登记到访·贷款咨询",
+                                  (214, 64, 53), (252, 234, 232), (255, 226, 222)),
+    PlaceKind.space: Brand("喵小创·创业陪跑空间", "沙龙·讲堂·路演·导师对接", "登记到访·活动报名",
+                           (7, 193, 96), (230, 248, 238), (220, 246, 232)),
+    PlaceKind.street: Brand("创业街区", "入驻指导·政策咨询·赋能中心", "登记到访·政策咨询",
+                            (16, 104, 210), (229, 240, 252), (214, 232, 252)),
+    PlaceKind.market: Brand("创业市场", "摊位申请·经营指导·赋能中心", "登记到访·经营指导",
+                            (222, 120, 20), (253, 240, 226), (255, 236, 214)),
 }
+BRAND_BY_LABEL = {KIND_LABELS[kind]: brand for kind, brand in BRANDS.items()}
 
 # WeChat / WeUI colours
-GREEN = (7, 193, 96)  # #07C160
-GREEN_LIGHT = (230, 248, 238)
 WHITE = (255, 255, 255)
 TEXT = (25, 25, 25)  # #191919
 TEXT_2 = (128, 128, 128)
@@ -63,7 +83,7 @@ FONT_CANDIDATES: tuple[tuple[str, str], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
 )
-FONT_PROBE = BRAND + "微信扫一扫登记到访政策咨询贷款咨询地址开放时间场所编号"
+FONT_PROBE = PROGRAMME + "喵小创创贷之家微信扫一扫登记到访政策咨询贷款咨询地址开放时间联系电话场所编号"
 NOTDEF_PROBE = "\U0010fffd"  # a private-use code point no font maps: renders as the .notdef glyph
 
 _draw_lock = threading.Lock()
@@ -77,28 +97,31 @@ class Content:
     name: str
     kind_label: str
     district_label: str
-    instruction: str
     address: str
     opening_hours: str
+    phone: str = ""
 
 
 def place_code_url(place) -> str:
     """The place's signed code as the URL printed on its poster (no validity window)."""
     payload = signing.sign(CodeType.place, {"place_id": place.id})
-    return codes.to_url(current_app.config["PUBLIC_BASE_URL"], payload)
+    return codes.to_url(public_base_url(), payload)
 
 
 def content_of(place) -> Content:
     return Content(place_id=place.id, name=place.name, kind_label=KIND_LABELS[place.kind],
                    district_label=DISTRICTS.get(place.district, ""),
-                   instruction=SERVICES_BY_KIND.get(place.kind, "登记到访"),
-                   address=place.address or "", opening_hours=place.opening_hours or "")
+                   address=place.address or "", opening_hours=place.opening_hours or "", phone=place.phone or "")
 
 
-def render(place, *, size: str) -> bytes:
-    """The poster PNG, from the disk cache when this exact poster was drawn before."""
-    if size not in SIZES:
-        raise ValueError(f"unknown poster size {size!r}")
+def brand_of(content: Content) -> Brand:
+    return BRAND_BY_LABEL.get(content.kind_label, BRANDS[PlaceKind.space])
+
+
+def render(place, *, size: str, fmt: str = "png") -> bytes:
+    """The poster (PNG, or PDF: one A4 page), from the disk cache when this exact poster was drawn before."""
+    if size not in SIZES or fmt not in FORMATS:
+        raise ValueError(f"unknown poster {size!r} {fmt!r}")
     url = place_code_url(place)
     content = content_of(place)
     kid = keyring().signer()[0]
@@ -106,17 +129,31 @@ def render(place, *, size: str) -> bytes:
         {"v": LAYOUT_VERSION, "content": asdict(content), "url": url, "kid": kid, "size": size,
          "updated_at": place.updated_at.isoformat() if place.updated_at else None},
         sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:24]
-    path = cache_dir() / f"{place.id}-{size}-{digest}.png"
-    png = _read(path)
-    if png is not None:
-        return png
+    path = cache_dir() / f"{place.id}-{size}-{digest}.{fmt}"
+    data = _read(path)
+    if data is not None:
+        return data
     with _draw_lock:  # one draw at a time per process; a concurrent request waits, then reads the cache
-        png = _read(path)
-        if png is None:
-            png = draw(content, url=url, size=size, fonts=load_fonts())
-            _write_atomic(path, png)
-            _prune(path, prefix=f"{place.id}-{size}-")
-    return png
+        data = _read(path)
+        if data is None:
+            png_path = path.with_suffix(".png")
+            png = _read(png_path)
+            if png is None:
+                png = draw(content, url=url, size=size, fonts=load_fonts())
+                _write_atomic(png_path, png)
+            data = png if fmt == "png" else to_pdf(png)
+            if fmt == "pdf":
+                _write_atomic(path, data)
+            _prune(path, prefix=f"{place.id}-{size}-", keep=(path, png_path))
+    return data
+
+
+def to_pdf(png: bytes) -> bytes:
+    """One A4 page holding the 300-dpi print poster (2480×3508 px at 300 dpi is 210×297 mm)."""
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as image:
+        image.convert("RGB").save(out, "PDF", resolution=PRINT_DPI, title="场所海报", author=PROGRAMME)
+    return out.getvalue()
 
 
 # --- disk cache --------------------------------------------------------------------------------
@@ -144,10 +181,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _prune(current: Path, *, prefix: str) -> None:
-    """Remove this place's older posters of the same size (edited place, rotated key)."""
-    for old in current.parent.glob(f"{prefix}*.png"):
-        if old != current:
+def _prune(current: Path, *, prefix: str, keep: tuple[Path, ...]) -> None:
+    """Remove this place's older posters of the same size (edited place, rotated key, other base URL)."""
+    for old in current.parent.glob(f"{prefix}*"):
+        if old not in keep and old.suffix in (".png", ".pdf"):
             old.unlink(missing_ok=True)
 
 
@@ -333,9 +370,11 @@ def draw(content: Content, *, url: str, size: str, fonts: Fonts) -> bytes:
     image = Image.new("RGB", (width, height), WHITE)
     canvas = ImageDraw.Draw(image)
 
+    brand = brand_of(content)
     name = fonts.clean(content.name) or "创业服务场所"
     address = fonts.clean(content.address)
     hours = fonts.clean(content.opening_hours)
+    phone = fonts.clean(content.phone)
 
     # fixed blocks, measured first; the space left over is shared out between them
     band_h = round(210 * u)
@@ -345,13 +384,13 @@ def draw(content: Content, *, url: str, size: str, fonts: Fonts) -> bytes:
     name_lh = round(name_font.size * 1.32)
     tag_font = fonts.regular(round(28 * u))
     tag_h = round(52 * u)
-    hint_font = _one_line(HINT_LEAD + content.instruction, fonts.bold, round(32 * u), column, round(22 * u))
+    hint_font = _one_line(HINT_LEAD + brand.instruction, fonts.bold, round(32 * u), column, round(22 * u))
     hint_h = round(hint_font.size * 1.4)
     info_font = fonts.regular(round(25 * u))
     info_lh = round(info_font.size * 1.5)
     label_w = max(info_font.getlength("开放时间"), info_font.getlength("地址")) + round(24 * u)
     info_rows = []
-    for label, value in (("地址", address), ("开放时间", hours)):
+    for label, value in (("地址", address), ("开放时间", hours), ("联系电话", phone)):
         if value:
             info_rows.append((label, _fit(value, lambda px: info_font, [info_font.size], column - label_w, 2)[1]))
     info_h = sum(len(lines) for _label, lines in info_rows) * info_lh + max(len(info_rows) - 1, 0) * round(10 * u)
@@ -367,11 +406,11 @@ def draw(content: Content, *, url: str, size: str, fonts: Fonts) -> bytes:
     extra = [spare * w // sum(weights) for w in weights]
 
     # title band
-    canvas.rectangle((0, 0, width, band_h), fill=GREEN)
-    brand_font = _one_line(BRAND, fonts.bold, round(56 * u), column, round(30 * u))
-    canvas.text((width / 2, band_h * 0.44), BRAND, font=brand_font, fill=WHITE, anchor="mm")
-    sub_font = fonts.regular(round(24 * u))
-    canvas.text((width / 2, band_h * 0.76), TAGLINE, font=sub_font, fill=(220, 246, 232), anchor="mm")
+    canvas.rectangle((0, 0, width, band_h), fill=brand.colour)
+    brand_font = _one_line(brand.title, fonts.bold, round(56 * u), column, round(30 * u))
+    canvas.text((width / 2, band_h * 0.44), brand.title, font=brand_font, fill=WHITE, anchor="mm")
+    sub_font = _one_line(brand.line, fonts.regular, round(26 * u), column, round(18 * u))
+    canvas.text((width / 2, band_h * 0.76), brand.line, font=sub_font, fill=brand.on_colour, anchor="mm")
 
     y = band_h + round(gaps[0] * u) + extra[0]
     for line in name_lines:
@@ -387,8 +426,8 @@ def draw(content: Content, *, url: str, size: str, fonts: Fonts) -> bytes:
     gap = round(16 * u)
     total = pill_w + (gap + tag_font.getlength(district) if district else 0)
     x = (width - total) / 2
-    canvas.rounded_rectangle((x, y, x + pill_w, y + tag_h), radius=tag_h / 2, fill=GREEN_LIGHT)
-    canvas.text((x + pill_w / 2, y + tag_h / 2), kind, font=tag_font, fill=GREEN, anchor="mm")
+    canvas.rounded_rectangle((x, y, x + pill_w, y + tag_h), radius=tag_h / 2, fill=brand.light)
+    canvas.text((x + pill_w / 2, y + tag_h / 2), kind, font=tag_font, fill=brand.colour, anchor="mm")
     if district:
         canvas.text((x + pill_w + gap, y + tag_h / 2), district, font=tag_font, fill=TEXT_2, anchor="lm")
     y += tag_h + round(gaps[2] * u) + extra[2]
@@ -401,10 +440,10 @@ def draw(content: Content, *, url: str, size: str, fonts: Fonts) -> bytes:
     y += card + round(gaps[3] * u) + extra[3]
 
     # "微信扫一扫，…" with the first words in green
-    lead, rest = HINT_LEAD, content.instruction
+    lead, rest = HINT_LEAD, brand.instruction
     line_w = hint_font.getlength(lead + rest)
     x = (width - line_w) / 2
-    canvas.text((x, y + hint_h / 2), lead, font=hint_font, fill=GREEN, anchor="lm")
+    canvas.text((x, y + hint_h / 2), lead, font=hint_font, fill=brand.colour, anchor="lm")
     canvas.text((x + hint_font.getlength(lead), y + hint_h / 2), rest, font=hint_font, fill=TEXT, anchor="lm")
     y += hint_h
     gap = round(gaps[4] * u) + extra[4]
@@ -422,9 +461,9 @@ def draw(content: Content, *, url: str, size: str, fonts: Fonts) -> bytes:
 
     # footer
     top = height - footer_h
-    canvas.rectangle((0, height - round(10 * u), width, height), fill=GREEN)
+    canvas.rectangle((0, height - round(10 * u), width, height), fill=brand.colour)
     foot_font = fonts.regular(round(22 * u))
-    canvas.text((width / 2, top + (footer_h - round(10 * u)) / 2), f"{BRAND}　场所编号 {content.place_id}",
+    canvas.text((width / 2, top + (footer_h - round(10 * u)) / 2), f"{PROGRAMME}·{content.kind_label}　场所编号 {content.place_id}",
                 font=foot_font, fill=TEXT_2, anchor="mm")
 
     out = io.BytesIO()

@@ -16,6 +16,7 @@ from backend.places import poster, schemas, service
 from backend.places.enums import KIND_LABELS, SERVICES
 
 blp = blueprint("places", __name__, "/api/places", "场所：喵小创空间、创业街区、创业市场、创贷之家")
+admin_blp = blueprint("places_admin", __name__, "/api/admin/places", "场所管理（管理员）：含已关闭的场所")
 
 
 @blp.route("")
@@ -48,8 +49,14 @@ class PlaceDetail(MethodView):
     @blp.response(200, schemas.PlaceDetailOut)
     def patch(self, data, place_id):
         """Edit a place, or close it with is_active=false (admin)."""
-        place = service.get_or_raise(id=place_id, include_inactive=True)
+        place = service.administered(actor=current_user, id=place_id)
         return service.with_staff_count(service.update(actor=current_user, place=place, data=data))
+
+
+def _poster_response(data: bytes, *, mimetype: str, filename: str):
+    response = send_file(BytesIO(data), mimetype=mimetype, max_age=3600, etag=hashlib.sha256(data).hexdigest()[:32])
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 @blp.route("/<int(max=2147483647):place_id>/poster.png")
@@ -58,13 +65,42 @@ class PlacePoster(MethodView):
     @blp.file_response("image/png",
                        description="海报 PNG：screen 为手机屏幕尺寸（750×1334），print 为 A4 300 dpi（2480×3508）")
     def get(self, args, place_id):
-        """Printable QR poster of a place (PNG): its signed place code as a URL WeChat's scanner opens."""
+        """Printable QR poster of a place (PNG): its signed place code as a URL WeChat's scanner opens,
+        under PUBLIC_BASE_URL (or the address this request came to when that is not set)."""
         size = args["size"]
         png = poster.render(service.get_or_raise(id=place_id), size=size)
-        response = send_file(BytesIO(png), mimetype="image/png", max_age=3600,
-                             etag=hashlib.sha256(png).hexdigest()[:32])
-        response.headers["Content-Disposition"] = f'inline; filename="poster-{place_id}-{size}.png"'
-        return response
+        return _poster_response(png, mimetype="image/png", filename=f"poster-{place_id}-{size}.png")
+
+
+@blp.route("/<int(max=2147483647):place_id>/poster.pdf")
+class PlacePosterPdf(MethodView):
+    @blp.file_response("application/pdf", description="海报 PDF：一页 A4（210×297 mm），300 dpi")
+    def get(self, place_id):
+        """Printable QR poster of a place as one A4 PDF page (the print-size poster)."""
+        pdf = poster.render(service.get_or_raise(id=place_id), size="print", fmt="pdf")
+        return _poster_response(pdf, mimetype="application/pdf", filename=f"poster-{place_id}-a4.pdf")
+
+
+# --- the administrators' console --------------------------------------------------------------
+
+@admin_blp.route("")
+class AdminPlaces(MethodView):
+    @roles_required(Role.admin)
+    @admin_blp.arguments(schemas.AdminPlaceQueryIn, location="query")
+    @admin_blp.paged(schemas.PlaceDetailOut)
+    def get(self, args):
+        """Every place of the administrator's region, open and closed (state=open|closed), by kind and
+        name; search, kind and district filters."""
+        return AnnotatedSelect(service.admin_query(actor=current_user, **args), service.with_staff_counts)
+
+
+@admin_blp.route("/<int(max=2147483647):place_id>")
+class AdminPlace(MethodView):
+    @roles_required(Role.admin)
+    @admin_blp.response(200, schemas.PlaceDetailOut)
+    def get(self, place_id):
+        """One place of the administrator's region, open or closed."""
+        return service.with_staff_count(service.administered(actor=current_user, id=place_id))
 
 
 # --- labels /api/meta serves ---------------------------------------------------------------------

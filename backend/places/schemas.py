@@ -43,6 +43,13 @@ class PlaceOut(Schema):
     distance_m = fields.Function(lambda p: getattr(p, "distance_m", None), allow_none=True)
 
 
+class AdminPlaceQueryIn(Schema):
+    kind = fields.Enum(PlaceKind, error_messages={"unknown": "场所类型不正确"})
+    district = fields.String(validate=validate.OneOf(list(DISTRICTS), error="区县代码不正确"))
+    q = fields.String(validate=validate.Length(min=1, max=64, error="搜索词为 1 到 64 个字"))
+    state = fields.String(validate=validate.OneOf(["open", "closed"], error="状态只能是 open 或 closed"))
+
+
 class PlaceDetailOut(PlaceOut):
     staff_count = fields.Integer(required=True)  # service.with_staff_count
 

@@ -24,6 +24,16 @@ def get_or_raise(*, id: int, include_inactive: bool = False) -> Place:
     return place
 
 
+def admin_query(*, actor, kind=None, district=None, q=None, state=None) -> sa.Select:
+    """Places for the administrators' console, inside the administrator's region: open and closed,
+    or only one state."""
+    query = scope.limit(list_query(kind=kind, district=district, q=q, include_inactive=True), Place.district,
+                        user=actor)
+    if state:
+        query = query.where(Place.is_active.is_(state == "open"))
+    return query
+
+
 @accounts.finds_places  # a role bound to a place needs an open place
 def _place_for_role(place_id: int) -> Place:
     return get_or_raise(id=place_id)
@@ -116,6 +126,17 @@ def with_distances(*, page: list[Place], lat: float | None, lng: float | None) -
 def with_staff_count(place: Place) -> Place:
     place.staff_count = staff_count(place=place)
     return place
+
+
+def with_staff_counts(page: list[Place]) -> list[Place]:
+    """``staff_count`` on each place of a page, in one query."""
+    ids = [place.id for place in page]
+    counts = dict(db.session.execute(
+        sa.select(RoleGrant.place_id, sa.func.count(sa.distinct(RoleGrant.user_id)))
+        .where(RoleGrant.place_id.in_(ids)).group_by(RoleGrant.place_id)).all()) if ids else {}
+    for place in page:
+        place.staff_count = counts.get(place.id, 0)
+    return page
 
 
 def staff_count(*, place: Place) -> int:

@@ -1,9 +1,10 @@
 """Demo vouchers for development and the browser tests: a listed provider the demo provider staff
-belong to, one on public notice, a first-come batch and an application batch; the demo
-entrepreneur's profile is complete so they can claim. Idempotent."""
+belong to, one on public notice, two under review, a first-come batch and an application batch; the
+demo entrepreneur's profile is complete so they can claim. With the history: four months of settled
+redemptions, one statement in each state. Idempotent."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -29,9 +30,21 @@ PROVIDERS = [
          categories=[Category.ip.value, Category.legal.value], address="济宁市任城区红星中路 120 号",
          contact_name="周律师", contact_phone="13905370002", intro="商标、专利代理与创业法律咨询。", notice=True),
 ]
+# registered, waiting for the administrator's review (one in 任城区, one in 曲阜市)
+PENDING = [
+    dict(name="曲阜财税代理服务有限公司", credit_code=_credit("91370881MA3DEM003"), district="370881",
+         categories=[Category.tax.value, Category.consulting.value], address="济宁市曲阜市静轩西路 55 号",
+         contact_name="孔会计", contact_phone="13905370003", intro="代理记账、税务申报与创业财税咨询。"),
+    dict(name="任城青创培训学校", credit_code=_credit("91370811MA3DEM004"), district="370811",
+         categories=[Category.training.value], address="济宁市任城区共青团路 9 号",
+         contact_name="马校长", contact_phone="13905370004", intro="创业培训（SYB、网店运营）与技能培训。"),
+]
+# Holders whose redemptions at the demo provider fill four closed months, settled to four states.
+HOLDERS = [("19900002001", "孟凡宇"), ("19900002002", "庞静"), ("19900002003", "葛晓峰"), ("19900002004", "鲁婷")]
+SETTLED = [(4, "reject", 96_000), (3, "pay", 120_000), (2, "approve", 80_000), (1, None, 150_000)]
 
 
-def seed() -> None:
+def seed(*, history: bool = True) -> None:
     now = utcnow()
     staff = accounts.find_by_phone(phone=accounts.DEMO_PHONES[Role.provider_staff][0])
     for data in PROVIDERS:
@@ -76,4 +89,68 @@ def seed() -> None:
     for data in batches:
         if db.session.scalar(sa.select(VoucherBatch.id).where(VoucherBatch.name == data["name"])) is None:
             db.session.add(VoucherBatch(**data, state=BatchState.active))
+    db.session.flush()
+    for data in PENDING:
+        if db.session.scalar(sa.select(Provider.id).where(Provider.credit_code == data["credit_code"])) is None:
+            db.session.add(Provider(**data, status=ProviderStatus.pending))
+    db.session.flush()
+    if history and staff is not None:
+        seed_settlement(staff=staff)
+
+
+def _pay_code(holder) -> str:
+    """A pay code from a phone the holder registers now, as the 付款码 page makes one."""
+    import time
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from backend.core import codes
+    from backend.devices import service as devices
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    _, credential = devices.register_personal(user=holder, public_key=codes.compress_p256(key.public_key()),
+                                              name="演示手机")
+    return codes.to_text(codes.encode_personal(codes.from_text(credential), device_key=key,
+                                               purpose=codes.Purpose.pay, ts=int(time.time())))
+
+
+def seed_settlement(*, staff) -> None:
+    """Four holders each redeem once at the demo provider through the real scan and redeem; each
+    redemption is then dated into one of the last four closed months (the demo's history), and the
+    provider's statement for that month is submitted and decided: rejected, paid, approved, waiting."""
+    from backend.core.localtime import LOCAL
+    from backend.vouchers import claims, providers, redemption, settlement
+    from backend.vouchers.models import Redemption, SettlementStatement
+
+    provider = providers.provider_of(staff)
+    if db.session.scalar(sa.select(SettlementStatement.id).where(SettlementStatement.provider_id == provider.id)
+                         .limit(1)) is not None:
+        return
+    batch = db.session.scalar(sa.select(VoucherBatch).where(VoucherBatch.mode == BatchMode.claim)
+                              .order_by(VoucherBatch.id))
+    admin = accounts.find_by_phone(phone=accounts.DEMO_PHONES[Role.admin][0])
+    first_of_month = datetime.now(LOCAL).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
+    for (phone, name), (back, decision, bill) in zip(HOLDERS, SETTLED):
+        holder = accounts.find_by_phone(phone=phone) or accounts.create_user(phone=phone, name=name)
+        number = "370811199001" + phone[-4:] + "1"
+        accounts.update_me(user=holder, data={"profile": {
+            "subject_type": SubjectType.individual, "district": "370811",
+            "id_number": number + id_number_check_char(number)}})
+        voucher, _ = claims.claim(user=holder, batch_id=batch.id)
+        scanned = redemption.scan(staff=staff, code=_pay_code(holder))
+        receipt, _ = redemption.redeem(staff=staff, scan_token=scanned["scan_token"], voucher_id=voucher.id,
+                                       bill_amount=bill, category=Category.rent.value,
+                                       idempotency_key=f"demo-settlement-{phone}")
+        month_start = first_of_month
+        for _ in range(back):
+            month_start = (month_start - timedelta(days=1)).replace(day=1)
+        db.session.execute(sa.update(Redemption).where(Redemption.id == receipt.id)
+                           .values(created_at=(month_start + timedelta(days=11)).astimezone(timezone.utc)))
+        statement = settlement.submit(staff=staff, month=month_start.strftime("%Y-%m"))
+        if decision == "reject":
+            settlement.decide(actor=admin, statement=statement, action="reject", reason="发票抬头与机构名称不一致，请更正后重新提交")
+        elif decision in ("approve", "pay"):
+            settlement.decide(actor=admin, statement=statement, action="approve", reason="")
+            if decision == "pay":
+                settlement.decide(actor=admin, statement=statement, action="pay", reason="")
     db.session.flush()

@@ -9,7 +9,7 @@
 // A 401 `device_revoked` / `device_unauthorized` means the server no longer knows this token:
 // everything is forgotten here and refreshBundle() throws ScannerStopped.
 import { apiRequest } from './api.js'
-import { SCANNER_BUNDLE_URL, SCANNER_PROVISION_URL } from './api/checkins.js'
+import { SCANNER_BUNDLE_URL, SCANNER_PROVISION_URL, createDemoScannerSetup } from './api/checkins.js'
 import { closeDB, db } from './db.js'
 import { clearStored, loadStored, nextQuery, storeBundle } from './scanner-verify.js'
 
@@ -67,6 +67,23 @@ export async function provisionScanner({ setupCode, name }) {
     synced_at: null,
   })
 }
+
+export const DEMO_SCANNER_NAME = '演示驿站前台手机'
+
+/**
+ * Demo mode, right after the station staff's demo login: a phone that is no scanner yet becomes
+ * their station's scanner at once (a setup code for their own place, traded as any other), so
+ * 扫码签到 works without an administrator. Resolves the record, the one already held, or rejects.
+ */
+export async function provisionDemoScanner(accessToken) {
+  const held = await loadScanner()
+  if (held) return held
+  const setup = await createDemoScannerSetup(accessToken)
+  return provisionScanner({ setupCode: setup.setup_code, name: DEMO_SCANNER_NAME })
+}
+
+/** Is this text a setup code (CY:…), as read from the manager's QR? */
+export const looksLikeSetupCode = (text) => /^CY:[0-9A-Z $%*+\-./:]+$/.test(String(text ?? '').trim())
 
 // --- refreshing the bundle ---------------------------------------------------------------------
 

@@ -63,6 +63,10 @@ const WRITES = [
   ['markNotificationsRead ids', () => notifications.markNotificationsRead([1, 2]), { url: '/api/me/notifications/read', method: 'POST', body: { ids: [1, 2] } }],
   ['markNotificationsRead all', () => notifications.markNotificationsRead(), { url: '/api/me/notifications/read', method: 'POST', body: {} }],
   ['listOrganiserPlaces', () => places.listOrganiserPlaces(), { url: '/api/organiser/places', method: 'GET', body: undefined }],
+  ['getAdminPlace', () => places.getAdminPlace(6), { url: '/api/admin/places/6', method: 'GET', body: undefined }],
+  ['createPlace', () => places.createPlace({ kind: 'market', name: '某市场' }), { url: '/api/places', method: 'POST', body: { kind: 'market', name: '某市场' } }],
+  ['updatePlace', () => places.updatePlace(6, { opening_hours: '全天' }), { url: '/api/places/6', method: 'PATCH', body: { opening_hours: '全天' } }],
+  ['setPlaceOpen', () => places.setPlaceOpen(6, false), { url: '/api/places/6', method: 'PATCH', body: { is_active: false } }],
   ['applyForBatch', () => vouchers.applyForBatch(3, { statement: '开店', upload_ids: [9] }), { url: '/api/voucher-batches/3/applications', method: 'POST', body: { statement: '开店', upload_ids: [9] } }],
   ['withdrawApplication', () => vouchers.withdrawApplication(4), { url: '/api/me/voucher-applications/4/withdraw', method: 'POST', body: undefined }],
   ['objectToProvider', () => providers.objectToProvider(8, '不属实'), { url: '/api/providers/8/objections', method: 'POST', body: { text: '不属实' } }],
@@ -114,6 +118,9 @@ it('a refused write rejects with the server error (code and Chinese message)', a
 // [name, url builder call, expected URL]
 const URLS = [
   ['placesUrl', () => places.placesUrl({ kind: 'space', district: '', q: '喵 小创', lat: '35.415', lng: '116.587' }, 2, 20), '/api/places?kind=space&q=%E5%96%B5+%E5%B0%8F%E5%88%9B&lat=35.415&lng=116.587&page=2&page_size=20'],
+  ['adminPlacesUrl', () => places.adminPlacesUrl({ state: 'closed', kind: '', district: '370811', q: '驿站' }, 1, 20), '/api/admin/places?state=closed&district=370811&q=%E9%A9%BF%E7%AB%99&page=1&page_size=20'],
+  ['posterPngUrl', () => places.posterPngUrl(6, 'print'), '/api/places/6/poster.png?size=print'],
+  ['posterPdfUrl', () => places.posterPdfUrl(6), '/api/places/6/poster.pdf'],
   ['batchesUrl', () => vouchers.batchesUrl(1, 20), '/api/voucher-batches?page=1&page_size=20'],
   ['myVouchersUrl usable', () => vouchers.myVouchersUrl({ usable: true }, 1, 100), '/api/me/vouchers?usable=true&page=1&page_size=100'],
   ['receiptsUrl', () => vouchers.receiptsUrl(2, 20), '/api/me/receipts?page=2&page_size=20'],

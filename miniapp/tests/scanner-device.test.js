@@ -3,9 +3,9 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-  BUNDLE_URL, PROVISION_URL, STOPPED_MESSAGE, ScannerStopped, VERIFY_MESSAGES, clearScanner, closeScannerDeviceDB,
-  defaultScannerName, formatMoment, loadScanner, maskUserId, provisionMessage, provisionScanner, refreshBundle,
-  verifyMessage,
+  BUNDLE_URL, DEMO_SCANNER_NAME, PROVISION_URL, STOPPED_MESSAGE, ScannerStopped, VERIFY_MESSAGES, clearScanner,
+  closeScannerDeviceDB, defaultScannerName, formatMoment, loadScanner, looksLikeSetupCode, maskUserId,
+  provisionDemoScanner, provisionMessage, provisionScanner, refreshBundle, verifyMessage,
 } from '../lib/scanner-device.js'
 import { closeScannerDB, loadStored } from '../lib/scanner-verify.js'
 import { MESSAGES } from '../lib/codes-format.js'
@@ -97,6 +97,31 @@ describe('the device record', () => {
     await provisioned('tok-new')
     expect(await loadStored()).toBeNull()
   })
+})
+
+describe('the demo station phone', () => {
+  it('asks for its own setup code and provisions under the demo name, once', async () => {
+    const fetchMock = mockFetch(
+      json({ setup_id: 1, setup_code: 'CY:DEMO', expires_at: '2026-12-04T10:10:00+00:00' }, 201),
+      json({ device: { ...DEVICE, name: DEMO_SCANNER_NAME }, token: 'tok-demo' }, 201),
+    )
+    const record = await provisionDemoScanner('staff-access') // before the session starts
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/scanner/demo-setup')
+    expect(fetchMock.mock.calls[0][1].headers.Authorization).toBe('Bearer staff-access')
+    expect(JSON.parse(fetchMock.mock.calls[1][1].body)).toEqual({ setup_code: 'CY:DEMO', name: DEMO_SCANNER_NAME })
+    expect(record).toMatchObject({ token: 'tok-demo', device: { name: DEMO_SCANNER_NAME } })
+    // already a scanner: nothing is asked again
+    const again = mockFetch()
+    expect(await provisionDemoScanner('staff-access')).toMatchObject({ token: 'tok-demo' })
+    expect(again).not.toHaveBeenCalled()
+  })
+})
+
+it('looksLikeSetupCode tells a setup code from a URL or text', () => {
+  expect(looksLikeSetupCode(' CY:6BFOXN*TS0 $%*+-./: ')).toBe(true)
+  expect(looksLikeSetupCode('https://example.com/c/AAAA')).toBe(false)
+  expect(looksLikeSetupCode('cy:abc')).toBe(false)
+  expect(looksLikeSetupCode('')).toBe(false)
 })
 
 describe('refreshBundle', () => {

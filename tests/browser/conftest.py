@@ -54,7 +54,8 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, tmp: Path, database_url: str):
+    def __init__(self, tmp: Path, database_url: str, history: bool = False):
+        self.history = history
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "server.log"
@@ -70,7 +71,7 @@ class LiveServer:
         static = Path(os.environ.get("STATIC_DIR") or ROOT / "static")  # the server serves the same folder
         assert (static / "index.html").is_file(), "build the miniapp first (./dev.sh test does)"
         self.flask("db", "upgrade")
-        self.flask("seed-demo")
+        self.flask("seed-demo", "--history" if self.history else "--no-history")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
@@ -117,10 +118,15 @@ def demo_token(base_url: str, role: str) -> str:
     return answer.json()["access_token"]
 
 
-def demo_login(page, role: str = "entrepreneur"):
-    """Tap the role's demo account on the login page and wait for its tab bar."""
+def demo_login(page, role: str = "entrepreneur", *, scanner: bool = True):
+    """Tap the role's demo account on the login page and wait for its tab bar.
+
+    The demo station staff's phone makes itself their station's scanner at login (as in ``./dev.sh
+    run``); ``scanner=False`` keeps it an ordinary phone, for tests of provisioning it by hand."""
     from playwright.sync_api import expect
 
+    if not scanner:
+        page.route("**/api/scanner/demo-setup", lambda route: route.abort())
     page.goto("/")
     page.get_by_test_id(f"demo-login-{role}").click()
     expect(page.get_by_test_id("tabbar")).to_have_attribute("data-role", role)
@@ -147,9 +153,12 @@ def live_database_url(live_database_kind, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory, live_database_url):
-    """Each test module gets its own app and database, so no module depends on what another did."""
-    server = LiveServer(tmp_path_factory.mktemp("live"), live_database_url).start()
+def live_server(request, tmp_path_factory, live_database_url):
+    """Each test module gets its own app and database, so no module depends on what another did. The
+    demo's history (60 days of visits, settled months) only where the module sets DEMO_HISTORY = True:
+    the others count what they do themselves."""
+    server = LiveServer(tmp_path_factory.mktemp("live"), live_database_url,
+                        history=getattr(request.module, "DEMO_HISTORY", False)).start()
     yield server
     server.stop()
 

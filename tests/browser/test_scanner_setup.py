@@ -2,7 +2,9 @@
 (扫码设备管理), the station's phone pastes it (开通扫码设备), downloads the offline bundle and
 verifies an entrepreneur's personal code with the network off; the entrepreneur removes that
 device, the scanner refreshes and refuses the same code offline; the admin stops the scanner and
-the scanner's next refresh says so."""
+the scanner's next refresh says so. A phone with a (fake) camera provisions itself by scanning the
+setup QR the admin's screen shows (扫码开通), and the admin renames it. The demo station staff's phone
+is its station's scanner right after the demo login."""
 from __future__ import annotations
 
 import base64
@@ -17,8 +19,10 @@ from playwright.sync_api import expect
 
 from backend.core import codes
 from backend.core.codes import Purpose
-from tests.browser.conftest import PHONE_VIEWPORT, SHOTS, demo_login, demo_token
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, SHOTS, demo_login, demo_token
 from tests.factories import p256_key
+
+W, H = 640, 480
 
 STOPPED = "该设备已停用，请联系管理员重新开通"
 
@@ -95,7 +99,8 @@ def test_provision_scan_offline_revoke_and_stop(page, live_server, shot, second_
 
     # --- the station's phone: 工作台 → 开通扫码设备, paste, provision -------------------------------
     context, scanner = second_phone
-    demo_login(scanner, "station_staff")
+    demo_login(scanner, "station_staff", scanner=False)
+    expect(scanner.get_by_test_id("open-scanner")).to_contain_text("本机还不是扫码设备")
     scanner.get_by_test_id("open-scanner").click()
     expect(scanner.get_by_test_id("provision-submit")).to_be_visible()
     expect(scanner.locator(".nav-bar__title")).to_have_text("开通扫码设备")
@@ -107,7 +112,7 @@ def test_provision_scan_offline_revoke_and_stop(page, live_server, shot, second_
 
     status = scanner.get_by_test_id("scanner-status")
     expect(status).to_be_visible()
-    expect(scanner.locator(".nav-bar__title")).to_have_text("扫码工作台")
+    expect(scanner.locator(".nav-bar__title")).to_have_text("本机扫码设置")
     expect(scanner.get_by_test_id("scanner-place")).to_have_text(place["name"])
     expect(scanner.get_by_test_id("scanner-device-name")).to_have_text("古槐路驿站前台手机")
     expect(status).to_have_attribute("data-keys", re.compile(r"^[1-9]\d*$"))
@@ -188,7 +193,7 @@ def test_scanner_admin_is_for_managers_only(page, live_server, shot):
     base = live_server.url
     place_id = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {demo_token(base, 'station_staff')}"},
                             timeout=5).json()["place_id"]
-    demo_login(page, "station_staff")
+    demo_login(page, "station_staff", scanner=False)
     page.goto(f"/#/place-detail?id={place_id}")
     expect(page.get_by_test_id("place-name")).to_be_visible()
     expect(page.get_by_test_id("open-scanner-admin")).to_have_count(0)
@@ -198,7 +203,7 @@ def test_scanner_admin_is_for_managers_only(page, live_server, shot):
 
 
 def test_a_wrong_setup_code_is_explained(page, shot):
-    demo_login(page, "station_staff")
+    demo_login(page, "station_staff", scanner=False)
     page.get_by_test_id("open-scanner").click()
     page.get_by_test_id("provision-submit").click()
     expect(page.get_by_test_id("provision-error")).to_have_text("请粘贴管理员生成的开通码")
@@ -223,9 +228,157 @@ def test_admin_picks_the_place_from_the_admin_page(page, live_server, shot):
 
 
 def test_workbench_entries(page, shot):
+    """One entry per purpose, each named for what it does: 扫码签到 (scan people in), 本机扫码设置 (this
+    phone as a scanner), 扫码设备管理 (every scanner of the place; organisers only)."""
     demo_login(page, "organiser")
-    expect(page.get_by_test_id("open-scanner")).to_contain_text("开通扫码设备 / 扫码工作台")
-    expect(page.get_by_test_id("open-scanner-admin")).to_contain_text("扫码设备管理")
+    entries = page.locator(".workbench__tools").nth(1).locator(".weui-cell")
+    expect(entries).to_have_count(3)
+    titles = [t.strip() for t in entries.locator(".weui-cell__bd > p:first-child").all_inner_texts()]
+    assert titles == ["扫码签到", "本机扫码设置", "扫码设备管理"]
+    descs = entries.locator(".link-cell__desc").all_inner_texts()
+    assert len(set(descs)) == 3
+    expect(page.get_by_test_id("open-scanner")).to_contain_text("本机还不是扫码设备")
     snap(shot, page, "workbench-organiser-scanner")
     page.get_by_test_id("open-scanner-admin").click()
     expect(page.get_by_test_id("generate-setup")).to_be_visible()  # the organiser's own space
+
+
+# --- the camera: 扫码开通 -------------------------------------------------------------------------
+
+def write_y4m_image(path, image: Image.Image, frames: int = 20):
+    """A 10 fps 4:2:0 video of ``image`` (what the admin's screen shows) centred on white."""
+    canvas = Image.new("RGB", (W, H), "white")
+    image = image.convert("RGB")
+    side = H - 40
+    image = image.resize((round(image.width * side / image.height), side), Image.BILINEAR)
+    canvas.paste(image, ((W - image.width) // 2, (H - side) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
+    cb, cr = cb.resize((W // 2, H // 2)), cr.resize((W // 2, H // 2))
+    frame = b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes()
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        out.write(f"YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(frame)
+    tmp.replace(path)
+
+
+@pytest.fixture(scope="module")
+def video_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    write_y4m_image(path, Image.new("RGB", (10, 10), "white"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_browser(browser, video_path):
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video_path.resolve()}"])
+    yield camera
+    camera.close()
+
+
+@pytest.fixture
+def camera_phone(camera_browser, live_server):
+    context = camera_browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                         base_url=live_server.url, device_scale_factor=2)
+    context.grant_permissions(["camera"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield context, page
+    context.close()
+    assert not errors, f"JavaScript errors on the camera phone: {errors}"
+
+
+def test_the_phone_scans_the_setup_qr_and_the_admin_renames_it(page, live_server, shot, camera_phone, video_path,
+                                                                tmp_path):
+    base = live_server.url
+    place_id = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {demo_token(base, 'station_staff')}"},
+                            timeout=5).json()["place_id"]
+    place = requests.get(f"{base}/api/places/{place_id}", timeout=5).json()
+
+    # The admin's screen: a fresh setup QR, large.
+    admin = page
+    demo_login(admin, "admin")
+    admin.goto(f"/#/scanner-admin?place={place_id}")
+    admin.get_by_test_id("generate-setup").click()
+    qr = admin.get_by_test_id("setup-qr")
+    expect(qr).to_have_attribute("data-code", re.compile(r"^CY:"))
+    setup_code = qr.get_attribute("data-code")
+    assert qr.bounding_box()["width"] >= 280  # large enough to scan from another phone
+    screen = tmp_path / "setup-qr.png"
+    qr.screenshot(path=str(screen))
+    write_y4m_image(video_path, Image.open(screen))  # the phone's camera now sees that screen
+
+    # The station's phone: 工作台 → 本机扫码设置 → 扫码开通; the camera reads the code, the phone is provisioned.
+    context, phone = camera_phone
+    demo_login(phone, "station_staff", scanner=False)
+    phone.get_by_test_id("open-scanner").click()
+    expect(phone.get_by_test_id("setup-scan")).to_be_visible()
+    phone.get_by_test_id("device-name-input").fill("古槐路驿站二号机")
+    snap(shot, phone, "scanner-setup-scan-button")
+    phone.get_by_test_id("setup-scan").click()
+    status = phone.get_by_test_id("scanner-status")
+    expect(status).to_be_visible(timeout=20_000)
+    expect(phone.get_by_test_id("scanner-place")).to_have_text(place["name"])
+    expect(phone.get_by_test_id("scanner-device-name")).to_have_text("古槐路驿站二号机")
+    expect(phone.get_by_test_id("setup-code-input")).to_have_count(0)  # nothing was pasted
+    snap(shot, phone, "scanner-provisioned-by-camera")
+    scanner_id = status.get_attribute("data-device-id")
+    again = requests.post(base + "/api/scanner/provision", json={"setup_code": setup_code, "name": "另一台"}, timeout=5)
+    assert again.status_code == 409 and again.json()["code"] == "setup_used"  # the camera used this very code
+
+    # The admin sees it by name, renames it; the phone learns the new name at its next refresh.
+    row = admin.get_by_test_id(f"scanner-{scanner_id}")
+    expect(row).to_contain_text("古槐路驿站二号机", timeout=15_000)
+    expect(row).not_to_contain_text("#")
+    admin.get_by_test_id(f"rename-{scanner_id}").click()
+    admin.get_by_test_id("rename-input").fill("")
+    admin.get_by_test_id("rename-ok").click()
+    expect(admin.get_by_test_id("rename-error")).to_have_text("请填写设备名称（1 到 64 个字）")
+    admin.get_by_test_id("rename-input").fill("古槐路驿站前台二号")
+    snap(shot, admin, "scanner-admin-rename")
+    admin.get_by_test_id("rename-ok").click()
+    expect(row).to_contain_text("古槐路驿站前台二号")
+    expect(admin.get_by_test_id("rename-dialog")).to_have_count(0)
+    phone.get_by_test_id("bundle-refresh").click()
+    expect(phone.get_by_test_id("scanner-device-name")).to_have_text("古槐路驿站前台二号")
+
+
+def test_a_code_that_is_not_a_setup_code_is_explained_and_read_again(camera_phone, video_path, shot):
+    write_y4m_image(video_path, qr_picture("https://example.com/not-a-setup-code"))
+    context, phone = camera_phone
+    demo_login(phone, "station_staff", scanner=False)
+    phone.goto("/#/scanner")
+    phone.get_by_test_id("setup-scan").click()
+    expect(phone.get_by_test_id("provision-error")).to_contain_text("这不是开通二维码", timeout=20_000)
+    expect(phone.get_by_test_id("qr-scanner")).to_be_visible()  # still scanning for the right one
+    expect(phone.get_by_test_id("scanner-status")).to_have_count(0)
+
+
+def qr_picture(text: str) -> Image.Image:
+    import qrcode
+
+    return qrcode.make(text, border=4).convert("RGB")
+
+
+def test_the_demo_station_phone_is_a_scanner_right_after_the_demo_login(page, live_server, shot):
+    """./dev.sh run → 演示登录 as the station staff → 扫码签到 works at once: no setup code, no admin."""
+    base = live_server.url
+    place_id = requests.get(base + "/api/me", headers={"Authorization": f"Bearer {demo_token(base, 'station_staff')}"},
+                            timeout=5).json()["place_id"]
+    place = requests.get(f"{base}/api/places/{place_id}", timeout=5).json()
+    demo_login(page, "station_staff")
+    expect(page.get_by_test_id("open-scanner")).to_contain_text(f"本机已开通：演示驿站前台手机 · {place['name']}")
+    snap(shot, page, "workbench-station-demo")
+    page.get_by_test_id("open-station-scanner").click()
+    expect(page.get_by_test_id("page-station-scanner")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("station-place")).to_have_text(place["name"])
+    expect(page.get_by_test_id("qr-scanner")).to_be_visible()
+    snap(shot, page, "station-scanner-demo-ready")
+    listed = requests.get(f"{base}/api/places/{place_id}/scanners",
+                          headers={"Authorization": f"Bearer {demo_token(base, 'admin')}"}, timeout=5).json()
+    assert any(s["name"] == "演示驿站前台手机" and s["place_name"] == place["name"] and not s["revoked_at"]
+               for s in listed)

@@ -146,7 +146,7 @@ def test_station_scanner_camera_offline_queue_and_one_sync(phone, live_server, s
     page.on("request", lambda r: r.method == "POST" and r.url.endswith("/api/checkins/sync") and sync_posts.append(r.url))
 
     # --- 工作台 → 扫码签到: not a scanner yet → 去开通 with the admin's setup code ----------------------
-    demo_login(page, "station_staff")
+    demo_login(page, "station_staff", scanner=False)
     expect(page.get_by_test_id("open-station-scanner")).to_contain_text("扫码签到")
     snap(shot, page, "station-workbench-phone")
     page.get_by_test_id("open-station-scanner").click()
@@ -318,7 +318,7 @@ def test_a_code_that_is_not_a_personal_code_is_refused_here(phone, live_server, 
     base = live_server.url
     place_id = api(base, "GET", "/api/me", demo_token(base, "station_staff")).json()["place_id"]
     setup = api(base, "POST", f"/api/places/{place_id}/scanner-setups", demo_token(base, "admin")).json()
-    demo_login(page, "station_staff")
+    demo_login(page, "station_staff", scanner=False)
     page.goto("/#/scanner")
     page.get_by_test_id("setup-code-input").fill(setup["setup_code"])
     page.get_by_test_id("provision-submit").click()

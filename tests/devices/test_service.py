@@ -247,3 +247,57 @@ def test_setup_rows_are_single_use_in_the_database(session, make_user):
     make_scanner(place)
     assert session.scalar(sa.select(ScannerSetup.used_at)) is not None
     assert session.scalar(sa.select(sa.func.count()).select_from(Revocation)) == 0
+
+
+# --- naming scanners; the demo station's own setup code ------------------------------------------
+
+def test_rename_a_scanner_is_audited_and_shown_with_its_place_name(client, make_user, auth, session):
+    import sqlalchemy as sa
+
+    from backend.core.audit import AuditLog
+
+    admin, place = make_user("admin"), make_place(name="创贷之家·改名驿站")
+    device, _ = make_scanner(place)
+    renamed = client.patch(f"/api/scanners/{device.id}", headers=auth(admin), json={"name": "  前台二号手机 "})
+    assert renamed.status_code == 200, renamed.get_json()
+    assert renamed.get_json()["name"] == "前台二号手机" and renamed.get_json()["place_name"] == "创贷之家·改名驿站"
+    listed = client.get(f"/api/places/{place.id}/scanners", headers=auth(admin)).get_json()
+    assert [(s["name"], s["place_name"]) for s in listed] == [("前台二号手机", "创贷之家·改名驿站")]
+    entry = session.scalars(sa.select(AuditLog).where(AuditLog.action == "scanner.rename")).one()
+    assert entry.actor_id == admin.id and entry.after == {"name": "前台二号手机"}
+    for bad in ("", "   ", "长" * 65):
+        refused = client.patch(f"/api/scanners/{device.id}", headers=auth(admin), json={"name": bad})
+        assert refused.status_code == 422 and refused.get_json()["code"] == "validation_error"
+    session.refresh(device)
+    assert device.name == "前台二号手机"
+
+
+def test_only_managers_rename(client, make_user, auth):
+    place, other = make_place(), make_place(name="创贷之家·别处驿站")
+    device, _ = make_scanner(place)
+    organiser_here = make_user("organiser", place=place)
+    assert client.patch(f"/api/scanners/{device.id}", headers=auth(organiser_here), json={"name": "新名"}).status_code == 200
+    elsewhere = make_user("organiser", place=other)
+    answer = client.patch(f"/api/scanners/{device.id}", headers=auth(elsewhere), json={"name": "新名"})
+    assert answer.status_code == 403 and answer.get_json()["code"] == "forbidden"
+    assert client.patch("/api/scanners/999999", headers=auth(make_user("admin")), json={"name": "x"}).status_code == 404
+
+
+def test_provisioning_answers_the_place_name(client, make_user, auth):
+    place = make_place(name="创贷之家·名称驿站")
+    setup = client.post(f"/api/places/{place.id}/scanner-setups", headers=auth(make_user("admin"))).get_json()
+    device = client.post("/api/scanner/provision", json={"setup_code": setup["setup_code"], "name": "前台"}).get_json()
+    assert device["device"]["place_name"] == "创贷之家·名称驿站"
+
+
+def test_demo_station_staff_gets_a_setup_code_for_their_own_place(client, make_user, auth, app, monkeypatch):
+    place = make_place(name="创贷之家·演示驿站")
+    staff = make_user("station_staff", place=place)
+    answer = client.post("/api/scanner/demo-setup", headers=auth(staff))
+    assert answer.status_code == 201, answer.get_json()
+    provisioned = client.post("/api/scanner/provision", json={"setup_code": answer.get_json()["setup_code"],
+                                                              "name": "演示前台手机"})
+    assert provisioned.status_code == 201 and provisioned.get_json()["device"]["place_id"] == place.id
+    monkeypatch.setitem(app.config, "DEMO_LOGIN", False)  # production: no such thing
+    off = client.post("/api/scanner/demo-setup", headers=auth(staff))
+    assert off.status_code == 404 and off.get_json()["code"] == "demo_disabled"

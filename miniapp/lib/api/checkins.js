@@ -57,3 +57,16 @@ export function createScannerSetup(placeId) {
 export function stopScannerDevice(scannerId) {
   return apiFetch(`/api/scanners/${scannerId}`, { method: 'DELETE' })
 }
+
+export function renameScannerDevice(scannerId, name) {
+  return apiFetch(`/api/scanners/${scannerId}`, { method: 'PATCH', body: { name } })
+}
+
+/** Demo mode: a setup code for the demo station staff's own place (their access token, given
+ * before the session starts: the app moves on from the login page as soon as it does). */
+export async function createDemoScannerSetup(accessToken) {
+  const { data } = await apiRequest('/api/scanner/demo-setup', {
+    method: 'POST', auth: false, headers: { Authorization: `Bearer ${accessToken}` },
+  })
+  return data
+}
