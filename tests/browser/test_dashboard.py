@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import SHOTS, demo_login, demo_token
 
+DEMO_HISTORY = True  # 60 days of visits and months of redemptions: every section has numbers to compare
 DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
 KEYS = ["events", "attendance", "mentor_visits", "station_visits", "stations_in_service", "vouchers", "providers_listed"]
 
