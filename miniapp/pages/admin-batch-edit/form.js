@@ -52,7 +52,7 @@ export function buildPayload(form, { only = null } = {}) {
   }
   if (want('description')) p.description = form.description.trim()
   if (want('district')) {
-    if (!form.district) e.district = '请选择发放区县'
+    if (!form.district) e.district = '请选择出资地区'
     p.district = form.district
   }
   if (want('mode')) p.mode = form.mode
