@@ -339,3 +339,23 @@ def test_the_query_count_does_not_grow_with_places(client, world, admin_headers,
     after, report = get_counting(client, url, admin_headers)
     assert after == before
     assert _by_key(report)["events"]["actual"] == 7
+
+
+def test_money_a_city_funds_is_the_citys_own_row_and_counts_for_it_above(world):
+    """A batch funded by 济宁市 itself (not one district): in Jining's report it is 济宁市（本级）, not a
+    district, and cannot be drilled into; in the province's it counts for 济宁市."""
+    from tests.factories import make_batch, make_provider, make_user
+
+    city_batch = make_batch(name="济宁市级测试券", district="370800", face_value=20_000, budget=200_000,
+                            claim_starts_at=local(2026, 4, 1))
+    holder, staff = make_user(), make_user("provider_staff")
+    provider = make_provider(name="邹城测试律所", district="370883", listed_at=local(2026, 2, 1))
+    voucher = _issue(city_batch, holder, 20_000, local(2026, 4, 2, 9))
+    _redeem(voucher, provider, staff, 8_000, "legal", local(2026, 4, 3, 10))
+    jining = _by_key(figures.dashboard(year=2026, region="370800", now=NOW))["vouchers"]
+    own = next(r for r in jining["by_region"] if r["code"] == "370800")
+    assert (own["name"], own["actual"], own["drill"]) == ("济宁市（本级）", 8_000, False)
+    assert jining["redeemed"] == 83_000 and jining["budget"] == 1_700_000
+    assert sum(r["actual"] for r in jining["by_region"]) == jining["actual"]
+    province = _by_key(figures.dashboard(year=2026, region="370000", now=NOW))["vouchers"]
+    assert _regions(province)["济宁市"] == (83_000, None)
