@@ -47,6 +47,19 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"管理员已就绪 / admin ready: user {user.id}")
 
+    programme_group = click.Group("programme", help="The programme's yearly targets (reference data).")
+    app.cli.add_command(programme_group)
+
+    @programme_group.command("seed-targets")
+    @with_appcontext
+    def programme_seed_targets():
+        """Add the plans' targets (2025–2026) that are not there yet; edited ones stay as they are."""
+        from backend.programme import seed
+
+        added = seed.seed()
+        db.session.commit()
+        click.echo(f"年度目标已就绪 / targets ready: {added} added")
+
     keys_group = click.Group("keys", help="Server signing keys (Ed25519) for QR codes.")
     app.cli.add_command(keys_group)
 

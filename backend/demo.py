@@ -32,6 +32,9 @@ TWO_ROLES = ("19900000007", "陈多岗")
 
 def seed(*, history: bool = True) -> None:
     """The demo world; ``history`` adds what has happened in it (visits, settled months)."""
+    from backend.programme import seed as targets
+
+    targets.seed()  # reference data (also `flask programme seed-targets`)
     places, places_by_name = {}, {}
     for data in PLACES:
         place = db.session.scalar(sa.select(Place).where(Place.name == data["name"]))

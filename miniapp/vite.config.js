@@ -57,6 +57,8 @@ export default defineConfig({
             { name: 'noble', test: /[\\/]node_modules[\\/]@noble[\\/]/, priority: 2 },
             { name: 'qr', test: /[\\/]node_modules[\\/]uqr[\\/]/, priority: 2 },
             { name: 'jsqr', test: /[\\/]node_modules[\\/]jsqr[\\/]/, priority: 2 }, // camera decoding, on demand
+            // ECharts (and its zrender, tslib) for the dashboard's charts only, imported dynamically there
+            { name: 'echarts', test: /[\\/]node_modules[\\/](echarts|zrender|tslib)[\\/]/, priority: 2 },
             { name: 'vendor', test: /[\\/]node_modules[\\/]/, priority: 1 },
           ],
         },

@@ -105,11 +105,18 @@ def _checkins_world(caller):
     return ids
 
 
+def _programme_world(caller):
+    from tests.programme.test_permissions import world
+
+    return world(caller)
+
+
 def _matrices():
     """(name, endpoints, placeholders, world) of every permission matrix, with bodies made valid."""
     from tests import test_permissions as base
     from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
+    from tests.programme import test_permissions as programme
     from tests.vouchers import test_permissions as vouchers
 
     provider = {"name": "边界测试服务机构", "credit_code": "{credit_code}", "categories": ["tax"], "district": "370811",
@@ -130,7 +137,9 @@ def _matrices():
     return [("base", base_endpoints + OPEN, BASE_PLACEHOLDERS, _base_world),
             ("vouchers", fixed, vouchers.PLACEHOLDERS, _voucher_world),
             ("events", events_endpoints, events.PLACEHOLDERS, _events_world),
-            ("checkins", checkins_endpoints, checkins.PLACEHOLDERS, _checkins_world)]
+            ("checkins", checkins_endpoints, checkins.PLACEHOLDERS, _checkins_world),
+            ("programme", [(m, p, b, a) for m, p, b, a, _ in programme.ENDPOINTS], programme.PLACEHOLDERS,
+             _programme_world)]
 
 
 def _openapi_path(path: str, placeholders: dict) -> str:

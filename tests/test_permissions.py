@@ -107,9 +107,11 @@ def test_every_row_states_a_status_for_each_caller_it_lets_in():
 def _matrices():
     from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
+    from tests.programme import test_permissions as programme
     from tests.vouchers import test_permissions as vouchers
 
-    return [(ENDPOINTS, PLACEHOLDERS), *((m.ENDPOINTS, m.PLACEHOLDERS) for m in (vouchers, events, checkins))]
+    return [(ENDPOINTS, PLACEHOLDERS),
+            *((m.ENDPOINTS, m.PLACEHOLDERS) for m in (vouchers, events, checkins, programme))]
 
 
 def test_every_openapi_operation_has_a_row(client):

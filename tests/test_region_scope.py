@@ -15,7 +15,7 @@ from backend.accounts.enums import Role
 from tests.matrix import fill
 
 MATRICES = ["tests.test_permissions", "tests.vouchers.test_permissions", "tests.events.test_permissions",
-            "tests.checkins.test_permissions"]
+            "tests.checkins.test_permissions", "tests.programme.test_permissions"]
 OTHER_DISTRICT = "370883"  # 邹城市; the matrices' worlds are in 任城区
 
 # How another district's administrator is answered, row by row:
@@ -79,6 +79,13 @@ EXPECT = {
     "POST /api/organiser/events/{event}/registrations/{pending}/reject": HIDDEN,
     "POST /api/places": HIDDEN,
     "POST /api/places/{place}/scanner-setups": HIDDEN,
+    # the programme dashboard and its targets: the world's report and target are 济宁市's, 任城区's
+    "GET /api/admin/dashboard?year=2026&region=370800": HIDDEN,
+    "GET /api/admin/dashboard.xlsx?year=2026&region=370800": HIDDEN,
+    "GET /api/admin/targets": EMPTY,
+    "POST /api/admin/targets": HIDDEN,
+    "PATCH /api/admin/targets/{target}": HIDDEN,
+    "DELETE /api/admin/targets/{target}": HIDDEN,
 }
 WORLD_PLACE = "测试驿站"  # tests.factories.make_place's name
 

@@ -69,8 +69,10 @@ const assets = readdirSync(join(outDir, 'assets'))
 const pageNames = readdirSync(resolve(here, '../pages'))
 let worst = { name: '', total: shellTotal }
 for (const name of pageNames) {
-  const js = assets.filter((f) => f.startsWith(`${name}-`) && f.endsWith('.js'))
-  const css = assets.filter((f) => f.startsWith(`${name}-`) && f.endsWith('.css'))
+  // <page>-<8-character hash>: not 'admin-dashboard-…' for the page 'admin'
+  const own = (f, ext) => f.startsWith(`${name}-`) && /^[\w-]{8}$/.test(f.slice(name.length + 1, -ext.length)) && f.endsWith(ext)
+  const js = assets.filter((f) => own(f, '.js'))
+  const css = assets.filter((f) => own(f, '.css'))
   const files = closure([...js, ...css].map((f) => `/assets/${f}`))
   // Shared chunks a page imports also bring their CSS (emitted under the chunk's name).
   for (const f of [...files]) {

@@ -10,6 +10,7 @@ from backend.core import audit, meta
 from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
 from backend.places.enums import KIND_LABELS, SERVICES
+from backend.programme.enums import MEASURE_LABELS
 
 
 def options(labels):
@@ -28,6 +29,7 @@ def test_meta_answers_what_it_answered_before_the_registry(client, app):
         "event_kinds": options(EVENT_KIND_LABELS),
         "visit_purposes": options(PURPOSE_LABELS),
         "audit_actions": options(audit.ACTION_LABELS),
+        "programme_measures": options(MEASURE_LABELS),
         "demo": app.config["DEMO_LOGIN"],
     }
     assert [o["label"] for o in client.get("/api/meta").get_json()["place_kinds"]][0] == "喵小创空间"
@@ -36,7 +38,8 @@ def test_meta_answers_what_it_answered_before_the_registry(client, app):
 def test_the_openapi_document_lists_every_registered_name(client):
     schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["MetaOut"]
     assert set(schema["properties"]) == {"place_kinds", "subject_types", "districts", "regions", "roles",
-                                         "place_services", "event_kinds", "visit_purposes", "audit_actions", "demo"}
+                                         "place_services", "event_kinds", "visit_purposes", "audit_actions",
+                                         "programme_measures", "demo"}
 
 
 def test_a_name_cannot_be_registered_twice_with_other_labels():

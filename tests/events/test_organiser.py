@@ -144,12 +144,17 @@ def test_figures_count_held_events_by_month_kind_and_attendance(client, auth):
     first.checked_in_at = held_at
     make_event(place=space, organiser=organiser)  # upcoming: not held yet
     year = held_at.astimezone(LOCAL).year
+    from backend.programme.models import ProgrammeTarget
+
+    db.session.add(ProgrammeTarget(year=year, region_code="370800", measure="mentor_visits", value=20, unit="场",
+                                   plan="济政办字〔2024〕50号"))  # targets are data (the plans', seeded)
     answer = client.get(f"/api/organiser/figures?year={year}&group=place", headers=auth(organiser)).get_json()
     [row] = answer["rows"]
     assert row["name"] == space.name and row["held"] == 1 and row["by_kind"]["mentor_visit"] == 1
     assert row["by_month"][held_at.astimezone(LOCAL).month - 1] == 1
     assert (row["signups"], row["registered"], row["checked_in"], row["attendance_rate"]) == (4, 4, 1, 0.25)
     assert answer["targets"]["mentor_visits_held"] == 1 and answer["targets"]["mentor_visits"] == 20
+    assert answer["targets"]["events"] is None  # none set for that year: no number made up
     stranger = make_user("organiser", place=make_space(name="喵小创·别处"))
     assert client.get(f"/api/organiser/figures?year={year}", headers=auth(stranger)).get_json()["rows"] == []
     admin = client.get(f"/api/organiser/figures?year={year}", headers=auth(make_user("admin"))).get_json()
