@@ -12,6 +12,17 @@ precacheAndRoute(self.__WB_MANIFEST)
 
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api\//] }))
 
+// The dashboard's chart library is left out of the precache (only administrators open it): the first
+// visit fetches it, and from then on it is answered from this cache (its name changes with its content).
+registerRoute(({ url }) => url.pathname.startsWith('/assets/echarts-'), async ({ request }) => {
+  const cache = await caches.open('cyql-charts')
+  const kept = await cache.match(request)
+  if (kept) return kept
+  const response = await fetch(request)
+  if (response.ok) await cache.put(request, response.clone())
+  return response
+})
+
 // The tokens live in the page (localStorage), so the page does the sending.
 async function tellPagesToReplay() {
   const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })

@@ -180,3 +180,6 @@ def test_the_charts_load_only_with_the_dashboard(page, live_server):
     page.get_by_test_id("admin-dashboard").click()
     expect(page.get_by_test_id("chart-gauge-events").locator("svg")).to_be_visible()
     assert len(loaded) == 1
+    # Nor does every phone's service worker fetch them in the background: the chunk is not precached.
+    chunk = loaded[0].rsplit("/", 1)[1]
+    assert chunk not in requests.get(live_server.url + "/sw.js", timeout=5).text
