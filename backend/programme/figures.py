@@ -44,7 +44,7 @@ SECTIONS = [  # key, title, unit, the measure whose target stands beside it
     ("mentor_visits", "创业导师基层行", "场", Measure.mentor_visits),
     ("station_visits", "场所到访", "人次", Measure.station_visits),
     ("stations_in_service", "在运营创贷之家驿站", "个", Measure.stations_in_service),
-    ("vouchers", "创业券核销", "元", Measure.vouchers_redeemed),
+    ("vouchers", "创业券核销", "分", Measure.vouchers_redeemed),  # money: fen, as every amount of the API
     ("providers_listed", "入库服务机构", "家", Measure.providers_listed),
 ]
 STOCKS = {"stations_in_service", "providers_listed"}  # counted at a moment, not summed over months

@@ -11,8 +11,13 @@ def _money(section: dict):
     return (lambda v: None if v is None else round(v / 100, 2)) if section["money"] else (lambda v: v)
 
 
+def _unit_name(section: dict) -> str:
+    """The API counts money in fen (分), like every amount of the platform; the workbook in 元."""
+    return "元" if section["money"] else section["unit"]
+
+
 def _unit(section: dict) -> str:
-    return f"（{section['unit']}）"
+    return f"（{_unit_name(section)}）"
 
 
 def _ratio(value) -> str:
@@ -54,7 +59,7 @@ def workbook(report: dict) -> tuple[bytes, str, str]:
     rows = []
     for section in report["sections"]:
         m = _money(section)
-        rows.append([section["title"], section["unit"], m(section["target"]), m(section["actual"]),
+        rows.append([section["title"], _unit_name(section), m(section["target"]), m(section["actual"]),
                      m(section["expected_by_now"]), _ratio(section["ratio"]), section["status_label"] or "未设目标",
                      section["plan"] or ""])
     for other in report["other_targets"]:

@@ -217,7 +217,7 @@ def test_jining_in_the_hand_counted_year(world):
     assert (stations["actual"], stations["target"], stations["expected_by_now"]) == (2, 300, 150)
 
     money = s["vouchers"]
-    assert money["money"] is True and money["unit"] == "元"
+    assert money["money"] is True and money["unit"] == "分"  # fen, as every amount of the API
     assert (money["budget"], money["issued"], money["redeemed"], money["settled"]) == (1_500_000, 150_000, 75_000,
                                                                                         45_000)
     assert money["actual"] == 75_000 and money["by_month"][march] == 75_000
