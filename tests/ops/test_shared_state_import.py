@@ -116,3 +116,17 @@ def test_keys_and_uploads_from_another_folder(old_checkout, tmp_path):
         public = {e["kid"]: e["public_key"] for e in ring.public_listing()}
         assert public[2] == keys.raw_b64(on_disk[2].public_key())  # kid 2 stays the first checkout's key
         assert public[3] == keys.raw_b64(other[3].public_key())
+
+
+def test_production_refuses_to_start_without_the_key_encryption_key(tmp_path, monkeypatch):
+    from backend import config as settings
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("KEY_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="KEY_ENCRYPTION_KEY must be set"):
+        settings.load(str(tmp_path), dict(TEST_SECRETS))
+    kek = "Hk1o1pJ0Jb5XxgkTr0m2Sx9XcQkqv0oQm2b0aZ4sJ8Y="
+    assert settings.load(str(tmp_path), {**TEST_SECRETS, "KEY_ENCRYPTION_KEY": kek})["KEY_ENCRYPTION_KEY"] == kek
+    monkeypatch.setenv("APP_ENV", "development")
+    assert settings.load(str(tmp_path), dict(TEST_SECRETS))["KEY_ENCRYPTION_KEY"] == TEST_SECRETS["PII_KEY"]
+    assert not any(tmp_path.iterdir())  # the secrets were given: nothing generated on disk
