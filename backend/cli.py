@@ -66,12 +66,16 @@ def register(app: Flask) -> None:
     app.cli.add_command(keys_group)
 
     @keys_group.command("rotate")
+    @click.option("--if-none", is_flag=True, help="only when there is no active key yet (safe in a start script)")
     @with_appcontext
-    def keys_rotate():
+    def keys_rotate(if_none: bool):
         """Make a new signing key; every server signs with it within SIGNING_KEYS_REFRESH_SECONDS, older
         active keys keep verifying."""
         from backend.core.keys import keyring
 
+        if if_none and keyring().public_listing():
+            click.echo("已有签名密钥 / an active signing key exists: nothing made")
+            return
         kid = keyring().rotate()
         db.session.commit()
         click.echo(f"新签名密钥已启用 / new signing key active: kid {kid}")

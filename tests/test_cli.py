@@ -33,6 +33,7 @@ def test_keys_rotate_list_retire(app, session):
     from backend.core.keys import SigningKey, keyring
 
     runner = app.test_cli_runner()
+    assert "nothing made" in runner.invoke(args=["keys", "rotate", "--if-none"]).output
     assert "kid 2" in runner.invoke(args=["keys", "rotate"]).output
     listing = runner.invoke(args=["keys", "list"]).output
     assert "kid   1  active" in listing and "kid   2  active" in listing
