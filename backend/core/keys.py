@@ -274,6 +274,8 @@ def startup(app) -> None:
                 ensure(app)
         except sa.exc.OperationalError as exc:
             log.warning("database not reachable at start (%s): signing keys are read on first use", exc.orig)
+        if db.engine.dialect.name != "sqlite":
+            db.engine.dispose()  # no pooled connection is left for a forking server (gunicorn --preload) to share
 
 
 def init_app(app) -> None:
