@@ -20,7 +20,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition, *, timeout: float, what: str):
+def wait_for(condition, *, process: subprocess.Popen, timeout: float, what: str, log: Path | None = None):
+    """Poll ``condition`` until it holds, in between waiting on the server ``process``: a server that
+    dies is reported at once, not after the deadline."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -31,7 +33,12 @@ def wait_for(condition, *, timeout: float, what: str):
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling interval, not a wait for an outcome
+        try:
+            process.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            continue
+        output = log.read_text(errors="replace") if log and log.exists() else ""
+        raise RuntimeError(f"the server exited while waiting for {what}: {output[-3000:]}")
 
 
 class Redis:
@@ -53,7 +60,7 @@ class Redis:
         import redis
 
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        wait_for(client.ping, timeout=10, what="redis-server")
+        wait_for(client.ping, process=self.process, timeout=10, what="redis-server")
         return self
 
     def kill(self) -> None:
@@ -65,8 +72,9 @@ class Redis:
 class Gunicorn:
     """``gunicorn -w N 'backend:create_app()'`` with the given environment."""
 
-    def __init__(self, env: dict, workers: int = 2):
+    def __init__(self, env: dict, log: Path, workers: int = 2):
         self.port = free_port()
+        self.log = log
         self.env = {**os.environ, **env}
         self.workers = workers
         self.process = None
@@ -80,16 +88,21 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [str(Path(os.sys.executable).parent / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "-c", str(config), "--timeout", "30", "backend:create_app()"],
-            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=1).status_code == 200, timeout=30,
-                 what="gunicorn")
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=1).status_code == 200, timeout=30,
+                      what="gunicorn")
         return self
 
+    def wait_for(self, condition, *, timeout: float, what: str):
+        return wait_for(condition, process=self.process, timeout=timeout, what=what, log=self.log)
+
     def stop(self) -> str:
+        """Stop the server (SIGTERM, then SIGKILL after 15 s); its log."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        return self.process.stdout.read().decode(errors="replace") if self.process else ""
+                self.process.wait(timeout=5)
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
