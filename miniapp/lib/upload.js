@@ -57,8 +57,10 @@ function sendOnce(file, { onProgress, signal }) {
         if (event.lengthComputable && event.total) onProgress(Math.min(1, event.loaded / event.total))
       }
     }
-    xhr.onload = () =>
-      resolve({ status: xhr.status, body: parseBody(xhr.responseText), requestId: xhr.getResponseHeader('X-Request-ID') })
+    xhr.onload = () => {
+      const requestId = xhr.getResponseHeader?.('X-Request-ID') ?? null
+      resolve({ status: xhr.status, body: parseBody(xhr.responseText), requestId })
+    }
     xhr.onerror = () => reject(new ApiError(0, { code: NETWORK_ERROR }))
     xhr.ontimeout = () => reject(new ApiError(0, { code: NETWORK_ERROR }))
     xhr.onabort = () => reject(new DOMException('上传已取消', 'AbortError'))
