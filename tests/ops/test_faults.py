@@ -169,6 +169,13 @@ def test_redis_down_rate_limits_fall_back_to_each_process_and_the_app_keeps_serv
         back = Redis(redis.port).start()
         server.wait_for(lambda: http.get(f"{server.url}/readyz", timeout=5).status_code == 200, timeout=10,
                         what="readiness after Redis is back")
+        import redis as redis_client
+
+        fresh = redis_client.Redis(port=back.port)
+        assert fresh.dbsize() == 0
+        # Flask-Limiter looks at its storage again after a back-off of a few seconds: counts return to Redis
+        server.wait_for(lambda: provision().status_code in (422, 429) and fresh.dbsize() > 0, timeout=40,
+                        what="rate limits counted in Redis again")
     finally:
         log = server.stop()
         redis.kill()
