@@ -86,6 +86,20 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down (the stated choice): rate limits fail OPEN to each process's own memory — every
+        # route keeps its limits, counted per process instead of across servers — and the outage is
+        # logged and counted (rate_limit_storage_fallbacks_total); payments and check-ins never stop
+        # because Redis did. Flask-Limiter looks at Redis again after a back-off and goes back to it.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True),
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # Operations (backend/core/ops.py): JSON log lines in production, text in development; one line
+        # per request; /metrics answered to loopback and these addresses/networks (comma-separated)
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
+        "LOG_REQUESTS": _bool("LOG_REQUESTS", True),
+        "METRICS_ALLOW": [a.strip() for a in os.environ.get("METRICS_ALLOW", "").split(",") if a.strip()],
+        # a database that does not answer within this many seconds counts as down (503, not a stuck worker)
+        "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
         # Signed codes: server keys, personal-code window and clock-skew tolerance (seconds)
         # the signing keys live in the database (backend/core/keys.py); SIGNING_KEYS_DIR is only where
         # keys of an older checkout are imported from on first start (default instance/keys)
@@ -147,3 +161,16 @@ def _development_secret(instance_path: str, name: str, make, generated: list) ->
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def service_options(config: dict) -> None:
+    """Options that follow from the final settings: a database or Redis that does not answer is given
+    up on within seconds (a 503, then the next request tries again), never a worker stuck on it."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("redis") and not config.get("RATELIMIT_STORAGE_OPTIONS"):
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
