@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
@@ -38,16 +40,23 @@ def build(app: Flask) -> BlockingScheduler:
 
 
 def serve(app: Flask) -> None:
-    """Run until SIGTERM or Ctrl-C; a run in progress finishes first."""
-    scheduler = build(app)
+    """Run until SIGTERM or Ctrl-C. The loop stops at once; a run in progress finishes first (the
+    interpreter joins the executor's threads before it exits)."""
+    scheduler, stopping = build(app), threading.Event()
 
     def stop(signum, _frame):
-        log.info("scheduler stopping (signal %s)", signum)
-        scheduler.shutdown(wait=False)
+        stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    def started(_event):
+        if stopping.is_set():  # the signal came while start() was still setting up
+            scheduler.shutdown(wait=False)
+            return
+        log.info("scheduler started: %s", ", ".join(jobs.JOBS))
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("scheduler started: %s", ", ".join(jobs.JOBS))
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    signal.signal(signal.SIGINT, stop)
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
+    scheduler.start()
+    log.info("scheduler stopped")
