@@ -57,8 +57,9 @@ def _settlement_remind() -> dict:
 
 def _cleanup() -> dict:
     from backend.accounts import service
+    from backend.scheduler import models
 
-    return service.purge_expired()
+    return {**service.purge_expired(), "job_runs": models.purge_old_runs()}
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
 COUNT_LABELS = {
     "expired": "到期张数", "returned": "退回批次金额", "reminded": "提醒张数", "notified": "已提醒人数",
     "sent": "微信消息", "refused": "微信拒收", "failed": "发送失败", "skipped": "此前已提醒",
-    "providers": "待结算机构", "sms_codes": "清理验证码", "revoked_tokens": "清理注销令牌",
+    "providers": "待结算机构", "sms_codes": "清理验证码", "revoked_tokens": "清理注销令牌", "job_runs": "清理运行记录",
 }
 AMOUNTS = {"returned"}
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,3 +34,14 @@ class JobRun(db.Model):
                  sqlite_where=sa.text("outcome = 'running'"), postgresql_where=sa.text("outcome = 'running'")),
         sa.CheckConstraint("attempt >= 1", name="attempt_positive"),
     )
+
+
+SKIPPED_KEPT, RUNS_KEPT = timedelta(days=30), timedelta(days=400)
+
+
+def purge_old_runs(*, now: datetime | None = None) -> int:
+    """The job_run table stays small: skipped runs are kept 30 days, the others about a year and a month."""
+    now = now or utcnow()
+    return db.session.execute(sa.delete(JobRun).where(sa.or_(
+        sa.and_(JobRun.outcome == Outcome.skipped, JobRun.started_at < now - SKIPPED_KEPT),
+        sa.and_(JobRun.outcome != Outcome.running, JobRun.started_at < now - RUNS_KEPT)))).rowcount

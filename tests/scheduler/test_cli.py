@@ -10,7 +10,7 @@ from tests.scheduler.test_runner import probe  # noqa: F401 - the fixture
 def test_run_once_runs_and_records_the_job(app, session):
     result = app.test_cli_runner().invoke(args=["scheduler", "run-once", "cleanup"])
     assert result.exit_code == 0, result.output
-    assert "清理过期验证码与令牌 / cleanup: ok (attempt 1) sms_codes 0, revoked_tokens 0" in result.output
+    assert "清理过期验证码与令牌 / cleanup: ok (attempt 1) sms_codes 0, revoked_tokens 0, job_runs 0" in result.output
     entry = session.scalars(sa.select(JobRun).order_by(JobRun.id.desc())).first()
     assert (entry.job, entry.trigger, entry.outcome) == ("cleanup", RunTrigger.cli, Outcome.ok)
 

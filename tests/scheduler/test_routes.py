@@ -18,7 +18,7 @@ def test_run_now_runs_the_job_records_who_and_is_audited(client, make_user, auth
     assert (body["job"], body["job_label"], body["outcome"], body["outcome_label"]) == (
         "cleanup", "清理过期验证码与令牌", "ok", "成功")
     assert (body["trigger_label"], body["actor_name"]) == ("管理员手动", "周管理")
-    assert {c["label"] for c in body["counts_shown"]} == {"清理验证码", "清理注销令牌"}
+    assert {c["label"] for c in body["counts_shown"]} == {"清理验证码", "清理注销令牌", "清理运行记录"}
     entry = session.scalars(sa.select(AuditLog).where(AuditLog.action == "job.run")).one()
     assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.id, "job", "cleanup")
     log = client.get("/api/admin/audit-log?action=job", headers=auth(admin)).get_json()

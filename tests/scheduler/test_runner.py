@@ -54,9 +54,15 @@ def test_a_run_is_recorded_with_its_counts(session):
                      RevokedToken(jti="gone", user_id=user_id, expires_at=now - timedelta(seconds=1)),
                      RevokedToken(jti="kept", user_id=user_id, expires_at=now + timedelta(days=1))])
     session.flush()
+    old = [JobRun(job="vouchers_expire", trigger=RunTrigger.schedule, outcome=outcome, started_at=now - age, counts={},
+                  error="") for outcome, age in ((Outcome.skipped, timedelta(days=31)), (Outcome.skipped, timedelta(days=29)),
+                                                 (Outcome.ok, timedelta(days=401)), (Outcome.failed, timedelta(days=399)))]
+    session.add_all(old)
+    session.flush()
     entry = runner.run("cleanup", trigger=RunTrigger.cli, delays=())
     assert (entry.outcome, entry.attempt, entry.trigger) == (Outcome.ok, 1, RunTrigger.cli)
-    assert entry.counts == {"sms_codes": 1, "revoked_tokens": 1}
+    assert entry.counts == {"sms_codes": 1, "revoked_tokens": 1, "job_runs": 2}
+    assert [r.id for r in runs("vouchers_expire")] == [old[1].id, old[3].id]
     assert entry.started_at <= entry.finished_at and entry.error == ""
     assert session.scalars(sa.select(SmsCode.phone_hash)).all() == ["live"]
     assert session.scalars(sa.select(RevokedToken.jti)).all() == ["kept"]
