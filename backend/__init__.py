@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    keys.startup(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True,
                      render_item=render_item)
     jwt.init_app(app)

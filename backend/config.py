@@ -87,7 +87,12 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Signed codes: server keys, personal-code window and clock-skew tolerance (seconds)
+        # the signing keys live in the database (backend/core/keys.py); SIGNING_KEYS_DIR is only where
+        # keys of an older checkout are imported from on first start (default instance/keys)
         "SIGNING_KEYS_DIR": os.environ.get("SIGNING_KEYS_DIR", ""),
+        # how long a server trusts its in-process copy of the key table: a key rotated elsewhere signs
+        # here, and a retired one stops verifying here, within this many seconds
+        "SIGNING_KEYS_REFRESH_SECONDS": float(os.environ.get("SIGNING_KEYS_REFRESH_SECONDS", "30")),
         "PERSONAL_CODE_WINDOW": int(os.environ.get("PERSONAL_CODE_WINDOW", "30")),
         "PERSONAL_CODE_SKEW": int(os.environ.get("PERSONAL_CODE_SKEW", "20")),
         "CREDENTIAL_DAYS": int(os.environ.get("CREDENTIAL_DAYS", "7")),
@@ -99,7 +104,10 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         # request bodies (backend/core/payload.py): JSON at most 4 MiB; file uploads (multipart) 16 MiB
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "UPLOAD_MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # uploads live in the database; UPLOAD_DIR is only where an older checkout's files are imported from
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", ""),
+        # drawn posters and event cover sizes kept in each process's memory (LRU, megabytes)
+        "RENDER_CACHE_MB": int(os.environ.get("RENDER_CACHE_MB", "48")),
         # Vouchers: how long a provider may reverse a redemption; how long a scan stays good to
         # confirm a payment; how many days before expiry holders are reminded; provider notice days
         "VOUCHER_REVERSAL_HOURS": int(os.environ.get("VOUCHER_REVERSAL_HOURS", "72")),
@@ -119,6 +127,12 @@ def load(instance_path: str, given: dict | None = None) -> dict:
                 raise RuntimeError(f"{name} must be set when APP_ENV=production")
             value = _development_secret(instance_path, name, make, generated)
         config[name] = value
+    # private signing keys are encrypted at rest with this Fernet key (comma-separated: the first
+    # encrypts, all decrypt); development falls back to the PII key, production must name it
+    kek = (given or {}).get("KEY_ENCRYPTION_KEY") or os.environ.get("KEY_ENCRYPTION_KEY")
+    if not kek and production:
+        raise RuntimeError("KEY_ENCRYPTION_KEY must be set when APP_ENV=production")
+    config["KEY_ENCRYPTION_KEY"] = kek or config["PII_KEY"]
     if generated:
         log.warning("using generated development secrets from %s for %s: never use them in production "
                     "(set them in the environment, APP_ENV=production refuses to start without them)",

@@ -1,7 +1,7 @@
 """job_run: each run of a scheduled job (start, end, outcome, counts, error); at most one running per job
 
 Revision ID: a7b1c0de0006
-Revises: f6d2c0de0005
+Revises: b8c2c0de0007
 Create Date: 2026-12-04 18:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7b1c0de0006'
-down_revision = 'f6d2c0de0005'
+down_revision = 'b8c2c0de0007'
 branch_labels = None
 depends_on = None
 
