@@ -48,6 +48,7 @@ def test_admin_sees_the_jobs_runs_one_now_and_filters_the_runs(page, shot, live_
     expect(failed.get_by_test_id("job-failures")).to_have_text("近 7 天失败 1 次")
     expect(page.get_by_test_id("jobs-attention")).to_contain_text("1 项任务近期运行失败")
     expect(page.get_by_test_id("runs-total")).to_have_text("共 2 条记录")
+    expect(page.get_by_test_id("toast")).to_have_count(0, timeout=6000)
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "admin-jobs-390")
 
@@ -72,3 +73,14 @@ def test_admin_sees_the_jobs_runs_one_now_and_filters_the_runs(page, shot, live_
     expect(page.get_by_test_id("admin-nav")).to_contain_text("定时任务")
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "admin-jobs-1280")
+
+
+def test_a_district_admin_reads_the_jobs_but_has_no_run_button(page, shot):
+    demo_login(page, "district_admin")
+    page.goto("/#/admin-jobs")
+    expect(page.get_by_test_id("jobs-province-only")).to_contain_text("由省级管理员立即运行")
+    expect(page.get_by_test_id("job-cleanup").get_by_test_id("job-outcome")).to_have_text("成功")
+    expect(page.get_by_role("button", name="立即运行")).to_have_count(0)
+    expect(page.get_by_test_id("toast")).to_have_count(0, timeout=6000)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "admin-jobs-district-390")
