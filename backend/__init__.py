@@ -61,13 +61,14 @@ def _register_blueprints(app: Flask) -> None:
     from backend.notifications.routes import blp as notifications_blp
     from backend.places.routes import admin_blp as places_admin_blp, blp as places_blp
     from backend.programme.routes import blp as programme_blp
+    from backend.scheduler.routes import blp as scheduler_blp
     from backend.vouchers.routes import admin_blp, catalogue_blp, centre_blp, desk_blp, wallet_blp
 
     meta_blp = meta_blueprint()  # after every routes module above has registered its labels
     for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp, keys_blp, my_devices_blp,
                 scanners_blp, uploads_blp, notifications_blp, centre_blp, wallet_blp, catalogue_blp, desk_blp,
                 admin_blp, events_blp, mine_blp, organiser_blp, checkins_blp, my_visits_blp, review_blp,
-                places_admin_blp, programme_blp):
+                places_admin_blp, programme_blp, scheduler_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)
 

@@ -152,6 +152,8 @@ def register(app: Flask) -> None:
         click.echo(db.engine.url.render_as_string(hide_password=True))
         db.session.execute(sa.text("SELECT 1"))
 
+    _register_scheduler(app)
+
     vouchers_group = click.Group("vouchers", help="创业券 scheduled work: expiry and reminders.")
     app.cli.add_command(vouchers_group)
 
@@ -205,6 +207,54 @@ def register(app: Flask) -> None:
         from backend.events import registrations
 
         _report(registrations.check_invariants(), ok="名额一致 / seats ok")
+
+
+def _register_scheduler(app: Flask) -> None:
+    group = click.Group("scheduler", help="定时任务: the scheduler process and its jobs.")
+    app.cli.add_command(group)
+
+    @group.command("run")
+    @with_appcontext
+    def scheduler_run():
+        """Run the scheduler until stopped (SIGTERM/Ctrl-C): each job on its schedule, once across processes."""
+        from flask import current_app
+
+        from backend.scheduler import process
+
+        process.serve(current_app._get_current_object())
+
+    @group.command("run-once")
+    @click.argument("job")
+    @click.option("--retry/--no-retry", default=False, help="retry a failed run after SCHEDULER_RETRY_DELAYS")
+    @with_appcontext
+    def scheduler_run_once(job: str, retry: bool):
+        """Run one job now (recorded in job_run like a scheduled run); a failed run exits non-zero."""
+        from backend.scheduler import jobs, runner
+        from backend.scheduler.enums import Outcome, RunTrigger
+
+        if jobs.get(job) is None:
+            raise click.BadParameter(f"没有这个定时任务 / no job {job!r}; one of: {', '.join(jobs.JOBS)}",
+                                     param_hint="JOB")
+        entry = runner.run(job, trigger=RunTrigger.cli, delays=None if retry else ())
+        counts = ", ".join(f"{key} {value}" for key, value in entry.counts.items())
+        click.echo(f"{jobs.get(job).label} / {job}: {entry.outcome.value} (attempt {entry.attempt}) {counts}".rstrip())
+        if entry.outcome == Outcome.skipped:
+            click.echo(entry.error)
+        if entry.outcome == Outcome.failed:
+            raise click.ClickException(entry.error)
+
+    @group.command("list")
+    @with_appcontext
+    def scheduler_list():
+        """Each job: its schedule, next run (Beijing time) and last outcome."""
+        from backend.core.localtime import LOCAL
+        from backend.scheduler import service
+
+        for row in service.overview():
+            last = row["last_run"]
+            nxt = row["next_run_at"].astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if row["next_run_at"] else "-"
+            outcome = f"{last.outcome.value} {last.started_at.astimezone(LOCAL):%m-%d %H:%M}" if last else "never"
+            click.echo(f"{row['job']:<18} {row['label']:<12} next {nxt}  last {outcome}  ({row['schedule']})")
 
 
 def _report(problems: list[str], *, ok: str) -> None:

@@ -128,6 +128,10 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "VOUCHER_SCAN_MINUTES": int(os.environ.get("VOUCHER_SCAN_MINUTES", "10")),
         "VOUCHER_REMIND_DAYS": int(os.environ.get("VOUCHER_REMIND_DAYS", "7")),
         "PROVIDER_NOTICE_DAYS": int(os.environ.get("PROVIDER_NOTICE_DAYS", "7")),
+        # the scheduler (flask scheduler run): seconds before each retry of a failed job run
+        "SCHEDULER_RETRY_DELAYS": tuple(int(s) for s in os.environ.get("SCHEDULER_RETRY_DELAYS", "60,300").split(",") if s),
+        # a run still marked running after this long on SQLite is taken as interrupted (PostgreSQL knows by its lock)
+        "SCHEDULER_STALE_MINUTES": int(os.environ.get("SCHEDULER_STALE_MINUTES", "120")),
     }
     generated = []
     for name, make in SECRET_NAMES.items():
