@@ -7,6 +7,8 @@ import pytest
 from backend.accounts.enums import ROLE_LABELS, SUBJECT_LABELS
 from backend.checkins.enums import PURPOSE_LABELS
 from backend.core import audit, meta
+from backend.scheduler.enums import Outcome
+from backend.scheduler.jobs import JOBS
 from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
 from backend.places.enums import KIND_LABELS, SERVICES
@@ -30,6 +32,8 @@ def test_meta_answers_what_it_answered_before_the_registry(client, app):
         "visit_purposes": options(PURPOSE_LABELS),
         "audit_actions": options(audit.ACTION_LABELS),
         "programme_measures": options(MEASURE_LABELS),
+        "jobs": options({job.name: job.label for job in JOBS.values()}),
+        "job_outcomes": options(Outcome.labels()),
         "demo": app.config["DEMO_LOGIN"],
     }
     assert [o["label"] for o in client.get("/api/meta").get_json()["place_kinds"]][0] == "喵小创空间"
@@ -39,7 +43,7 @@ def test_the_openapi_document_lists_every_registered_name(client):
     schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["MetaOut"]
     assert set(schema["properties"]) == {"place_kinds", "subject_types", "districts", "regions", "roles",
                                          "place_services", "event_kinds", "visit_purposes", "audit_actions",
-                                         "programme_measures", "demo"}
+                                         "programme_measures", "jobs", "job_outcomes", "demo"}
 
 
 def test_a_name_cannot_be_registered_twice_with_other_labels():

@@ -79,6 +79,7 @@ def test_outside_a_request_a_line_has_no_request_id():
 def test_json_by_default_in_production_text_in_development(monkeypatch, tmp_path):
     for name, value in TEST_SECRETS.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KEY_ENCRYPTION_KEY", TEST_SECRETS["PII_KEY"])  # production needs it too (signing keys at rest)
     monkeypatch.delenv("LOG_FORMAT", raising=False)
     monkeypatch.setenv("APP_ENV", "production")
     assert settings.load(str(tmp_path))["LOG_FORMAT"] == "json"
