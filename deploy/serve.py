@@ -293,20 +293,24 @@ class Stack:
     def _has_cli(self, group: str) -> bool:
         return self.flask(group, "--help", check=False).returncode == 0
 
-    def render_nginx(self) -> Path:
+    def render_nginx(self, ports: list[int] | None = None, folder: Path | None = None,
+                     http_port: int | None = None) -> Path:
+        """nginx.conf in ``folder`` (run/nginx) for an upstream of ``ports`` (every app server)."""
         root = os.geteuid() == 0
         tls = bool(self.tls_cert and self.tls_key)
+        folder = folder or self.run / "nginx"
+        http_port = http_port or self.http_port
         values = {
-            "RUN": str(self.run / "nginx"),
+            "RUN": str(folder),
             "USER_LINE": "user www-data;" if root else "",
             "STATIC": str(self.static_dir),
             "UPSTREAMS": "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"
-                                   for port in self.ports),
+                                   for port in (ports or self.ports)),
             "SERVER_NAME": self.server_name,
             "CLIENT_TIMEOUT": str(self.client_timeout),
             "APP_TIMEOUT": str(self.app_timeout + 5),
-            "LISTEN": f"listen 127.0.0.1:{self.http_port}{' ssl http2' if tls else ''};"
-                      if not os.environ.get("LISTEN_ALL") else f"listen {self.http_port}{' ssl http2' if tls else ''};",
+            "LISTEN": f"listen {'' if os.environ.get('LISTEN_ALL') else '127.0.0.1:'}{http_port}"
+                      f"{' ssl http2' if tls else ''};",
             "TLS": (f"ssl_certificate {self.tls_cert};\n        ssl_certificate_key {self.tls_key};\n"
                     "        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache shared:SSL:10m;\n"
                     "        ssl_prefer_server_ciphers off;") if tls else "# plain HTTP: set TLS_CERT and TLS_KEY for TLS",
@@ -315,7 +319,6 @@ class Stack:
         text = TEMPLATE.read_text()
         for name, value in values.items():
             text = text.replace("{{" + name + "}}", value)
-        folder = self.run / "nginx"
         for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
             if root:
@@ -354,16 +357,23 @@ class Stack:
             self.scheduler = Process("scheduler", [sys.executable, "-m", "flask", "scheduler", "run"],
                                      {**self.base_env(), "INSTANCE_PATH": str(folder)}, self.run / "scheduler.log")
             self.scheduler.start()
-        conf = self.render_nginx()
-        test = subprocess.run([NGINX, "-t", "-q", "-c", str(conf), "-p", str(self.run / "nginx")],
-                              capture_output=True, text=True)
+        self.nginx = self.start_nginx()
+        return self
+
+    def start_nginx(self, ports: list[int] | None = None, folder: Path | None = None,
+                    http_port: int | None = None) -> Process:
+        """An nginx in front of ``ports`` (default: every app server), answering once it is up."""
+        folder = folder or self.run / "nginx"
+        http_port = http_port or self.http_port
+        conf = self.render_nginx(ports, folder, http_port)
+        test = subprocess.run([NGINX, "-t", "-q", "-c", str(conf), "-p", str(folder)], capture_output=True, text=True)
         if test.returncode:
             raise RuntimeError("nginx configuration refused:\n" + test.stderr)
-        self.nginx = Process("nginx", [NGINX, "-c", str(conf), "-p", str(self.run / "nginx")], dict(os.environ),
-                             self.run / "nginx" / "nginx.out")
-        self.nginx.start()
-        wait_until(lambda: http_status(self.url + "/api/meta") == 200 or self._dead(self.nginx), 20, "nginx")
-        return self
+        nginx = Process("nginx", [NGINX, "-c", str(conf), "-p", str(folder)], dict(os.environ), folder / "nginx.out")
+        nginx.start()
+        url = f"{'https' if self.tls_cert else 'http'}://127.0.0.1:{http_port}"
+        wait_until(lambda: http_status(url + "/api/meta") == 200 or self._dead(nginx), 20, "nginx")
+        return nginx
 
     def _has_route_readyz(self) -> bool:
         out = self.flask("routes", check=False).stdout
