@@ -142,14 +142,14 @@ def test_killing_one_app_server_loses_and_doubles_nothing(stack, stack_app):
     client = RetryingClient(stack.url, signal_after=KILL_AFTER)
     deadline = time.monotonic() + DEADLINE
     victim, survivor = stack.ports
-    log_before = len(nginx_log(stack))
-    killed_at: list[int] = []
+    started_at = time.time()
+    killed_at: list[float] = []
 
     def killer():
         # once the stream is well under way, the machine of server 1 dies
         client.reached.wait(timeout=DEADLINE)
+        killed_at.append(time.time())
         stack.servers[0].kill()
-        killed_at.append(len(nginx_log(stack)))
 
     kill = threading.Thread(target=killer)
     kill.start()
@@ -184,16 +184,18 @@ def test_killing_one_app_server_loses_and_doubles_nothing(stack, stack_app):
     assert check.returncode == 0, check.stdout + check.stderr
 
     # who served what: the nginx access log names the upstream of every request
-    lines = nginx_log(stack)
-    before = [line for line in lines[log_before:killed_at[0]] if " /api/" in line]
-    after = [line for line in lines[killed_at[0]:] if " /api/" in line]
+    # (t= is when nginx wrote the line: an answer server 1 gave just before it died may be logged a moment
+    # after the kill, so "after" starts a second later)
+    lines = [(float(line.split()[0][2:]), line) for line in nginx_log(stack) if " /api/" in line]
+    before = [line for t, line in lines if started_at <= t < killed_at[0]]
+    after = [line for t, line in lines if t > killed_at[0] + 1]
     def answered_by(line: str) -> str:  # the last upstream nginx tried ("a:1, b:2" when it moved on)
         return line.split(" upstream=")[1].split(", ")[-1].strip()
 
     assert {answered_by(line) for line in before} == {f"127.0.0.1:{victim}", f"127.0.0.1:{survivor}"}, \
         "both servers took load before the kill"
     ok_after = [line for line in after if " status=20" in line]
-    assert len(ok_after) >= (len(calls) - KILL_AFTER) // 2, "the stream went on after the kill"
+    assert len(ok_after) >= 20, "the stream went on after the kill"
     assert {answered_by(line) for line in ok_after} == {f"127.0.0.1:{survivor}"}, \
         "every answer after the kill came from the surviving server"
     assert client.retries >= 1, "the kill happened while requests were in flight or queued on server 1"
