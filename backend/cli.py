@@ -1,6 +1,8 @@
 """Flask CLI: flask seed-demo, flask create-admin."""
 from __future__ import annotations
 
+import os
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -60,16 +62,22 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"年度目标已就绪 / targets ready: {added} added")
 
-    keys_group = click.Group("keys", help="Server signing keys (Ed25519) for QR codes.")
+    keys_group = click.Group("keys", help="Server signing keys (Ed25519) for QR codes, kept in the database.")
     app.cli.add_command(keys_group)
 
     @keys_group.command("rotate")
+    @click.option("--if-none", is_flag=True, help="only when there is no active key yet (safe in a start script)")
     @with_appcontext
-    def keys_rotate():
-        """Make a new signing key; it signs from now on, older active keys keep verifying."""
+    def keys_rotate(if_none: bool):
+        """Make a new signing key; every server signs with it within SIGNING_KEYS_REFRESH_SECONDS, older
+        active keys keep verifying."""
         from backend.core.keys import keyring
 
+        if if_none and keyring().public_listing():
+            click.echo("已有签名密钥 / an active signing key exists: nothing made")
+            return
         kid = keyring().rotate()
+        db.session.commit()
         click.echo(f"新签名密钥已启用 / new signing key active: kid {kid}")
 
     @keys_group.command("list")
@@ -85,7 +93,8 @@ def register(app: Flask) -> None:
     @click.argument("kid", type=int)
     @with_appcontext
     def keys_retire(kid: int):
-        """Stop trusting a key: codes signed with it are refused (unknown_key)."""
+        """Stop trusting a key: codes signed with it are refused (unknown_key), on every server within
+        SIGNING_KEYS_REFRESH_SECONDS."""
         from backend.core.keys import keyring
 
         ring = keyring()
@@ -95,13 +104,55 @@ def register(app: Flask) -> None:
             ring.retire(kid)
         except KeyError:
             raise click.ClickException(f"没有这个密钥 / no key {kid}") from None
+        db.session.commit()
         click.echo(f"密钥 {kid} 已停用 / key {kid} retired")
+
+    @keys_group.command("import")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False))
+    @with_appcontext
+    def keys_import(directory: str):
+        """Import the keys an older checkout kept on disk (<kid>.pem and keyring.json) with their kids."""
+        from backend.core.keys import keyring
+
+        imported, skipped = keyring().import_directory(directory)
+        db.session.commit()
+        click.echo(f"已导入 {imported} 个密钥，跳过 {skipped} 个 / imported {imported}, skipped {skipped} (kid present)")
+
+    @keys_group.command("rewrap")
+    @with_appcontext
+    def keys_rewrap():
+        """Encrypt the private keys again under the first KEY_ENCRYPTION_KEY (after putting a new one first)."""
+        from backend.core.keys import keyring
+
+        count = keyring().rewrap()
+        db.session.commit()
+        click.echo(f"已重新加密 {count} 个私钥 / re-encrypted {count} private keys")
+
+    uploads_group = click.Group("uploads", help="Uploaded files, kept in the database.")
+    app.cli.add_command(uploads_group)
+
+    @uploads_group.command("import")
+    @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+    @with_appcontext
+    def uploads_import(directory: str | None):
+        """Copy an older checkout's upload files (<sha256>.<ext>, default UPLOAD_DIR or instance/uploads)
+        into the database for the uploads that have no content there yet."""
+        from backend.core import uploads
+
+        folder = directory or app.config.get("UPLOAD_DIR") or os.path.join(app.instance_path, "uploads")
+        imported, missing = uploads.import_directory(folder)
+        db.session.commit()
+        click.echo(f"已导入 {imported} 个文件，仍缺 {missing} 个 / imported {imported}, still missing {missing}")
+        if missing:
+            raise SystemExit(1)
 
     @app.cli.command("db-check")
     def db_check():
         """Print which database the app uses."""
         click.echo(db.engine.url.render_as_string(hide_password=True))
         db.session.execute(sa.text("SELECT 1"))
+
+    _register_scheduler(app)
 
     vouchers_group = click.Group("vouchers", help="创业券 scheduled work: expiry and reminders.")
     app.cli.add_command(vouchers_group)
@@ -156,6 +207,54 @@ def register(app: Flask) -> None:
         from backend.events import registrations
 
         _report(registrations.check_invariants(), ok="名额一致 / seats ok")
+
+
+def _register_scheduler(app: Flask) -> None:
+    group = click.Group("scheduler", help="定时任务: the scheduler process and its jobs.")
+    app.cli.add_command(group)
+
+    @group.command("run")
+    @with_appcontext
+    def scheduler_run():
+        """Run the scheduler until stopped (SIGTERM/Ctrl-C): each job on its schedule, once across processes."""
+        from flask import current_app
+
+        from backend.scheduler import process
+
+        process.serve(current_app._get_current_object())
+
+    @group.command("run-once")
+    @click.argument("job")
+    @click.option("--retry/--no-retry", default=False, help="retry a failed run after SCHEDULER_RETRY_DELAYS")
+    @with_appcontext
+    def scheduler_run_once(job: str, retry: bool):
+        """Run one job now (recorded in job_run like a scheduled run); a failed run exits non-zero."""
+        from backend.scheduler import jobs, runner
+        from backend.scheduler.enums import Outcome, RunTrigger
+
+        if jobs.get(job) is None:
+            raise click.BadParameter(f"没有这个定时任务 / no job {job!r}; one of: {', '.join(jobs.JOBS)}",
+                                     param_hint="JOB")
+        entry = runner.run(job, trigger=RunTrigger.cli, delays=None if retry else ())
+        counts = ", ".join(f"{key} {value}" for key, value in entry.counts.items())
+        click.echo(f"{jobs.get(job).label} / {job}: {entry.outcome.value} (attempt {entry.attempt}) {counts}".rstrip())
+        if entry.outcome == Outcome.skipped:
+            click.echo(entry.error)
+        if entry.outcome == Outcome.failed:
+            raise click.ClickException(entry.error)
+
+    @group.command("list")
+    @with_appcontext
+    def scheduler_list():
+        """Each job: its schedule, next run (Beijing time) and last outcome."""
+        from backend.core.localtime import LOCAL
+        from backend.scheduler import service
+
+        for row in service.overview():
+            last = row["last_run"]
+            nxt = row["next_run_at"].astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if row["next_run_at"] else "-"
+            outcome = f"{last.outcome.value} {last.started_at.astimezone(LOCAL):%m-%d %H:%M}" if last else "never"
+            click.echo(f"{row['job']:<18} {row['label']:<12} next {nxt}  last {outcome}  ({row['schedule']})")
 
 
 def _report(problems: list[str], *, ok: str) -> None:

@@ -86,8 +86,27 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down (the stated choice): rate limits fail OPEN to each process's own memory — every
+        # route keeps its limits, counted per process instead of across servers — and the outage is
+        # logged and counted (rate_limit_storage_fallbacks_total); payments and check-ins never stop
+        # because Redis did. Flask-Limiter looks at Redis again after a back-off and goes back to it.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True),
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # Operations (backend/core/ops.py): JSON log lines in production, text in development; one line
+        # per request; /metrics answered to loopback and these addresses/networks (comma-separated)
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
+        "LOG_REQUESTS": _bool("LOG_REQUESTS", True),
+        "METRICS_ALLOW": [a.strip() for a in os.environ.get("METRICS_ALLOW", "").split(",") if a.strip()],
+        # a database that does not answer within this many seconds counts as down (503, not a stuck worker)
+        "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
         # Signed codes: server keys, personal-code window and clock-skew tolerance (seconds)
+        # the signing keys live in the database (backend/core/keys.py); SIGNING_KEYS_DIR is only where
+        # keys of an older checkout are imported from on first start (default instance/keys)
         "SIGNING_KEYS_DIR": os.environ.get("SIGNING_KEYS_DIR", ""),
+        # how long a server trusts its in-process copy of the key table: a key rotated elsewhere signs
+        # here, and a retired one stops verifying here, within this many seconds
+        "SIGNING_KEYS_REFRESH_SECONDS": float(os.environ.get("SIGNING_KEYS_REFRESH_SECONDS", "30")),
         "PERSONAL_CODE_WINDOW": int(os.environ.get("PERSONAL_CODE_WINDOW", "30")),
         "PERSONAL_CODE_SKEW": int(os.environ.get("PERSONAL_CODE_SKEW", "20")),
         "CREDENTIAL_DAYS": int(os.environ.get("CREDENTIAL_DAYS", "7")),
@@ -99,13 +118,20 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         # request bodies (backend/core/payload.py): JSON at most 4 MiB; file uploads (multipart) 16 MiB
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "UPLOAD_MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # uploads live in the database; UPLOAD_DIR is only where an older checkout's files are imported from
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", ""),
+        # drawn posters and event cover sizes kept in each process's memory (LRU, megabytes)
+        "RENDER_CACHE_MB": int(os.environ.get("RENDER_CACHE_MB", "48")),
         # Vouchers: how long a provider may reverse a redemption; how long a scan stays good to
         # confirm a payment; how many days before expiry holders are reminded; provider notice days
         "VOUCHER_REVERSAL_HOURS": int(os.environ.get("VOUCHER_REVERSAL_HOURS", "72")),
         "VOUCHER_SCAN_MINUTES": int(os.environ.get("VOUCHER_SCAN_MINUTES", "10")),
         "VOUCHER_REMIND_DAYS": int(os.environ.get("VOUCHER_REMIND_DAYS", "7")),
         "PROVIDER_NOTICE_DAYS": int(os.environ.get("PROVIDER_NOTICE_DAYS", "7")),
+        # the scheduler (flask scheduler run): seconds before each retry of a failed job run
+        "SCHEDULER_RETRY_DELAYS": tuple(int(s) for s in os.environ.get("SCHEDULER_RETRY_DELAYS", "60,300").split(",") if s),
+        # a run still marked running after this long on SQLite is taken as interrupted (PostgreSQL knows by its lock)
+        "SCHEDULER_STALE_MINUTES": int(os.environ.get("SCHEDULER_STALE_MINUTES", "120")),
     }
     generated = []
     for name, make in SECRET_NAMES.items():
@@ -115,6 +141,12 @@ def load(instance_path: str, given: dict | None = None) -> dict:
                 raise RuntimeError(f"{name} must be set when APP_ENV=production")
             value = _development_secret(instance_path, name, make, generated)
         config[name] = value
+    # private signing keys are encrypted at rest with this Fernet key (comma-separated: the first
+    # encrypts, all decrypt); development falls back to the PII key, production must name it
+    kek = (given or {}).get("KEY_ENCRYPTION_KEY") or os.environ.get("KEY_ENCRYPTION_KEY")
+    if not kek and production:
+        raise RuntimeError("KEY_ENCRYPTION_KEY must be set when APP_ENV=production")
+    config["KEY_ENCRYPTION_KEY"] = kek or config["PII_KEY"]
     if generated:
         log.warning("using generated development secrets from %s for %s: never use them in production "
                     "(set them in the environment, APP_ENV=production refuses to start without them)",
@@ -133,3 +165,16 @@ def _development_secret(instance_path: str, name: str, make, generated: list) ->
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def service_options(config: dict) -> None:
+    """Options that follow from the final settings: a database or Redis that does not answer is given
+    up on within seconds (a 503, then the next request tries again), never a worker stuck on it."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("redis") and not config.get("RATELIMIT_STORAGE_OPTIONS"):
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}

@@ -153,9 +153,7 @@ def main() -> int:
     run = Path(tempfile.mkdtemp(prefix="cyql-stack-bench-"))
     if os.geteuid() == 0:
         run.chmod(0o711)
-    keys = run / "keys"
-    keys.mkdir()
-    env = {"RATELIMIT_ENABLED": "false", "SIGNING_KEYS_DIR": str(keys)}
+    env = {"RATELIMIT_ENABLED": "false"}
     results, problems = {}, []
     try:
         with Stack(run_dir=run, database_url=database_url, redis_url="redis://127.0.0.1:6379/0", servers=2,

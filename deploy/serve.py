@@ -13,8 +13,8 @@ Settings (environment):
     APP_SERVERS     how many gunicorn app servers (default 2), each with GUNICORN_WORKERS workers
                     (default 2) of GUNICORN_THREADS threads (default 4)
     RUN_DIR         where configs, logs and each server's instance folder live (default ./run)
-    APP_ENV         production: refuses to start unless SECRET_KEY, JWT_SECRET_KEY, PII_KEY and
-                    PII_HASH_KEY are set; development: generates them once into RUN_DIR (with a warning)
+    APP_ENV         production: refuses to start unless SECRET_KEY, JWT_SECRET_KEY, PII_KEY,
+                    PII_HASH_KEY and KEY_ENCRYPTION_KEY are set (and logs JSON lines); development: generates them once into RUN_DIR (with a warning)
                     and loads the demo data
 
 Each app server gets its own INSTANCE_PATH (nothing one writes there is needed by another), its own
@@ -41,6 +41,9 @@ TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/cyql"
 SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "PII_KEY", "PII_HASH_KEY")
+# production needs this one too (it encrypts the signing keys in the database); development falls back
+# to PII_KEY, which every server shares
+PRODUCTION_ONLY = ("KEY_ENCRYPTION_KEY",)
 
 
 def free_port() -> int:
@@ -115,8 +118,8 @@ def secrets_env(run_dir: Path, production: bool, environ: dict | None = None) ->
     """Real secrets from the environment; in development, generated once and kept in the run folder so
     every server (and every restart) signs with the same ones."""
     environ = os.environ if environ is None else environ
-    given = {name: environ[name] for name in SECRET_NAMES if environ.get(name)}
-    missing = [name for name in SECRET_NAMES if name not in given]
+    given = {name: environ[name] for name in SECRET_NAMES + PRODUCTION_ONLY if environ.get(name)}
+    missing = [name for name in SECRET_NAMES + (PRODUCTION_ONLY if production else ()) if name not in given]
     if not missing:
         return given
     if production:
@@ -262,7 +265,7 @@ class Stack:
         prom.mkdir(parents=True)
         (folder / "instance").mkdir(exist_ok=True)
         env = {**self.base_env(), "INSTANCE_PATH": str(folder / "instance"), "PROMETHEUS_MULTIPROC_DIR": str(prom)}
-        argv = [sys.executable, "-m", "gunicorn", "backend:create_app()",
+        argv = [sys.executable, "-m", "gunicorn", "backend:create_app()", "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
                 "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers), "--threads", str(self.threads),
                 "--timeout", str(self.app_timeout), "--graceful-timeout", "20", "--keep-alive", "5",
                 "--limit-request-line", "8190", "--limit-request-fields", "100",

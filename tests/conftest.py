@@ -20,6 +20,7 @@ from flask_jwt_extended import create_access_token
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from backend import create_app
+from backend.core import keys, memo
 from backend.extensions import db, limiter
 from tests.fakes.wechat import FakeWechat
 
@@ -84,6 +85,7 @@ def app(database_url, wechat_fake, tmp_path_factory):
     })
     with app.app_context():
         flask_migrate.upgrade()
+    keys.startup(app)  # the first signing key, committed (create_app ran before the tables existed)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -105,6 +107,8 @@ def session(app):
             db.session = original
             transaction.rollback()
             connection.close()
+            keys.keyring().forget()  # keys a test rotated were rolled back with it
+            memo.renders().clear()
 
 
 class CommittingClient(FlaskClient):

@@ -58,12 +58,14 @@ def check_statuses(endpoints, whos) -> None:
 
 
 def table_rules(endpoints, placeholders: dict) -> set[tuple[str, str]]:
-    """(method, Flask rule) of each row of a matrix."""
+    """(method, Flask rule) of each row of a matrix. A placeholder is an id (``"place_id"``) or, named
+    ``"str:job"``, a string part of the path."""
     table = set()
     for method, path, *_ in endpoints:
         rule = path.split("?")[0].replace("/cover/card", "/cover/<any(card, full):size>")
         for placeholder, name in placeholders.items():
-            rule = rule.replace(placeholder, f"<int(max=2147483647):{name}>")
+            kind, _, name = name.rpartition(":")
+            rule = rule.replace(placeholder, f"<{name}>" if kind == "str" else f"<int(max=2147483647):{name}>")
         table.add((method, rule))
     return table
 
@@ -74,7 +76,7 @@ def table_operations(endpoints, placeholders: dict) -> set[tuple[str, str]]:
     for method, path, *_ in endpoints:
         path = path.split("?")[0].replace("/cover/card", "/cover/{size}")
         for placeholder, name in placeholders.items():
-            path = path.replace(placeholder, "{" + name + "}")
+            path = path.replace(placeholder, "{" + name.rpartition(":")[2] + "}")
         table.add((method, path))
     return table
 

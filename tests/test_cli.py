@@ -28,16 +28,17 @@ def test_create_admin(app, session):
     assert bad.exit_code != 0 and "手机号" in bad.output
 
 
-def test_keys_rotate_list_retire(app, tmp_path, monkeypatch):
-    from backend.core.keys import KeyRing, keyring
+def test_keys_rotate_list_retire(app, session):
+    """Commands commit to the test's savepoint (rolled back after), as every request does."""
+    from backend.core.keys import SigningKey, keyring
 
-    ring = KeyRing(tmp_path / "keys")
-    ring.rotate()
-    monkeypatch.setitem(app.extensions, "keyring", ring)
     runner = app.test_cli_runner()
+    assert "nothing made" in runner.invoke(args=["keys", "rotate", "--if-none"]).output
     assert "kid 2" in runner.invoke(args=["keys", "rotate"]).output
     listing = runner.invoke(args=["keys", "list"]).output
     assert "kid   1  active" in listing and "kid   2  active" in listing
+    stored = session.get(SigningKey, 2)
+    assert stored.private_key.startswith("gAAAA")  # a Fernet token: the private key is encrypted at rest
     assert runner.invoke(args=["keys", "retire", "1"]).exit_code == 0
     with app.app_context():
         assert list(keyring().public_keys()) == [2]

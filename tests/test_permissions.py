@@ -108,10 +108,11 @@ def _matrices():
     from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
     from tests.programme import test_permissions as programme
+    from tests.scheduler import test_permissions as scheduler
     from tests.vouchers import test_permissions as vouchers
 
     return [(ENDPOINTS, PLACEHOLDERS),
-            *((m.ENDPOINTS, m.PLACEHOLDERS) for m in (vouchers, events, checkins, programme))]
+            *((m.ENDPOINTS, m.PLACEHOLDERS) for m in (vouchers, events, checkins, programme, scheduler))]
 
 
 def test_every_openapi_operation_has_a_row(client):

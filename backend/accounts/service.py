@@ -374,3 +374,12 @@ def update_me(*, user: User, data: dict) -> User:
             profile.id_number_hash = blind_index(value) if value else None
     db.session.flush()
     return user
+
+
+def purge_expired(*, now=None) -> dict:
+    """Delete login codes past their time and revoked-token entries whose token has expired anyway
+    (a revoked token only needs remembering until it would have stopped working). Run daily."""
+    now = now or utcnow()
+    codes = db.session.execute(sa.delete(SmsCode).where(SmsCode.expires_at < now)).rowcount
+    tokens = db.session.execute(sa.delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount
+    return {"sms_codes": codes, "revoked_tokens": tokens}

@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from backend.checkins.enums import FORCEABLE, Channel as ChannelName, ScanResult
 from backend.checkins.models import Scan
-from backend.core import codes
+from backend.core import codes, ops
 from backend.core.db import utcnow
 from backend.extensions import db
 
@@ -162,7 +162,11 @@ def perform(*, items: list[dict], channel: Channel, sent_at: datetime | None = N
     for scan in scans:
         answers[scan.nonce]["replayed"] = scan.nonce not in stored
     answers.update(refused)
-    return [answers[nonce] for nonce in nonces]
+    result = [answers[nonce] for nonce in nonces]
+    for answer in result:
+        outcome = "replayed" if answer["replayed"] else getattr(answer["result"], "value", answer["result"])
+        ops.CHECKIN_ITEMS.labels(getattr(channel.name, "value", channel.name), outcome).inc()
+    return result
 
 
 CHANNEL_COLUMNS = {"visit_id": None, "purpose": None, "event_id": None, "registration_id": None}

@@ -115,6 +115,32 @@ def handle_integrity_error(error: Exception):
     return error_response("conflict", "数据已被同时修改，请刷新后重试", 409)
 
 
+def _unavailable_errors() -> tuple[type[Exception], ...]:
+    from sqlalchemy import exc
+
+    # the database (or the pool in front of it) does not answer: connection refused or lost, a server
+    # restarting, no free connection in time. Not a bug of ours: the client may try again.
+    return exc.OperationalError, exc.InterfaceError, exc.TimeoutError
+
+
+UNAVAILABLE_ERRORS = _unavailable_errors()
+UNAVAILABLE = ("service_unavailable", "服务暂时不可用，请稍后重试")
+
+
+def handle_unavailable(error: Exception):
+    """503 in the error shape; the session rolled back (and its connection given up, so the pool's
+    pre-ping makes a fresh one for the next request: the app recovers without a restart)."""
+    from backend.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; dropping the session is enough
+        log.warning("rollback after a lost database failed", exc_info=True)
+    db.session.remove()
+    log.error("database unavailable: %s", getattr(error, "orig", None) or error, exc_info=error)
+    return error_response(*UNAVAILABLE, 503, headers={"Retry-After": "5"})
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -131,5 +157,7 @@ def register(app) -> None:
 
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.register_error_handler(unavailable, handle_unavailable)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,8 +1,9 @@
 """Uploaded files (application materials, later event covers): checked by content, never by name.
 
 Images are opened with Pillow, bounded in pixels, turned upright, re-encoded without their EXIF
-(which carries GPS positions and camera serials) and resized; PDFs must look like PDFs. Files are
-stored under the instance folder by content hash."""
+(which carries GPS positions and camera serials) and resized; PDFs must look like PDFs. The bytes
+are stored in the database (table ``upload_content``, one row per content hash however many uploads
+share it), so every app server serves every upload; nothing is written to a server's disk."""
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,14 +46,52 @@ class Upload(db.Model):
         return {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[self.content_type]
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+class UploadContent(db.Model):
+    """The bytes of uploaded files, by content hash (uploads of the same bytes share one row)."""
+
+    __tablename__ = "upload_content"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint(f"size BETWEEN 1 AND {MAX_BYTES}", name="size_range"),)
 
 
-def path_of(upload: Upload) -> Path:
-    return _folder() / f"{upload.sha256}.{upload.extension}"
+def _save_content(digest: str, data: bytes) -> None:
+    """Insert the bytes unless that content is stored already (a concurrent twin upload waits, then skips)."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(UploadContent.__table__).values(
+        sha256=digest, data=data, size=len(data), created_at=utcnow()).on_conflict_do_nothing())
+
+
+def content_of(upload: Upload) -> bytes:
+    data = db.session.scalar(sa.select(UploadContent.data).where(UploadContent.sha256 == upload.sha256))
+    if data is None:
+        raise NotFound("文件内容不存在，请重新上传或联系管理员", code="upload_content_missing")
+    return data
+
+
+def import_directory(directory) -> tuple[int, int]:
+    """Copy an older checkout's files (``<sha256>.<ext>``) for uploads whose content is not in the
+    database yet; a file whose bytes do not hash to its name is skipped. Returns (imported, missing)."""
+    folder = Path(directory)
+    wanted = db.session.execute(
+        sa.select(Upload.sha256, Upload.content_type).distinct()
+        .outerjoin(UploadContent, UploadContent.sha256 == Upload.sha256).where(UploadContent.sha256.is_(None))).all()
+    imported = missing = 0
+    for digest, content_type in wanted:
+        ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[content_type]
+        path = folder / f"{digest}.{ext}"
+        data = path.read_bytes() if path.is_file() else None
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            missing += 1
+            continue
+        _save_content(digest, data)
+        imported += 1
+    db.session.flush()
+    return imported, missing
 
 
 def normalise_image(data: bytes, *, max_side: int = MAX_SIDE) -> tuple[bytes, str, int, int]:
@@ -103,13 +142,9 @@ def store(*, owner, data: bytes, filename: str = "") -> Upload:
     digest = hashlib.sha256(data).hexdigest()
     upload = Upload(owner_id=owner.id, kind=kind, content_type=content_type, size=len(data), sha256=digest,
                     original_name=Path(filename or "").name[:128], width=width, height=height)
+    _save_content(digest, data)
     db.session.add(upload)
     db.session.flush()
-    target = path_of(upload)
-    if not target.exists():
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
     return upload
 
 

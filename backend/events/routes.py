@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
+from io import BytesIO
 
-from flask import g, request, send_file
+from flask import current_app, g, request, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
@@ -81,8 +82,16 @@ class Cover(MethodView):
     @events_blp.file_response("image/jpeg")
     def get(self, event_id, size):
         """The cover at the size a page shows it (card 480×270, full 1200×675), JPEG."""
-        path = service.cover_path(event=service.public(id=event_id), size=size)
-        return send_file(path, mimetype="image/jpeg", max_age=86400)
+        upload = service.cover_upload(event=service.public(id=event_id))
+        etag = f"{upload.sha256[:32]}-{size}"
+        if request.if_none_match.contains(etag):  # the same cover: nothing to draw or send
+            response = current_app.response_class(status=304)
+        else:
+            response = send_file(BytesIO(service.cover_bytes(upload=upload, size=size)), mimetype="image/jpeg",
+                                 etag=False)
+        response.set_etag(etag)
+        response.cache_control.public, response.cache_control.max_age = True, 86400
+        return response
 
 
 @events_blp.route("/<int(max=2147483647):event_id>/registrations")

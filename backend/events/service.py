@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from io import BytesIO
-from pathlib import Path
 
 import sqlalchemy as sa
 from PIL import Image, ImageOps
 from sqlalchemy.orm import undefer
 
-from backend.core import audit, uploads
+from backend.core import audit, memo, uploads
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden, NotFound
 from backend.devices import service as devices
@@ -138,7 +137,8 @@ def cancel(*, actor, id: int, reason: str) -> tuple[Event, int]:
 # --- covers ---------------------------------------------------------------------------------------
 
 def _check_cover(actor, data: dict) -> None:
-    """A cover is one of the organiser's own uploaded images; its page sizes are made now, once."""
+    """A cover is one of the organiser's own uploaded images; its page sizes are made now (so a broken
+    image is refused here) and kept in the process's memory."""
     if data.get("cover_id") is None:
         return
     upload = uploads.owned(user=actor, ids=[data["cover_id"]])[0]
@@ -146,27 +146,34 @@ def _check_cover(actor, data: dict) -> None:
         raise DomainError("封面须为图片（JPG、PNG、WebP）", code="invalid_image", status=422,
                           details={"field": "cover_id"})
     for size in COVER_SIZES:
-        _cover_file(upload, size)
+        _cover_bytes(upload, size)
 
 
-def _cover_file(upload, size: str) -> Path:
-    target = uploads.path_of(upload).with_name(f"{upload.sha256}.{size}.jpg")
-    if not target.exists():
+def _cover_bytes(upload, size: str) -> bytes:
+    """The cover at one page size, drawn from the upload's bytes in the database (never on disk)."""
+    cache = memo.renders()
+    key = ("cover", upload.sha256, size)
+    data = cache.get(key)
+    if data is None:
         width, height = COVER_SIZES[size]
-        with Image.open(uploads.path_of(upload)) as image:
+        with Image.open(BytesIO(uploads.content_of(upload))) as image:
             fitted = ImageOps.fit(image.convert("RGB"), (width, height), Image.Resampling.LANCZOS)
         out = BytesIO()
         fitted.save(out, "JPEG", quality=82, optimize=True, progressive=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(out.getvalue())
-        tmp.replace(target)
-    return target
+        data = out.getvalue()
+        cache.put(key, data)
+    return data
 
 
-def cover_path(*, event: Event, size: str) -> Path:
+def cover_upload(*, event: Event):
+    """The upload an event's cover is drawn from (its content hash makes the ETag)."""
     if event.cover_id is None:
         raise NotFound("该活动没有封面", code="cover_not_found")
-    return _cover_file(db.session.get(uploads.Upload, event.cover_id), size)
+    return db.session.get(uploads.Upload, event.cover_id)
+
+
+def cover_bytes(*, upload, size: str) -> bytes:
+    return _cover_bytes(upload, size)
 
 
 # --- lists ----------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ URL under the public base URL (backend/core/urls.py).
 
 The code carries no validity window (posters stay on the wall); WeChat's own scanner opens the
 URL.  Drawing is slow (the A4 print size especially), so a poster is drawn only by the poster
-endpoints, once per (place, drawn fields, URL, signing key, size, format), and kept under
-``<instance>/posters/``; any edit of the place, another base URL or a key rotation gives a new key.
+endpoints, once per (place, drawn fields, URL, signing key, size, format) and app process, and kept
+in the process's memory (backend/core/memo.py), never on disk; any edit of the place, another base
+URL or a key rotation gives a new key, which is also the response's ETag (a revalidation draws nothing).
 The PDF is the A4 PNG placed on one A4 page by Pillow (no other PDF library: the page is one image).
 """
 from __future__ import annotations
@@ -17,17 +18,15 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import qrcode
 from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_Q
 
-from backend.core import codes, signing
+from backend.core import codes, memo, signing
 from backend.core.codes import CodeType
 from backend.core.errors import DomainError
 from backend.core.keys import keyring
@@ -118,33 +117,38 @@ def brand_of(content: Content) -> Brand:
     return BRAND_BY_LABEL.get(content.kind_label, BRANDS[PlaceKind.space])
 
 
-def render(place, *, size: str, fmt: str = "png") -> bytes:
-    """The poster (PNG, or PDF: one A4 page), from the disk cache when this exact poster was drawn before."""
-    if size not in SIZES or fmt not in FORMATS:
-        raise ValueError(f"unknown poster {size!r} {fmt!r}")
-    url = place_code_url(place)
+def version(place, *, size: str) -> str:
+    """What the poster of this size depends on, hashed: the cache key and the ETag."""
     content = content_of(place)
-    kid = keyring().signer()[0]
-    digest = hashlib.sha256(json.dumps(
-        {"v": LAYOUT_VERSION, "content": asdict(content), "url": url, "kid": kid, "size": size,
+    return hashlib.sha256(json.dumps(
+        {"v": LAYOUT_VERSION, "content": asdict(content), "url": place_code_url(place),
+         "kid": keyring().signer()[0], "size": size,
          "updated_at": place.updated_at.isoformat() if place.updated_at else None},
         sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:24]
-    path = cache_dir() / f"{place.id}-{size}-{digest}.{fmt}"
-    data = _read(path)
+
+
+def render(place, *, size: str, fmt: str = "png") -> bytes:
+    """The poster (PNG, or PDF: one A4 page), from the process's cache when this exact poster was drawn."""
+    if size not in SIZES or fmt not in FORMATS:
+        raise ValueError(f"unknown poster {size!r} {fmt!r}")
+    digest = version(place, size=size)
+    cache = memo.renders()
+    key = ("poster", place.id, size, digest, fmt)
+    data = cache.get(key)
     if data is not None:
         return data
     with _draw_lock:  # one draw at a time per process; a concurrent request waits, then reads the cache
-        data = _read(path)
+        data = cache.get(key)
         if data is None:
-            png_path = path.with_suffix(".png")
-            png = _read(png_path)
+            png_key = ("poster", place.id, size, digest, "png")
+            png = cache.get(png_key)
             if png is None:
-                png = draw(content, url=url, size=size, fonts=load_fonts())
-                _write_atomic(png_path, png)
+                png = draw(content_of(place), url=place_code_url(place), size=size, fonts=load_fonts())
+                # this place's older posters of the size (edited place, rotated key, other base URL)
+                cache.discard(lambda k: k[:3] == ("poster", place.id, size) and k[3] != digest)
+                cache.put(png_key, png)
             data = png if fmt == "png" else to_pdf(png)
-            if fmt == "pdf":
-                _write_atomic(path, data)
-            _prune(path, prefix=f"{place.id}-{size}-", keep=(path, png_path))
+            cache.put(key, data)
     return data
 
 
@@ -154,38 +158,6 @@ def to_pdf(png: bytes) -> bytes:
     with Image.open(io.BytesIO(png)) as image:
         image.convert("RGB").save(out, "PDF", resolution=PRINT_DPI, title="场所海报", author=PROGRAMME)
     return out.getvalue()
-
-
-# --- disk cache --------------------------------------------------------------------------------
-
-def cache_dir() -> Path:
-    return Path(current_app.instance_path) / "posters"
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".poster-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _prune(current: Path, *, prefix: str, keep: tuple[Path, ...]) -> None:
-    """Remove this place's older posters of the same size (edited place, rotated key, other base URL)."""
-    for old in current.parent.glob(f"{prefix}*"):
-        if old not in keep and old.suffix in (".png", ".pdf"):
-            old.unlink(missing_ok=True)
 
 
 # --- fonts -------------------------------------------------------------------------------------

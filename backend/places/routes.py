@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import hashlib
 from io import BytesIO
 
-from flask import send_file
+from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
@@ -53,9 +52,17 @@ class PlaceDetail(MethodView):
         return service.with_staff_count(service.update(actor=current_user, place=place, data=data))
 
 
-def _poster_response(data: bytes, *, mimetype: str, filename: str):
-    response = send_file(BytesIO(data), mimetype=mimetype, max_age=3600, etag=hashlib.sha256(data).hexdigest()[:32])
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+def _poster(place_id: int, *, size: str, fmt: str, mimetype: str, filename: str):
+    """The poster, or 304 when the client holds this version (its ETag is known before any drawing)."""
+    place = service.get_or_raise(id=place_id)
+    etag = f"{poster.version(place, size=size)}-{fmt}"
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = send_file(BytesIO(poster.render(place, size=size, fmt=fmt)), mimetype=mimetype, etag=False)
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.set_etag(etag)
+    response.cache_control.max_age = 3600
     return response
 
 
@@ -68,8 +75,8 @@ class PlacePoster(MethodView):
         """Printable QR poster of a place (PNG): its signed place code as a URL WeChat's scanner opens,
         under PUBLIC_BASE_URL (or the address this request came to when that is not set)."""
         size = args["size"]
-        png = poster.render(service.get_or_raise(id=place_id), size=size)
-        return _poster_response(png, mimetype="image/png", filename=f"poster-{place_id}-{size}.png")
+        return _poster(place_id, size=size, fmt="png", mimetype="image/png",
+                       filename=f"poster-{place_id}-{size}.png")
 
 
 @blp.route("/<int(max=2147483647):place_id>/poster.pdf")
@@ -77,8 +84,8 @@ class PlacePosterPdf(MethodView):
     @blp.file_response("application/pdf", description="海报 PDF：一页 A4（210×297 mm），300 dpi")
     def get(self, place_id):
         """Printable QR poster of a place as one A4 PDF page (the print-size poster)."""
-        pdf = poster.render(service.get_or_raise(id=place_id), size="print", fmt="pdf")
-        return _poster_response(pdf, mimetype="application/pdf", filename=f"poster-{place_id}-a4.pdf")
+        return _poster(place_id, size="print", fmt="pdf", mimetype="application/pdf",
+                       filename=f"poster-{place_id}-a4.pdf")
 
 
 # --- the administrators' console --------------------------------------------------------------

@@ -14,7 +14,7 @@ from backend.vouchers import providers
 from backend.core.localtime import LOCAL, month_bounds
 from backend.vouchers.common import yuan
 from backend.vouchers.enums import CATEGORY_LABELS, StatementState
-from backend.vouchers.models import Provider, Redemption, SettlementStatement
+from backend.vouchers.models import Provider, ProviderMember, Redemption, SettlementStatement
 
 TRANSITIONS = {
     "approve": ({StatementState.submitted}, StatementState.approved),
@@ -139,3 +139,27 @@ def export(*, statement: SettlementStatement, fmt: str) -> tuple[bytes, str, str
     return tables.export(name=f"statement-{statement.provider_id}-{statement.month}", header=HEADER,
                          rows=rows(statement), fmt=fmt, title=title, widths=[22, 20, 8, 10, 12, 14, 14, 10, 14],
                          sheets=[tables.Sheet("汇总", summary, [20, 36])])
+
+
+def remind_unsettled(*, now=None) -> dict:
+    """Month-end reminder (scheduled on the last 3 days of each month): the staff of every provider
+    with redemptions in no statement yet are told how many and how much, once per provider and month."""
+    now = now or utcnow()
+    month = now.astimezone(LOCAL).strftime("%Y-%m")
+    net = Redemption.amount - sa.case((Redemption.reversed_at.is_not(None), Redemption.amount), else_=0)
+    rows = db.session.execute(
+        sa.select(Redemption.provider_id, sa.func.count(), total(net))
+        .where(Redemption.statement_id.is_(None), Redemption.created_at < now)
+        .group_by(Redemption.provider_id).order_by(Redemption.provider_id)).all()
+    counts = {"providers": 0, "notified": 0}
+    for provider_id, count, amount in rows:
+        counts["providers"] += 1
+        members = db.session.scalars(sa.select(ProviderMember.user_id)
+                                     .where(ProviderMember.provider_id == provider_id)).all()
+        for user_id in members:
+            counts["notified"] += notifications.notify(
+                user_id=user_id, kind="settlement_reminder", title="月末结算提醒",
+                body=f"贵机构有 {count} 笔创业券核销（合计 {yuan(amount)}）尚未申请兑付结算。"
+                     f"月份结束后，请您在“兑付结算”中为已结束的月份提交结算单。",
+                link="provider-statements", dedupe=f"settlement_reminder:{provider_id}:{month}")
+    return counts

@@ -6,18 +6,26 @@ import { deleteCached, readCached, writeCached } from './cache.js'
 export const NETWORK_ERROR = 'network_error'
 
 export class ApiError extends Error {
-  constructor(status, { code, message, details } = {}) {
-    super(message || defaultMessage(status))
+  /** requestId: the server's X-Request-ID; a 5xx message ends with its first 8 characters
+   * (「错误编号 1a2b3c4d」) so that the toast a user reports can be found in the server's logs. */
+  constructor(status, { code, message, details } = {}, requestId = null) {
+    super(withReference(message || defaultMessage(status), status, requestId))
     this.name = 'ApiError'
     this.status = status
     this.code = code || (status ? `http_${status}` : NETWORK_ERROR)
     this.details = details || {}
+    this.requestId = requestId || null
   }
 
   /** Worth trying again later: no answer, server trouble, timeout or rate limit. */
   get transient() {
     return this.status === 0 || this.status >= 500 || this.status === 408 || this.status === 429
   }
+}
+
+function withReference(message, status, requestId) {
+  if (!requestId || !(status >= 500)) return message
+  return `${message}（错误编号 ${String(requestId).slice(0, 8)}）`
 }
 
 function defaultMessage(status) {
@@ -44,7 +52,8 @@ async function errorFrom(response) {
   } catch {
     /* not JSON: keep the default message */
   }
-  return new ApiError(response.status, body && typeof body === 'object' ? body : {})
+  const requestId = response.headers?.get?.('X-Request-ID') || null
+  return new ApiError(response.status, body && typeof body === 'object' ? body : {}, requestId)
 }
 
 async function send(path, { method, headers, body, signal }) {

@@ -33,6 +33,7 @@ export const CONSOLE_SECTIONS = [
     items: [
       { page: 'admin-people', title: '人员与角色' },
       { page: 'admin-audit', title: '审计日志' },
+      { page: 'admin-jobs', title: '定时任务' },
     ],
   },
 ]

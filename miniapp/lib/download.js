@@ -28,11 +28,12 @@ async function get(url) {
 }
 
 async function errorOf(response) {
+  const requestId = response.headers?.get?.('X-Request-ID') || null
   try {
     const body = await response.json()
-    return new ApiError(response.status, body && typeof body === 'object' ? body : {})
+    return new ApiError(response.status, body && typeof body === 'object' ? body : {}, requestId)
   } catch {
-    return new ApiError(response.status, {})
+    return new ApiError(response.status, {}, requestId)
   }
 }
 

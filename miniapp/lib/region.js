@@ -19,3 +19,9 @@ export function managedRegions(user = session.user, regions = meta.regions, dist
   const inside = managedDistricts(user, districts).filter((d) => d.value !== region.code)
   return [own, ...inside]
 }
+
+/** A province administrator (their region has no district list): the one who may run the
+ *  province-wide scheduled jobs by hand. */
+export function isProvinceAdmin(user = session.user) {
+  return Boolean(user?.roles?.includes('admin')) && !Array.isArray(user?.admin_region?.districts)
+}

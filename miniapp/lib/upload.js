@@ -57,7 +57,10 @@ function sendOnce(file, { onProgress, signal }) {
         if (event.lengthComputable && event.total) onProgress(Math.min(1, event.loaded / event.total))
       }
     }
-    xhr.onload = () => resolve({ status: xhr.status, body: parseBody(xhr.responseText) })
+    xhr.onload = () => {
+      const requestId = xhr.getResponseHeader?.('X-Request-ID') ?? null
+      resolve({ status: xhr.status, body: parseBody(xhr.responseText), requestId })
+    }
     xhr.onerror = () => reject(new ApiError(0, { code: NETWORK_ERROR }))
     xhr.ontimeout = () => reject(new ApiError(0, { code: NETWORK_ERROR }))
     xhr.onabort = () => reject(new DOMException('上传已取消', 'AbortError'))
@@ -88,7 +91,7 @@ export async function uploadFile(file, { onProgress, signal } = {}) {
     onProgress?.(1)
     return result.body
   }
-  throw new ApiError(result.status, result.body)
+  throw new ApiError(result.status, result.body, result.requestId)
 }
 
 /** An uploaded file as a Blob (for previews and opening a PDF); ApiError on failure. */
@@ -111,6 +114,8 @@ export async function fetchUploadBlob(id, { signal } = {}) {
     const body = parseBody(await response.clone().text())
     if (body.code === 'token_expired' && (await refreshAccessToken())) response = await get()
   }
-  if (!response.ok) throw new ApiError(response.status, parseBody(await response.text()))
+  if (!response.ok) {
+    throw new ApiError(response.status, parseBody(await response.text()), response.headers.get('X-Request-ID'))
+  }
   return response.blob()
 }

@@ -7,6 +7,7 @@ import { setAuthFailureHandler } from '../lib/api.js'
 import * as accounts from '../lib/api/accounts.js'
 import * as admin from '../lib/api/admin.js'
 import * as events from '../lib/api/events.js'
+import * as jobs from '../lib/api/jobs.js'
 import * as notifications from '../lib/api/notifications.js'
 import * as places from '../lib/api/places.js'
 import * as providers from '../lib/api/providers.js'
@@ -52,6 +53,7 @@ describe('withQuery', () => {
 
 // [name, call, expected {url, method, body}]
 const WRITES = [
+  ['runJob', () => jobs.runJob('vouchers_expire'), { url: '/api/admin/jobs/vouchers_expire/run', method: 'POST', body: undefined }],
   ['sendSmsCode', () => accounts.sendSmsCode('13800000001'), { url: '/api/auth/sms-code', method: 'POST', body: { phone: '13800000001' } }],
   ['loginWithPhone', () => accounts.loginWithPhone('13800000001', '123456'), { url: '/api/auth/login/phone', method: 'POST', body: { phone: '13800000001', code: '123456' } }],
   ['demoLogin', () => accounts.demoLogin('admin'), { url: '/api/auth/demo-login', method: 'POST', body: { role: 'admin' } }],
@@ -117,6 +119,7 @@ it('a refused write rejects with the server error (code and Chinese message)', a
 
 // [name, url builder call, expected URL]
 const URLS = [
+  ['jobRunsUrl', () => jobs.jobRunsUrl({ job: 'cleanup', outcome: '' }, 2, 20), '/api/admin/job-runs?job=cleanup&page=2&page_size=20'],
   ['placesUrl', () => places.placesUrl({ kind: 'space', district: '', q: '喵 小创', lat: '35.415', lng: '116.587' }, 2, 20), '/api/places?kind=space&q=%E5%96%B5+%E5%B0%8F%E5%88%9B&lat=35.415&lng=116.587&page=2&page_size=20'],
   ['adminPlacesUrl', () => places.adminPlacesUrl({ state: 'closed', kind: '', district: '370811', q: '驿站' }, 1, 20), '/api/admin/places?state=closed&district=370811&q=%E9%A9%BF%E7%AB%99&page=1&page_size=20'],
   ['posterPngUrl', () => places.posterPngUrl(6, 'print'), '/api/places/6/poster.png?size=print'],
@@ -158,6 +161,7 @@ describe('list and export URLs', () => {
 
 // Cache-first readers: [name, call(onData), URL read]
 const READERS = [
+  ['readJobs', (cb) => jobs.readJobs(cb), '/api/admin/jobs'],
   ['readMe', (cb) => accounts.readMe(cb), '/api/me'],
   ['readDevices', (cb) => accounts.readDevices(cb), '/api/me/devices'],
   ['readLatestNotifications', (cb) => notifications.readLatestNotifications(cb), '/api/me/notifications?page=1&page_size=100'],

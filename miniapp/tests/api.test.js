@@ -69,6 +69,22 @@ describe('apiFetch', () => {
     expect(error.transient).toBe(false)
   })
 
+  it('keeps the request id; a 5xx message ends with its first 8 characters, a 4xx message stays as sent', async () => {
+    const rid = '0123456789abcdef0123456789abcdef'
+    mockFetch(json({ code: 'service_unavailable', message: '服务暂时不可用，请稍后重试', details: {} }, 503, { 'X-Request-ID': rid }))
+    const unavailable = await apiFetch('/api/me').catch((e) => e)
+    expect(unavailable).toMatchObject({ status: 503, code: 'service_unavailable', requestId: rid, transient: true })
+    expect(unavailable.message).toBe('服务暂时不可用，请稍后重试（错误编号 01234567）')
+
+    mockFetch(json({ code: 'not_found', message: '场所不存在', details: {} }, 404, { 'X-Request-ID': rid }))
+    const missing = await apiFetch('/api/places/9').catch((e) => e)
+    expect(missing).toMatchObject({ status: 404, requestId: rid, message: '场所不存在' })
+
+    mockFetch(new Response('<html>bad gateway</html>', { status: 502 }))
+    const proxy = await apiFetch('/api/me').catch((e) => e)
+    expect(proxy).toMatchObject({ status: 502, requestId: null, message: '服务暂时不可用，请稍后重试' })
+  })
+
   it('reports no network as status 0, code network_error, in Chinese', async () => {
     mockFetch('offline')
     const error = await apiFetch('/api/meta').catch((e) => e)

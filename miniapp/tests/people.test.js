@@ -56,10 +56,10 @@ describe('audit entries', () => {
 })
 
 describe('the console', () => {
-  it('lists the people and audit screens under 系统管理, and every page only once', () => {
+  it('lists the people, audit and scheduled-job screens under 系统管理, and every page only once', () => {
     const pages = CONSOLE_SECTIONS.flatMap((s) => s.items.map((i) => i.page))
     expect(new Set(pages).size).toBe(pages.length)
-    expect(CONSOLE_SECTIONS.find((s) => s.title === '系统管理').items.map((i) => i.title)).toEqual(['人员与角色', '审计日志'])
+    expect(CONSOLE_SECTIONS.find((s) => s.title === '系统管理').items.map((i) => i.title)).toEqual(['人员与角色', '审计日志', '定时任务'])
   })
 
   it('leaves out pages this build does not have', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { managedDistricts, managedRegions } from '../lib/region.js'
+import { isProvinceAdmin, managedDistricts, managedRegions } from '../lib/region.js'
 
 const districts = [{ value: '370811', label: '任城区' }, { value: '370881', label: '曲阜市' }, { value: '370112', label: '历城区' }]
 const regions = [{ value: '370000', label: '山东省' }, { value: '370800', label: '济宁市' }, ...districts]
@@ -29,5 +29,13 @@ describe('managedRegions', () => {
   })
   it('lets a district fund from itself only', () => {
     expect(managedRegions(rencheng, regions, districts).map((r) => r.label)).toEqual(['任城区'])
+  })
+})
+
+describe('isProvinceAdmin', () => {
+  it('is an administrator whose region has no district list', () => {
+    expect(isProvinceAdmin({ roles: ['admin'], ...province })).toBe(true)
+    expect(isProvinceAdmin({ roles: ['admin'], ...rencheng })).toBe(false)
+    expect(isProvinceAdmin({ roles: ['organiser'], admin_region: null })).toBe(false)
   })
 })

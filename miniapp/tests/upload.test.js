@@ -20,6 +20,9 @@ function fakeXhr(...answers) {
     setRequestHeader(name, value) {
       this.headers[name] = value
     }
+    getResponseHeader(name) {
+      return this.responseHeaders?.[name] ?? null
+    }
     abort() {
       this.onabort?.()
     }
@@ -31,6 +34,7 @@ function fakeXhr(...answers) {
         this.upload.onprogress?.({ lengthComputable: true, loaded: 50, total: 100 })
         this.status = answer.status
         this.responseText = JSON.stringify(answer.body)
+        this.responseHeaders = answer.headers || {}
         this.onload?.()
       })
     }
@@ -91,6 +95,14 @@ describe('uploadFile', () => {
     expect(error).toBeInstanceOf(ApiError)
     expect(error).toMatchObject({ status: 422, code: 'invalid_image', message: '文件不是有效的图片' })
     expect(error.transient).toBe(false)
+  })
+
+  it('a server failure keeps the request id and shows its first 8 characters', async () => {
+    const body = { code: 'service_unavailable', message: '服务暂时不可用，请稍后重试', details: {} }
+    fakeXhr({ status: 503, body, headers: { 'X-Request-ID': 'abcdef0123456789' } })
+    const error = await uploadFile(png()).catch((e) => e)
+    expect(error).toMatchObject({ status: 503, requestId: 'abcdef0123456789', transient: true })
+    expect(error.message).toBe('服务暂时不可用，请稍后重试（错误编号 abcdef01）')
   })
 
   it('reports no network as a transient ApiError', async () => {

@@ -203,13 +203,9 @@ def codes_key(b64):
 
 
 @pytest.fixture
-def fresh_keyring(app, tmp_path, monkeypatch):
-    from backend.core.keys import KeyRing
-
-    ring = KeyRing(tmp_path / "keys")
-    ring.rotate()
-    monkeypatch.setitem(app.extensions, "keyring", ring)
-    return ring
+def fresh_keyring(session):
+    """The app's key ring; what a test rotates or retires is in its transaction, rolled back after."""
+    return keyring()
 
 
 def test_keys_endpoint_lists_active_keys_and_rotation_keeps_old_codes_valid(client, fresh_keyring):

@@ -50,6 +50,9 @@ def test_create_with_cover_publish_and_list(client, auth):
         image = client.get(f"/api/events/{event['id']}/cover/{size}")
         assert image.status_code == 200 and image.mimetype == "image/jpeg"
         assert Image.open(io.BytesIO(image.data)).size == dims
+        assert image.headers["ETag"] and "public" in image.headers["Cache-Control"]
+        again = client.get(f"/api/events/{event['id']}/cover/{size}", headers={"If-None-Match": image.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""  # the same cover: nothing drawn or sent
     actions = [a.action for a in db.session.query(AuditLog).filter_by(target_type="event")]
     assert actions == ["event.create", "event.publish"]
 

@@ -1,5 +1,6 @@
-"""Place posters: the QR on the PNG scans back to the place's signed code; posters are cached on
-disk and redrawn when the place or the signing key changes; no Chinese font is a clear 503."""
+"""Place posters: the QR on the PNG scans back to the place's signed code; posters are cached in
+the process's memory (never on disk) and redrawn when the place or the signing key changes; no
+Chinese font is a clear 503."""
 from io import BytesIO
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from backend.core import signing
+from backend.core import memo, signing
 from backend.core.keys import keyring
 from backend.places import poster, service
 from tests.factories import make_place
@@ -18,9 +19,17 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 @pytest.fixture(autouse=True)
 def posters_dir(app, tmp_path, monkeypatch):
-    """Each test its own poster cache (place ids come round again after a rolled-back test)."""
+    """The instance folder of this test: posters are kept in memory, so it stays empty."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    return tmp_path / "posters"
+    yield tmp_path
+    assert not any(tmp_path.iterdir()), "nothing is written to the app server's disk"
+
+
+def cached(place_id: int, size: str, fmt: str) -> int:
+    """How many posters of this place, size and format the process keeps (the session fixture
+    empties the cache after each test: place ids come round again after a rolled-back test)."""
+    return sum(1 for key in memo.renders().keys() if key[0] == "poster" and key[1:3] == (place_id, size)
+               and key[4] == fmt)
 
 
 @pytest.fixture
@@ -90,7 +99,7 @@ def test_second_request_is_served_from_the_cache(client, session, draws, posters
     url = f"/api/places/{place.id}/poster.png"
     first = client.get(url)
     assert first.status_code == 200 and draws == ["screen"]
-    assert len(list(posters_dir.glob(f"{place.id}-screen-*.png"))) == 1
+    assert cached(place.id, "screen", "png") == 1
 
     def broken(*args, **kwargs):
         raise AssertionError("drawn again")
@@ -111,7 +120,7 @@ def test_editing_the_place_redraws_its_poster(client, session, draws, posters_di
     assert draws == ["screen", "screen"]
     assert after.data != before.data and after.headers["ETag"] != before.headers["ETag"]
     assert signing.verify(scan(after.data), expect="place").fields == {"place_id": place.id}
-    assert len(list(posters_dir.glob(f"{place.id}-screen-*.png"))) == 1  # the old poster is gone
+    assert cached(place.id, "screen", "png") == 1  # the old poster is gone
     client.get(url)
     assert draws == ["screen", "screen"]
 
@@ -150,7 +159,7 @@ def test_no_chinese_font_is_a_503_not_tofu(client, session, no_fonts, posters_di
     assert response.status_code == 503
     assert response.get_json() == {"code": "font_missing", "details": {},
                                    "message": "服务器缺少中文字体，无法生成海报，请安装 fonts-noto-cjk"}
-    assert not posters_dir.exists() or not any(posters_dir.iterdir())
+    assert cached(place.id, "screen", "png") == 0
 
 
 @pytest.mark.skipif(not Path(DEJAVU).exists(), reason="needs fonts-dejavu-core")

@@ -7,7 +7,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from backend.core import signing
+from backend.core import memo, signing
 from backend.places import poster
 from tests.factories import make_place
 
@@ -16,8 +16,17 @@ A4_POINTS = (595.2, 841.92)  # 210 × 297 mm
 
 @pytest.fixture(autouse=True)
 def posters_dir(app, tmp_path, monkeypatch):
+    """The instance folder of this test: posters are kept in memory, so it stays empty."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    return tmp_path / "posters"
+    yield tmp_path
+    assert not any(tmp_path.iterdir()), "nothing is written to the app server's disk"
+
+
+def cached(place_id: int, size: str, fmt: str) -> int:
+    """How many posters of this place, size and format the process keeps (the session fixture
+    empties the cache after each test: place ids come round again after a rolled-back test)."""
+    return sum(1 for key in memo.renders().keys() if key[0] == "poster" and key[1:3] == (place_id, size)
+               and key[4] == fmt)
 
 
 def qr_text(image: Image.Image) -> str:
@@ -65,12 +74,12 @@ def test_pdf_is_cached_and_follows_edits(client, session, posters_dir):
     place = make_place()
     first = client.get(f"/api/places/{place.id}/poster.pdf")
     assert client.get(f"/api/places/{place.id}/poster.pdf").data == first.data
-    assert len(list(posters_dir.glob(f"{place.id}-print-*.pdf"))) == 1
+    assert cached(place.id, "print", "pdf") == 1
     from backend.places import service
 
     service.update(actor=None, place=place, data={"name": "创贷之家·改名驿站"})
     assert client.get(f"/api/places/{place.id}/poster.pdf").data != first.data
-    assert len(list(posters_dir.glob(f"{place.id}-print-*.pdf"))) == 1  # the old one is gone
+    assert cached(place.id, "print", "pdf") == 1  # the old one is gone
 
 
 def test_closed_place_has_no_pdf(client, session):

@@ -46,9 +46,8 @@ def stack(stack_database, tmp_path_factory):
             if str(folder) in ("/", "/tmp"):
                 break
             folder.chmod(folder.stat().st_mode | 0o711)
-    keys = run / "shared-keys"  # the personal codes the test makes verify on both servers (until keys live
-    keys.mkdir()                # in the database, issue 14 H7; with them this folder is simply unused)
-    env = {"RATELIMIT_ENABLED": "false", "SIGNING_KEYS_DIR": str(keys), "APP_ENV": "development",
+    # the signing keys are in the database: codes the test makes here verify on both servers
+    env = {"RATELIMIT_ENABLED": "false", "APP_ENV": "development",
            "SECRET_KEY": "stack-secret-key-0123456789abcdef0123456789",
            "JWT_SECRET_KEY": "stack-jwt-key-0123456789abcdef0123456789abcd",
            "PII_KEY": "l5bq9m0v4Yq8dH3iZbT1cX2wN7eR6sA0uK4oP9jG5fE=", "PII_HASH_KEY": "stack-pii-hash-key"}

@@ -24,6 +24,9 @@ def test_production_refuses_without_real_secrets(tmp_path):
         secrets_env(tmp_path, production=True, environ={"SECRET_KEY": "x", "JWT_SECRET_KEY": "y"})
     assert not (tmp_path / "dev-secrets.json").exists()
     given = {name: f"real-{name}" for name in SECRET_NAMES}
+    with pytest.raises(SystemExit, match="KEY_ENCRYPTION_KEY"):  # it encrypts the signing keys in the database
+        secrets_env(tmp_path, production=True, environ=given)
+    given["KEY_ENCRYPTION_KEY"] = "real-kek"
     assert secrets_env(tmp_path, production=True, environ=given) == given
 
 
