@@ -2,7 +2,11 @@
 # 创业齐鲁 platform: the two commands.
 #   ./dev.sh run    set everything up, then run the app on SQLite with demo data
 #   ./dev.sh test   install what the tests need, then run every suite (backend on SQLite and
-#                   PostgreSQL, miniapp unit tests, browser tests in Chromium)
+#                   PostgreSQL, miniapp unit tests, browser tests in Chromium, the production stack)
+# and to run it as a service (README "Run it as a service"):
+#   ./dev.sh serve                    nginx + two gunicorn app servers + Redis + the scheduler, on PostgreSQL
+#   ./dev.sh backup [file]            pg_dump -Fc of DATABASE_URL
+#   ./dev.sh restore <file> <new db>  restore into a new database, then check it
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -85,9 +89,46 @@ chromium_for_tests() {
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core  # the no-CJK-font poster test
 }
 
+nginx_installed() {
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx-light
+}
+
+redis_installed() {
+  # the system Redis at 127.0.0.1:6379 when it answers; otherwise serve.py starts a private redis-server
+  command -v redis-server >/dev/null || apt_install redis-server
+}
+
+cmd_serve() {
+  python_env ""
+  nginx_installed
+  redis_installed
+  command -v pg_dump >/dev/null || apt_install postgresql-client
+  miniapp_build
+  export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/cyql}
+  say "production stack on ${DATABASE_URL%%\?*} (APP_ENV=${APP_ENV:-development})"
+  exec "$PY" deploy/serve.py
+}
+
+cmd_backup() {
+  python_env ""
+  command -v pg_dump >/dev/null || apt_install postgresql-client
+  export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/cyql}
+  "$PY" deploy/backup.py dump "$@"
+}
+
+cmd_restore() {
+  [ $# -eq 2 ] || { echo "usage: ./dev.sh restore <file> <new database name>" >&2; exit 2; }
+  python_env ""
+  command -v pg_restore >/dev/null || apt_install postgresql-client
+  export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/cyql}
+  "$PY" deploy/backup.py restore "$@"
+}
+
 cmd_test() {
   python_env "[test]"
   chromium_for_tests
+  nginx_installed  # tests/prod: the production stack behind Debian's nginx
+  redis_installed
   postgres_for_tests
   say "miniapp unit tests (Vitest)"
   if [ ! -d miniapp/node_modules ] || [ miniapp/package-lock.json -nt miniapp/node_modules/.package-lock.json ]; then
@@ -104,5 +145,8 @@ cmd_test() {
 case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "usage: ./dev.sh run | ./dev.sh test [pytest args]" >&2; exit 2 ;;
+  serve) shift; cmd_serve "$@" ;;
+  backup) shift; cmd_backup "$@" ;;
+  restore) shift; cmd_restore "$@" ;;
+  *) echo "usage: ./dev.sh run | ./dev.sh test [pytest args] | ./dev.sh serve | ./dev.sh backup [file] | ./dev.sh restore <file> <new db>" >&2; exit 2 ;;
 esac
