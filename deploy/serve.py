@@ -357,8 +357,12 @@ class Stack:
         if want_scheduler:
             folder = self.run / "scheduler"
             folder.mkdir(exist_ok=True)
+            # its metrics (scheduler_job_runs_total, …) go to app server 1's multiprocess folder, so that
+            # server's /metrics sums them with its workers' (the scheduler serves no HTTP of its own)
             self.scheduler = Process("scheduler", [sys.executable, "-m", "flask", "scheduler", "run"],
-                                     {**self.base_env(), "INSTANCE_PATH": str(folder)}, self.run / "scheduler.log")
+                                     {**self.base_env(), "INSTANCE_PATH": str(folder),
+                                      "PROMETHEUS_MULTIPROC_DIR": str(self.run / "server-1" / "prometheus")},
+                                     self.run / "scheduler.log")
             self.scheduler.start()
         self.nginx = self.start_nginx()
         return self

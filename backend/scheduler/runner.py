@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from backend.core import ops
 from backend.core.db import utcnow
 from backend.extensions import db
 from backend.scheduler import jobs
@@ -112,5 +113,8 @@ def _finish(run_id: int, outcome: Outcome, *, counts: dict | None = None, error:
     entry = db.session.get(JobRun, run_id)
     entry.outcome, entry.finished_at, entry.counts, entry.error = outcome, utcnow(), counts or {}, error
     db.session.commit()
+    ops.JOB_RUNS.labels(entry.job, outcome.value).inc()
+    if entry.started_at is not None:
+        ops.JOB_DURATION.labels(entry.job).observe(max((entry.finished_at - entry.started_at).total_seconds(), 0))
     log.info("job %s %s %s", entry.job, outcome.value, entry.counts)
     return entry

@@ -146,3 +146,22 @@ def test_a_scheduled_run_knows_its_fire_time():
     assert jobs.fire_time(hourly, datetime(2026, 12, 4, 10, 12, tzinfo=LOCAL)) == datetime(2026, 12, 4, 10, 5, tzinfo=LOCAL)
     assert jobs.next_run(jobs.get("vouchers_remind"), datetime(2026, 12, 4, 9, 1, tzinfo=LOCAL)) == \
         datetime(2026, 12, 5, 9, 0, tzinfo=LOCAL)
+
+
+def test_each_attempt_is_counted_in_the_metrics(session, probe):
+    """scheduler_job_runs_total{job,outcome} and the duration histogram follow job_run (the stack puts the
+    scheduler's metrics in app server 1's multiprocess folder, so its /metrics shows them)."""
+    from prometheus_client import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    before = (sample("scheduler_job_runs_total", job="events_remind", outcome="failed"),
+              sample("scheduler_job_runs_total", job="events_remind", outcome="ok"),
+              sample("scheduler_job_duration_seconds_count", job="events_remind"))
+    probe(failures=1)
+    runner.run("events_remind", delays=(30,), sleep=lambda seconds: None)
+    after = (sample("scheduler_job_runs_total", job="events_remind", outcome="failed"),
+             sample("scheduler_job_runs_total", job="events_remind", outcome="ok"),
+             sample("scheduler_job_duration_seconds_count", job="events_remind"))
+    assert [a - b for a, b in zip(after, before)] == [1, 1, 2]
