@@ -7,6 +7,7 @@ database of its own, so the PostgreSQL-only statements (the redemption insert, t
 run under a browser too; the other files stay on SQLite to keep the suite's time."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -199,3 +200,29 @@ def shot():
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture(scope="module")
+def camera_browser(browser, video_path):
+    """A second Chromium whose camera plays the module's ``video_path`` (a Y4M file the module's own
+    fixture writes), from the session's Playwright (one per thread)."""
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video_path.resolve()}"])
+    yield camera
+    camera.close()
+
+
+@contextlib.contextmanager
+def camera_context(camera_browser, live_server, who: str = "camera phone"):
+    """A phone-sized context of the camera browser with the camera allowed: (context, page); fails the
+    test on a JavaScript error."""
+    context = camera_browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                         base_url=live_server.url, device_scale_factor=2)
+    context.grant_permissions(["camera"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield context, page
+    context.close()
+    assert not errors, f"JavaScript errors on the {who}: {errors}"

@@ -8,7 +8,7 @@ import qrcode
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
+from tests.browser.conftest import camera_context, demo_login, demo_token
 from tests.browser.test_vouchers_provider import PayCodes, ensure_voucher, fill_bill_and_quote, snap, totals
 
 W, H = 640, 480
@@ -43,27 +43,10 @@ def video_path(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def camera_browser(browser, video_path):
-    """A second Chromium with a fake camera, from the session's Playwright (one per thread)."""
-    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video_path.resolve()}"])
-    yield camera
-    camera.close()
-
-
 @pytest.fixture
 def camera_page(camera_browser, live_server):
-    context = camera_browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                         base_url=live_server.url, device_scale_factor=2)
-    context.grant_permissions(["camera"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with camera_context(camera_browser, live_server) as (_, page):
+        yield page
 
 
 def test_redeem_reads_a_real_pay_code_from_the_camera(camera_page, live_server, shot, video_path):

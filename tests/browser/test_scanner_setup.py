@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from backend.core import codes
 from backend.core.codes import Purpose
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, SHOTS, demo_login, demo_token
+from tests.browser.conftest import PHONE_VIEWPORT, SHOTS, camera_context, demo_login, demo_token
 from tests.factories import p256_key
 
 W, H = 640, 480
@@ -271,26 +271,10 @@ def video_path(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def camera_browser(browser, video_path):
-    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video_path.resolve()}"])
-    yield camera
-    camera.close()
-
-
 @pytest.fixture
 def camera_phone(camera_browser, live_server):
-    context = camera_browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                         base_url=live_server.url, device_scale_factor=2)
-    context.grant_permissions(["camera"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield context, page
-    context.close()
-    assert not errors, f"JavaScript errors on the camera phone: {errors}"
+    with camera_context(camera_browser, live_server, "camera phone") as (context, page):
+        yield context, page
 
 
 def test_the_phone_scans_the_setup_qr_and_the_admin_renames_it(page, live_server, shot, camera_phone, video_path,

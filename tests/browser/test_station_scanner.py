@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from backend.core import codes
 from backend.core.codes import Purpose
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT, demo_login, demo_token
+from tests.browser.conftest import camera_context, demo_login, demo_token
 from tests.browser.scanning import manual_scan
 from tests.browser.test_qr_scanner import write_y4m
 from tests.factories import p256_key
@@ -39,26 +39,10 @@ def video_path(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def camera_browser(browser, video_path):
-    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video_path.resolve()}"])
-    yield camera
-    camera.close()
-
-
 @pytest.fixture
 def phone(camera_browser, live_server):
-    context = camera_browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                         base_url=live_server.url, device_scale_factor=2)
-    context.grant_permissions(["camera"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield context, page
-    context.close()
-    assert not errors, f"JavaScript errors on the station's phone: {errors}"
+    with camera_context(camera_browser, live_server, "station's phone") as (context, page):
+        yield context, page
 
 
 # --- helpers --------------------------------------------------------------------------------------
