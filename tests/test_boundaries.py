@@ -111,12 +111,17 @@ def _programme_world(caller):
     return world(caller)
 
 
+def _scheduler_world(caller):
+    return {"job": "cleanup"}  # a job that touches nothing a boundary value could break
+
+
 def _matrices():
     """(name, endpoints, placeholders, world) of every permission matrix, with bodies made valid."""
     from tests import test_permissions as base
     from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
     from tests.programme import test_permissions as programme
+    from tests.scheduler import test_permissions as scheduler
     from tests.vouchers import test_permissions as vouchers
 
     provider = {"name": "边界测试服务机构", "credit_code": "{credit_code}", "categories": ["tax"], "district": "370811",
@@ -139,7 +144,9 @@ def _matrices():
             ("events", events_endpoints, events.PLACEHOLDERS, _events_world),
             ("checkins", checkins_endpoints, checkins.PLACEHOLDERS, _checkins_world),
             ("programme", [(m, p, b, a) for m, p, b, a, _ in programme.ENDPOINTS], programme.PLACEHOLDERS,
-             _programme_world)]
+             _programme_world),
+            ("scheduler", [(m, p, b, a) for m, p, b, a, _ in scheduler.ENDPOINTS], {"{job}": "job"},
+             _scheduler_world)]
 
 
 def _openapi_path(path: str, placeholders: dict) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.prod.conftest import ROOT
 
@@ -34,13 +34,14 @@ def seeded(stack):
     return stack
 
 
-def test_no_csp_violation_on_any_role_page(seeded):
+def test_no_csp_violation_on_any_role_page(seeded, browser):
     shots = ROOT / "test-artifacts" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     violations = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+    # a browser of its own (camera allowed) from the session's Playwright, which the browser tests share
+    browser = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+    try:
         for role, names in PAGES.items():
             context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=seeded.url,
                                           permissions=["camera"])
@@ -70,5 +71,6 @@ def test_no_csp_violation_on_any_role_page(seeded):
                       " document.head.append(s); }")
         page.wait_for_function("window.__csp.length > 0")
         assert "style-src" in page.evaluate("window.__csp")[0]
+    finally:
         browser.close()
     assert violations == []
