@@ -197,9 +197,16 @@ def cancel_mine(*, user, id: int) -> Registration:
     if registration.checked_in_at is not None:
         raise DomainError("已签到，不能取消报名", code="already_checked_in", status=409)
     state = registration.state
-    if state not in OPEN_STATES or not _move(registration.id, from_=state, to=R.cancelled,
-                                                                         cancelled_at=utcnow()):
-        raise DomainError("该报名已取消或未通过", code="registration_not_live", status=409)
+    for _attempt in range(5):
+        if state not in OPEN_STATES:
+            raise DomainError("该报名已取消或未通过", code="registration_not_live", status=409)
+        if _move(registration.id, from_=state, to=R.cancelled, cancelled_at=utcnow()):
+            break
+        # someone moved it a moment ago (a waiting person promoted by another cancellation, a
+        # pending one approved): cancel it from the state it is in now
+        state = db.session.scalar(sa.select(Registration.state).where(Registration.id == registration.id))
+    else:
+        raise DomainError("报名状态正在变化，请稍后再试", code="registration_busy", status=409)
     if state == R.registered:
         devices.revoke_ticket(registration_id=registration.id)
         _free_seat(registration.event_id)

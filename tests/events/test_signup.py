@@ -72,6 +72,28 @@ def test_cancel_after_cancel_is_refused_and_frees_nothing(client, auth):
     assert event.seats_taken == 0
 
 
+def test_a_waiting_person_promoted_while_cancelling_is_cancelled_and_the_seat_passes_on(client, auth):
+    """The race CI once caught: someone else's cancellation promotes this person between reading
+    their registration and cancelling it. The cancellation still succeeds, from the new state."""
+    import sqlalchemy as sa
+    event = make_event(capacity=1)
+    holder, waiter, next_one = (make_entrepreneur() for _ in range(3))
+    seat, mine, theirs = (sign_up(client, auth, p, event).get_json() for p in (holder, waiter, next_one))
+    stale = db.session.get(Registration, mine["id"])  # held, so this request's copy says "waitlisted"
+    assert stale.state.value == "waitlisted"
+    # another request, meanwhile: the holder cancels and the waiter is promoted
+    db.session.execute(sa.update(Registration).where(Registration.id == seat["id"]).values(state="cancelled")
+                       .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Registration).where(Registration.id == mine["id"]).values(state="registered")
+                       .execution_options(synchronize_session=False))
+    cancelled = registrations.cancel_mine(user=waiter, id=mine["id"])
+    assert cancelled.state.value == "cancelled"
+    assert states(event) == ["cancelled", "cancelled", "registered"]
+    db.session.refresh(event)
+    assert event.seats_taken == 1
+    assert db.session.query(Notification).filter_by(user_id=next_one.id, kind="event_promoted").count() == 1
+
+
 def test_signing_up_again_after_cancelling_goes_to_the_back(client, auth):
     event = make_event(capacity=1)
     person, other = make_entrepreneur(), make_entrepreneur()
