@@ -141,25 +141,26 @@ def test_bad_inputs_are_refused_in_chinese(terms, facts, period, message):
 # ---------------------------------------------------------------- the per-day rule, written out plainly
 
 def per_day(terms: SubsidyTerms, facts: LoanFacts, start: date, end: date):
-    """The rule of the brief, one day at a time: (exact subsidy, exact interest, subsidised days)."""
-    subsidy = interest = Fraction(0)
-    days = 0
+    """The rule of the brief, one day at a time: (exact subsidy, exact interest, subsidised days).
+    Each day adds balance × rate / 10000 / day_count; the common divisor is applied once at the end."""
+    subsidy = interest = days = 0  # subsidy in (fen × bp × %), interest in (fen × bp), both per day_count days
     day = start
     while day < end:
         balance = facts.principal - sum(amount for paid_on, amount in facts.repayments if paid_on <= day)
         if facts.disbursed_on <= day < facts.matures_on and balance > 0:
             rate = [r for since, r in sorted(facts.rates) if since <= day][-1]
-            interest += Fraction(balance * rate, 10_000 * terms.day_count)
+            interest += balance * rate
             off = any(since <= day and (until is None or day < until) for since, until in facts.no_subsidy)
             if not off:
                 days += 1
-                counted = rate if terms.rate_cap_offset_bp is None else min(rate, facts.lpr_bp + terms.rate_cap_offset_bp)
-                counted = max(0, counted)
+                counted = rate
+                if terms.rate_cap_offset_bp is not None:
+                    counted = max(0, min(rate, facts.lpr_bp + terms.rate_cap_offset_bp))
                 if terms.borrower_offset_bp is not None:  # the borrower's own ceiling is never below 0 %
                     counted = max(0, counted - max(0, facts.lpr_bp + terms.borrower_offset_bp))
-                subsidy += Fraction(balance * terms.finance_share_pct * counted, 100 * 10_000 * terms.day_count)
+                subsidy += balance * terms.finance_share_pct * counted
         day += D
-    return subsidy, interest, days
+    return (Fraction(subsidy, 100 * 10_000 * terms.day_count), Fraction(interest, 10_000 * terms.day_count), days)
 
 
 # ---------------------------------------------------------------- strategies
