@@ -40,7 +40,11 @@ def facts_of(case: LoanCase) -> subsidy.LoanFacts:
 def line_for(case: LoanCase, *, interest: int, start: date, end: date) -> SubsidyLine:
     rule = case.rule or rules.in_force(region_code=case.region_code, borrower_type=case.borrower_type,
                                        on=case.disbursed_on)
-    result = subsidy.compute(terms_of(rule), facts_of(case), start, end) if rule else None
+    try:
+        result = subsidy.compute(terms_of(rule), facts_of(case), start, end) if rule else None
+    except ValueError as error:  # the loan's own records do not add up (e.g. a repayment before disbursement)
+        raise DomainError(f"贷款 {case.number} 的记录有误：{error}", code="loan_records_invalid", status=422,
+                          details={"case_id": case.id}) from error
     notes = []
     amount = result.subsidy if result else 0
     if rule is None:
