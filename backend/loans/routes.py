@@ -164,15 +164,15 @@ class Stations(MethodView):
 @blp.route("/statements")
 class Statements(MethodView):
     @login_required
-    @blp.arguments(schemas.StatementQueryIn, location="query")
-    @blp.paged(schemas.StatementOut)
+    @blp.arguments(schemas.LoanStatementQueryIn, location="query")
+    @blp.paged(schemas.LoanStatementOut)
     def get(self, args):
         """Quarterly interest statements: a bank officer's bank's, an administrator's region's."""
         return statements.list_query(user=current_user, **args)
 
     @roles_required(Role.bank_staff)
-    @blp.arguments(schemas.StatementIn)
-    @blp.response(201, schemas.StatementDetailOut)
+    @blp.arguments(schemas.LoanStatementIn)
+    @blp.response(201, schemas.LoanStatementDetailOut)
     def post(self, data):
         """Hand in a finished quarter's interest per loan; the subsidy is computed per loan by the rule in force."""
         return statements.submit(user=current_user, **data)
@@ -184,7 +184,7 @@ SID = "<int(max=2147483647):statement_id>"
 @blp.route(f"/statements/{SID}")
 class Statement(MethodView):
     @login_required
-    @blp.response(200, schemas.StatementDetailOut)
+    @blp.response(200, schemas.LoanStatementDetailOut)
     def get(self, statement_id):
         """One statement with each loan's interest and subsidy."""
         return statements.get(user=current_user, id=statement_id)
@@ -202,7 +202,7 @@ class StatementWorkbook(MethodView):
 @blp.route(f"/statements/{SID}/approve")
 class StatementApprove(MethodView):
     @roles_required(Role.admin)
-    @blp.response(200, schemas.StatementDetailOut)
+    @blp.response(200, schemas.LoanStatementDetailOut)
     def post(self, statement_id):
         """Approve the subsidy of a submitted statement (administrators)."""
         return statements.decide(user=current_user, id=statement_id, action="approve")
@@ -211,7 +211,7 @@ class StatementApprove(MethodView):
 @blp.route(f"/statements/{SID}/pay")
 class StatementPay(MethodView):
     @roles_required(Role.admin)
-    @blp.response(200, schemas.StatementDetailOut)
+    @blp.response(200, schemas.LoanStatementDetailOut)
     def post(self, statement_id):
         """Mark an approved statement's subsidy as paid (administrators)."""
         return statements.decide(user=current_user, id=statement_id, action="pay")

@@ -237,23 +237,23 @@ class StationOut(Schema):
     address = fields.String(required=True)
 
 
-class StatementLineIn(Schema):
+class LoanStatementLineIn(Schema):
     case_id = fields.Id(required=True)
     interest = fields.Fen(required=True)
 
 
-class StatementIn(Schema):
+class LoanStatementIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(2021, 2100, error="年份不正确"))
     quarter = fields.Integer(required=True, validate=validate.Range(1, 4, error="季度为 1 到 4"))
-    lines = fields.List(fields.Nested(StatementLineIn), required=True,
+    lines = fields.List(fields.Nested(LoanStatementLineIn), required=True,
                         validate=validate.Length(min=1, max=5000, error="请至少填写一笔贷款的利息"))
 
 
-class StatementQueryIn(Schema):
+class LoanStatementQueryIn(Schema):
     state = fields.Enum(StatementState, error_messages={"unknown": "状态不正确"})
 
 
-class StatementLineOut(Schema):
+class LoanStatementLineOut(Schema):
     case_id = fields.Integer(required=True)
     number = fields.Function(lambda l: l.case.number)
     applicant_name = fields.Function(lambda l: l.case.applicant.name)
@@ -264,7 +264,7 @@ class StatementLineOut(Schema):
     note = fields.String(required=True)
 
 
-class StatementOut(Schema):
+class LoanStatementOut(Schema):
     id = fields.Integer(required=True)
     bank_name = fields.Function(lambda s: s.bank.name)
     year = fields.Integer(required=True)
@@ -279,5 +279,5 @@ class StatementOut(Schema):
     paid_at = fields.DateTime(allow_none=True)
 
 
-class StatementDetailOut(StatementOut):
-    lines = fields.List(fields.Nested(StatementLineOut))
+class LoanStatementDetailOut(LoanStatementOut):
+    lines = fields.List(fields.Nested(LoanStatementLineOut))
