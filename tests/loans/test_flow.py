@@ -241,3 +241,28 @@ def test_a_late_step_stands_out_first_on_the_handlers_list(client, auth, world, 
     only = client.get("/api/loans/cases?overdue=true", headers=auth(world["staff"])).get_json()
     assert [r["id"] for r in only] == [old]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoanEvent)) == 2
+
+
+def test_each_handlers_step_is_a_wechat_message_after_it_is_committed(client, auth, world, wechat_fake, app,
+                                                                      monkeypatch):
+    from backend.accounts.enums import WechatApp
+    from backend.accounts.models import WechatIdentity
+
+    template = "tmpl-loan-step-0001"
+    monkeypatch.setitem(app.config, "WECHAT_LOAN_STEP_TEMPLATE", template)
+    wechat_fake.templates[template] = ["thing1", "phrase2", "time3"]
+    wechat_fake.sent.clear()
+    openid = f"o-loan-{world['person'].id}"
+    db.session.add(WechatIdentity(user_id=world["person"].id, app=WechatApp.mini, appid=wechat_fake.MINI_APPID,
+                                  openid=openid))
+    wechat_fake.subscribed.add((openid, template))
+    cid = open_case(client, auth, world)
+    assert wechat_fake.sent == []  # the applicant's own step tells no one
+    step(client, auth, world["staff"], cid, "request-documents", {"kinds": ["id_card"]})
+    [message] = wechat_fake.sent
+    assert message["touser"] == openid and message["page"] == f"pages/loan-case/index?id={cid}"
+    assert message["data"]["thing1"]["value"] == "创业担保贷款：要求补正材料"
+    assert message["data"]["phrase2"]["value"] == "补正材料"
+    # a step that fails (refused, rolled back) sends nothing
+    assert step(client, auth, world["admin"], cid, "approve").status_code == 409
+    assert len(wechat_fake.sent) == 1
