@@ -266,3 +266,31 @@ def test_each_handlers_step_is_a_wechat_message_after_it_is_committed(client, au
     # a step that fails (refused, rolled back) sends nothing
     assert step(client, auth, world["admin"], cid, "approve").status_code == 409
     assert len(wechat_fake.sent) == 1
+
+
+def test_administrators_keep_the_rules_as_data(client, auth, world):
+    rows = client.get("/api/loans/rules", headers=auth(world["admin"])).get_json()
+    assert {(r["region_name"], r["borrower_type"], r["max_amount"]) for r in rows} >= {
+        ("山东省", "individual", 30 * WAN), ("山东省", "firm", 400 * WAN)}
+    added = client.post("/api/loans/rules", headers=auth(world["admin"]), json={
+        "region_code": "370811", "borrower_type": "individual", "valid_from": "2026-01-01", "name": "任城区个人贷款",
+        "max_amount": 15 * WAN, "max_term_months": 24, "max_times": 1, "finance_share_pct": 50,
+        "rate_cap_offset_bp": 150, "documents": ["id_card"]})
+    assert added.status_code == 201, added.get_json()
+    bad = client.patch(f"/api/loans/rules/{added.get_json()['id']}", headers=auth(world["admin"]),
+                       json={"valid_to": "2025-06-01"})
+    assert bad.status_code == 422 and "失效日期" in bad.get_json()["message"]
+    changed = client.patch(f"/api/loans/rules/{added.get_json()['id']}", headers=auth(world["admin"]),
+                           json={"max_amount": 18 * WAN})
+    assert changed.get_json()["max_amount"] == 18 * WAN
+    zoucheng = make_user(Role.admin)
+    zoucheng.grants[0].region_code = "370883"
+    db.session.flush()
+    theirs = client.get("/api/loans/rules", headers=auth(zoucheng)).get_json()
+    assert "任城区个人贷款" not in {r["name"] for r in theirs} and "山东省个人创业担保贷款" in {r["name"] for r in theirs}
+    assert client.patch(f"/api/loans/rules/{added.get_json()['id']}", headers=auth(zoucheng),
+                        json={"max_amount": 1 * WAN}).status_code == 404
+    refused = client.post("/api/loans/rules", headers=auth(zoucheng), json={
+        "region_code": "370811", "borrower_type": "firm", "valid_from": "2026-01-01", "name": "越权规则",
+        "max_amount": WAN, "max_term_months": 12, "max_times": 1, "finance_share_pct": 100})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
