@@ -294,3 +294,25 @@ def test_administrators_keep_the_rules_as_data(client, auth, world):
         "region_code": "370811", "borrower_type": "firm", "valid_from": "2026-01-01", "name": "越权规则",
         "max_amount": WAN, "max_term_months": 12, "max_times": 1, "finance_share_pct": 100})
     assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
+
+
+def test_an_administrator_binds_a_bank_officer_to_a_bank(client, auth, world):
+    person = make_entrepreneur()
+    missing = client.post(f"/api/admin/users/{person.id}/roles", headers=auth(world["admin"]), json={"role": "bank_staff"})
+    assert missing.status_code == 422 and missing.get_json()["details"]["bank_id"] == ["请选择合作银行"]
+    branch = db.session.scalar(sa.select(Bank).where(Bank.name == "济宁银行任城支行"))
+    granted = client.post(f"/api/admin/users/{person.id}/roles", headers=auth(world["admin"]),
+                          json={"role": "bank_staff", "bank_id": branch.id})
+    assert granted.status_code == 200, granted.get_json()
+    grant = next(g for g in granted.get_json()["grants"] if g["role"] == "bank_staff")
+    assert grant["bank_name"] == "济宁银行任城支行"
+    # a 任城区 administrator may bind to the 任城 branch, not to the city's head office
+    district = make_user(Role.admin)
+    district.grants[0].region_code = "370811"
+    db.session.flush()
+    other = make_entrepreneur()
+    assert client.post(f"/api/admin/users/{other.id}/roles", headers=auth(district),
+                       json={"role": "bank_staff", "bank_id": world["bank"].id}).get_json()["code"] == "region_forbidden"
+    revoked = client.delete(f"/api/admin/users/{person.id}/roles?role=bank_staff&bank_id={branch.id}",
+                            headers=auth(world["admin"]))
+    assert revoked.status_code == 200 and all(g["role"] != "bank_staff" for g in revoked.get_json()["grants"])
