@@ -316,3 +316,20 @@ def test_an_administrator_binds_a_bank_officer_to_a_bank(client, auth, world):
     revoked = client.delete(f"/api/admin/users/{person.id}/roles?role=bank_staff&bank_id={branch.id}",
                             headers=auth(world["admin"]))
     assert revoked.status_code == 200 and all(g["role"] != "bank_staff" for g in revoked.get_json()["grants"])
+
+
+def test_late_steps_are_told_to_whoever_must_act_once(client, auth, world):
+    from backend.loans import reminders
+
+    with_station = open_case(client, auth, world)
+    with_bank = open_case(client, auth, dict(world, person=make_entrepreneur()))
+    db.session.get(LoanCase, with_bank).state = "referred"
+    db.session.get(LoanCase, with_bank).bank_id = world["bank"].id
+    for cid in (with_station, with_bank):
+        db.session.get(LoanCase, cid).step_due_at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    db.session.flush()
+    assert reminders.remind_late(now=datetime(2026, 1, 6, tzinfo=timezone.utc)) == {"cases": 2, "handlers": 2}
+    late = db.session.scalars(sa.select(Notification).where(Notification.kind == "loan_late")).all()
+    assert {(n.user_id, n.link.rsplit("=", 1)[1]) for n in late} == {(world["staff"].id, str(with_station)),
+                                                                      (world["officer"].id, str(with_bank))}
+    assert reminders.remind_late(now=datetime(2026, 1, 7, tzinfo=timezone.utc)) == {"cases": 2, "handlers": 0}
