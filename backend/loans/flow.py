@@ -98,6 +98,8 @@ def allowed(case: LoanCase, who: set[str]) -> list[str]:
                 continue
             if name == "extend" and case.extension_until is not None:
                 continue
+            if name == "refer" and case.notice_until is not None and today() < case.notice_until:
+                continue  # not while the notice runs (service.refer refuses it too)
             out.append(name)
     return out
 

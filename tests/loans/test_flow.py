@@ -90,6 +90,7 @@ def test_the_whole_case_from_application_to_closed(client, auth, world, monkeypa
     # the administrator approves: on the public notice list, masked
     approved = step(client, auth, w["admin"], cid, "approve").get_json()
     assert approved["state"] == "notice" and approved["notice_until"]
+    assert "refer" not in approved["actions"]  # not offered while the notice runs
     notice = client.get("/api/loans/notice").get_json()
     assert [n["number"] for n in notice] == [case["number"]]
     assert notice[0]["applicant_name"].endswith("*")
@@ -99,6 +100,7 @@ def test_the_whole_case_from_application_to_closed(client, auth, world, monkeypa
     later = datetime.combine(date.fromisoformat(approved["notice_until"]) + timedelta(days=1), datetime.min.time(),
                              timezone.utc) + timedelta(hours=2)
     monkeypatch.setattr("backend.loans.flow.utcnow", lambda: later)
+    assert "refer" in client.get(f"/api/loans/cases/{cid}", headers=auth(w["admin"])).get_json()["actions"]
     referred = step(client, auth, w["admin"], cid, "refer", {"bank_id": w["bank"].id}).get_json()
     assert referred["state"] == "referred" and referred["bank"]["name"] == "济宁银行"
     assert cid in [c["id"] for c in client.get("/api/loans/cases", headers=auth(w["officer"])).get_json()]
