@@ -22,7 +22,7 @@ from backend.core import codes, keys, signing
 from backend.core.codes import CodeType
 from backend.extensions import db
 from tests.conftest import TEST_SECRETS
-from tests.factories import make_user
+from backend.accounts import service as accounts
 
 
 def old_keyring(folder, statuses: dict[int, str]) -> dict[int, ed25519.Ed25519PrivateKey]:
@@ -55,7 +55,8 @@ def old_checkout(tmp_path, monkeypatch):
     (instance / "uploads" / f"{digest}.jpg").write_bytes(data)
     with app.app_context():
         flask_migrate.upgrade(revision="f6d2c0de0005")
-        owner = make_user(name="张三")  # the user tables are the same at that revision
+        # the user table is the same at that revision (role_grant is not: no role, so no row there)
+        owner = accounts.create_user(phone="13900000001", name="张三", roles=())
         for upload_id in (1, 2):  # two uploads of the same bytes: one stored content
             db.session.execute(sa.text(
                 "INSERT INTO upload (id, owner_id, kind, content_type, size, sha256, original_name, created_at) "
