@@ -13,6 +13,13 @@ export const CONSOLE_SECTIONS = [
     ],
   },
   {
+    title: '创业担保贷款',
+    items: [
+      { page: 'loan-cases', title: '贷款案件' },
+      { page: 'loan-statements', title: '贴息清单' },
+    ],
+  },
+  {
     title: '喵小创活动',
     items: [
       { page: 'event-figures', title: '活动统计' },
