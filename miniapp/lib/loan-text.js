@@ -241,6 +241,11 @@ export const LOAN_ACTIONS = {
 export const actionLabel = (action) => LOAN_ACTIONS[action]?.label || action
 export const actionFields = (action) => LOAN_ACTIONS[action]?.fields || []
 
+/** The step that moves a case forward, shown as the green button: the first of these it lists. */
+const FORWARD = ['submit', 'approve', 'refer', 'diligence', 'disburse', 'repay', 'cure', 'precheck', 'request_documents']
+
+export const primaryAction = (actions) => FORWARD.find((a) => actions.includes(a)) || null
+
 /** Actions that happen on the page itself rather than through a form or a confirm. */
 export const PAGE_ACTIONS = ['edit', 'upload']
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  LOAN_ACTIONS, actionBody, actionDefaults, actionLabel, applicationBody, applicationForm, capHint, formatRate, formatWan,
+  LOAN_ACTIONS, actionBody, primaryAction, actionDefaults, actionLabel, applicationBody, applicationForm, capHint, formatRate, formatWan,
   interestFen, parseRate, previousQuarter, quarterLabel, quarterOf, rateInput, stateTone, statementSummary, stepDueText,
 } from '../lib/loan-text.js'
 
@@ -91,6 +91,11 @@ describe('case actions', () => {
       expect(LOAN_ACTIONS[a]?.label, a).toMatch(/\p{Script=Han}/u)
     }
     expect(actionLabel('refer')).toBe('转介银行')
+  })
+  it('makes the step that moves the case forward the main button', () => {
+    expect(primaryAction(['edit', 'precheck', 'submit', 'withdraw'])).toBe('submit')
+    expect(primaryAction(['repay', 'overdue', 'extend', 'change_rate'])).toBe('repay')
+    expect(primaryAction(['withdraw'])).toBe(null)
   })
   it('converts a disbursement to fen, basis points and a whole term', () => {
     const values = { approved_amount: '200000', rate_bp: '3.45', lpr_bp: '3.1', term_months: '24', disbursed_on: '2026-12-04' }
