@@ -101,48 +101,52 @@ const wholeNumber = (text) => (/^\d{1,9}$/.test(String(text ?? '').trim()) ? Num
 
 /**
  * Check the form and build the request body. → {errors: {field: message}, body} (body null when
- * anything is wrong). Required fields and positive numbers, as the server checks them; the caps and
- * terms of the rules in force are the pre-check's business (they differ by city and date).
+ * anything is wrong). The server's checks (backend/loans/schemas.py CaseIn): amount at least ¥1,
+ * term 1–120 months, purpose 2–200 characters, a category, a station; age 16–100 and staff / new
+ * hires when given; a firm's name. The caps of the rules in force are the pre-check's business
+ * (they differ by city and date).
  */
 export function applicationBody(form) {
   const errors = {}
   const firm = form.borrower_type === 'firm'
+  const given = (v) => String(v ?? '').trim() !== ''
   if (!BORROWER_TYPES.some((t) => t.value === form.borrower_type)) errors.borrower_type = '请选择贷款主体'
   const amount = parseYuan(form.amount)
-  if (String(form.amount ?? '').trim() === '') errors.amount = '请填写申请金额'
-  else if (amount == null || amount <= 0) errors.amount = '申请金额应为大于 0 的数字（单位：元，最多两位小数）'
+  if (!given(form.amount)) errors.amount = '请填写申请金额'
+  else if (amount == null || amount < 100) errors.amount = '申请金额应不少于 1 元（单位：元，最多两位小数）'
   const term = wholeNumber(form.term_months)
-  if (String(form.term_months ?? '').trim() === '') errors.term_months = '请填写贷款期限'
-  else if (!(term >= 1)) errors.term_months = '贷款期限应为正整数（月）'
-  if (!form.purpose.trim()) errors.purpose = '请填写贷款用途'
-  if (!form.business.trim()) errors.business = '请填写经营项目'
+  if (!given(form.term_months)) errors.term_months = '请填写贷款期限'
+  else if (!(term >= 1 && term <= 120)) errors.term_months = '贷款期限为 1 到 120 个月'
+  const purpose = form.purpose.trim()
+  if (!purpose) errors.purpose = '请填写贷款用途'
+  else if ([...purpose].length < 2) errors.purpose = '贷款用途为 2 到 200 个字'
   if (!form.identity_category) errors.identity_category = '请选择人员类别'
-  const age = wholeNumber(form.age)
-  if (String(form.age ?? '').trim() === '') errors.age = '请填写年龄'
-  else if (!(age >= 1 && age <= 120)) errors.age = '年龄应为 1–120 的整数'
+  const age = given(form.age) ? wholeNumber(form.age) : null
+  if (age !== null && !(age >= 16 && age <= 100)) errors.age = '年龄应在 16 到 100 岁'
+  if (!form.station_id) errors.station_id = '请选择办理的创贷之家驿站'
   let staff = null
   let hires = null
   if (firm) {
     if (!form.org_name.trim()) errors.org_name = '请填写企业名称'
-    staff = wholeNumber(form.staff_count)
-    if (!(staff >= 1)) errors.staff_count = '在职职工人数应为正整数'
-    hires = wholeNumber(form.new_hires)
-    if (!(hires >= 0)) errors.new_hires = '新招用符合条件人员数应为 0 或正整数'
-    else if (staff >= 1 && hires > staff) errors.new_hires = '新招用人数不能多于在职职工人数'
+    staff = given(form.staff_count) ? wholeNumber(form.staff_count) : null
+    if (staff !== null && !(staff >= 1)) errors.staff_count = '职工人数应为正整数'
+    hires = given(form.new_hires) ? wholeNumber(form.new_hires) : null
+    if (hires !== null && !(hires >= 0)) errors.new_hires = '新招用人数应为 0 或正整数'
+    else if (hires !== null && staff >= 1 && hires > staff) errors.new_hires = '新招用人数不能多于职工人数'
   }
   if (Object.keys(errors).length) return { errors, body: null }
   const body = {
     borrower_type: form.borrower_type,
     amount,
     term_months: term,
-    purpose: form.purpose.trim(),
+    purpose,
     business: form.business.trim(),
     identity_category: form.identity_category,
     age,
     incubator_recommended: Boolean(form.incubator_recommended),
+    station_id: Number(form.station_id),
   }
   if (firm) Object.assign(body, { org_name: form.org_name.trim(), staff_count: staff, new_hires: hires })
-  if (form.station_id) body.station_id = Number(form.station_id)
   return { errors, body }
 }
 
@@ -171,7 +175,7 @@ export const LOAN_ACTIONS = {
     ],
   },
   approve: { label: '审核通过', fields: [{ name: 'remark', label: '审核意见', type: 'textarea', placeholder: '选填' }], note: '通过后进入公示，公示期 5 天。' },
-  reject: { label: '驳回', warn: true, fields: [{ name: 'reason', label: '驳回原因', type: 'textarea', required: true, placeholder: '申请人会看到这段原因' }] },
+  reject: { label: '驳回', warn: true, fields: [{ name: 'reason', label: '驳回原因', type: 'textarea', required: true, min: 2, placeholder: '申请人会看到这段原因' }] },
   refer: {
     label: '转介银行',
     fields: [
@@ -179,11 +183,11 @@ export const LOAN_ACTIONS = {
       { name: 'remark', label: '备注', type: 'textarea', placeholder: '选填' },
     ],
   },
-  withdraw: { label: '撤回申请', warn: true, fields: [{ name: 'reason', label: '撤回原因', type: 'textarea', required: true }] },
+  withdraw: { label: '撤回申请', warn: true, fields: [{ name: 'reason', label: '撤回原因', type: 'textarea', required: true, min: 2 }] },
   diligence: {
     label: '登记尽调/担保',
     fields: [
-      { name: 'guarantee', label: '担保方式', type: 'text', required: true, placeholder: '如：免除反担保 / 保证人担保' },
+      { name: 'guarantee', label: '担保方式', type: 'text', required: true, min: 2, max: 120, placeholder: '如：免除反担保 / 保证人担保' },
       { name: 'remark', label: '尽调意见', type: 'textarea', placeholder: '选填' },
     ],
   },
@@ -225,7 +229,7 @@ export const LOAN_ACTIONS = {
     label: '办理展期',
     fields: [
       { name: 'until', label: '展期至', type: 'date', required: true },
-      { name: 'reason', label: '展期原因', type: 'textarea', required: true, placeholder: '如：受灾害或重大突发事件影响' },
+      { name: 'reason', label: '展期原因', type: 'textarea', required: true, min: 2, max: 120, placeholder: '如：受灾害或重大突发事件影响' },
     ],
     note: '每笔贷款只能展期一次、最长一年，展期期间不享受财政贴息。',
   },
@@ -300,8 +304,13 @@ function convert(field, raw) {
       return Number(text) > 0 ? [Number(text), ''] : [undefined, `请选择${field.label}`]
     case 'kinds':
       return [text.slice(), '']
-    default:
-      return text.length > 500 ? [undefined, `${field.label}不能超过 500 字`] : [text, '']
+    default: {
+      // The server's limits: 200 characters unless the field says otherwise, some at least 2.
+      const length = [...text].length
+      const [min, max] = [field.min || 0, field.max || 200]
+      if (length < min || length > max) return [undefined, `${field.label}为 ${min || 1} 到 ${max} 个字`]
+      return [text, '']
+    }
   }
 }
 

@@ -26,7 +26,7 @@ const FALLBACK = {
     { value: 'station_staff', label: '场所工作人员' },
     { value: 'organiser', label: '活动组织者' },
     { value: 'admin', label: '人社部门管理员' },
-    { value: 'bank_staff', label: '银行信贷员' },
+    { value: 'bank_staff', label: '合作银行信贷员' },
   ],
   event_kinds: [
     { value: 'salon', label: '创业沙龙' },

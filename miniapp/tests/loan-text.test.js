@@ -12,6 +12,7 @@ const filled = (changes = {}) => ({
   business: '社区烘焙店',
   identity_category: 'graduate',
   age: '26',
+  station_id: '4',
   ...changes,
 })
 
@@ -51,31 +52,39 @@ describe('money and rates', () => {
 
 describe('the application form', () => {
   it('sends an individual’s application in fen, without the firm’s fields', () => {
-    const { errors, body } = applicationBody(filled({ org_name: '不该发送', station_id: '4' }))
+    const { errors, body } = applicationBody(filled({ org_name: '不该发送' }))
     expect(errors).toEqual({})
     expect(body).toEqual({
       borrower_type: 'individual', amount: 20_000_000, term_months: 24, purpose: '购置设备', business: '社区烘焙店',
       identity_category: 'graduate', age: 26, incubator_recommended: false, station_id: 4,
     })
   })
-  it('asks a firm for its name, staff and new hires', () => {
+  it('asks a firm for its name, and checks staff and new hires when given', () => {
     const { errors, body } = applicationBody(filled({ borrower_type: 'firm' }))
     expect(body).toBe(null)
-    expect(Object.keys(errors).sort()).toEqual(['new_hires', 'org_name', 'staff_count'])
+    expect(errors).toEqual({ org_name: '请填写企业名称' })
+    expect(applicationBody(filled({ borrower_type: 'firm', org_name: '某', staff_count: '0', new_hires: '-1' })).errors)
+      .toEqual({ staff_count: '职工人数应为正整数', new_hires: '新招用人数应为 0 或正整数' })
+    expect(applicationBody(filled({ borrower_type: 'firm', org_name: '某' })).body).toMatchObject({ staff_count: null, new_hires: null })
     const ok = applicationBody(filled({ borrower_type: 'firm', org_name: '某某科技', staff_count: '20', new_hires: '3', incubator_recommended: true }))
     expect(ok.body).toMatchObject({ borrower_type: 'firm', org_name: '某某科技', staff_count: 20, new_hires: 3, incubator_recommended: true })
-    expect(applicationBody(filled({ borrower_type: 'firm', org_name: '某', staff_count: '2', new_hires: '3' })).errors.new_hires).toBe('新招用人数不能多于在职职工人数')
+    expect(applicationBody(filled({ borrower_type: 'firm', org_name: '某', staff_count: '2', new_hires: '3' })).errors.new_hires).toBe('新招用人数不能多于职工人数')
   })
-  it('refuses empty and non-positive numbers, in Chinese', () => {
+  it('refuses what the server refuses, in Chinese', () => {
     const { errors } = applicationBody(applicationForm())
-    expect(errors).toMatchObject({ amount: '请填写申请金额', term_months: '请填写贷款期限', purpose: '请填写贷款用途', business: '请填写经营项目', identity_category: '请选择人员类别', age: '请填写年龄' })
-    expect(applicationBody(filled({ amount: '0' })).errors.amount).toMatch(/大于 0/)
-    expect(applicationBody(filled({ amount: '-5' })).errors.amount).toMatch(/大于 0/)
-    expect(applicationBody(filled({ term_months: '1.5' })).errors.term_months).toMatch(/正整数/)
-    expect(applicationBody(filled({ age: '0' })).errors.age).toMatch(/1–120/)
+    expect(errors).toEqual({ amount: '请填写申请金额', term_months: '请填写贷款期限', purpose: '请填写贷款用途', identity_category: '请选择人员类别', station_id: '请选择办理的创贷之家驿站' })
+    expect(applicationBody(filled({ amount: '0.99' })).errors.amount).toMatch(/不少于 1 元/)
+    expect(applicationBody(filled({ amount: '-5' })).errors.amount).toMatch(/不少于 1 元/)
+    expect(applicationBody(filled({ term_months: '1.5' })).errors.term_months).toBe('贷款期限为 1 到 120 个月')
+    expect(applicationBody(filled({ term_months: '121' })).errors.term_months).toBe('贷款期限为 1 到 120 个月')
+    expect(applicationBody(filled({ purpose: '店' })).errors.purpose).toBe('贷款用途为 2 到 200 个字')
+    expect(applicationBody(filled({ age: '15' })).errors.age).toBe('年龄应在 16 到 100 岁')
+  })
+  it('leaves the optional business and age out of the checks', () => {
+    expect(applicationBody(filled({ business: '', age: '' })).body).toMatchObject({ business: '', age: null })
   })
   it('fills the form back from a case for editing (元 from fen)', () => {
-    const form = applicationForm({ borrower_type: 'firm', amount: 150_000_000, term_months: 12, purpose: 'p', business: 'b', identity_category: 'veteran', age: 40, org_name: 'X', staff_count: 10, new_hires: 1, incubator_recommended: true, station: { id: 3 } })
+    const form = applicationForm({ borrower_type: 'firm', amount: 150_000_000, term_months: 12, purpose: '扩大生产', business: 'b', identity_category: 'veteran', age: 40, org_name: 'X', staff_count: 10, new_hires: 1, incubator_recommended: true, station: { id: 3 } })
     expect(form).toMatchObject({ amount: '1500000', term_months: '12', age: '40', staff_count: '10', new_hires: '1', station_id: '3', incubator_recommended: true })
     expect(applicationBody(form).body.amount).toBe(150_000_000)
   })
@@ -109,6 +118,8 @@ describe('case actions', () => {
   })
   it('needs a reason to reject but no remark to approve', () => {
     expect(actionBody('reject', { reason: '  ' }).errors.reason).toBe('请填写驳回原因')
+    expect(actionBody('reject', { reason: '否' }).errors.reason).toBe('驳回原因为 2 到 200 个字')
+    expect(actionBody('diligence', { guarantee: '保'.repeat(121), remark: '' }).errors.guarantee).toBe('担保方式为 2 到 120 个字')
     expect(actionBody('reject', { reason: ' 材料造假 ' }).body).toEqual({ reason: '材料造假' })
     expect(actionBody('approve', { remark: '' })).toEqual({ errors: {}, body: {} })
   })

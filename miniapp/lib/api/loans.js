@@ -63,8 +63,10 @@ export function runLoanAction(id, action, body = {}) {
 export const loanDocumentsUrl = (id) => `${CASES}/${id}/documents`
 
 export const loanNoticeUrl = (page, size) => withQuery('/api/loans/notice', paged(page, size))
-export const listLoanBanks = () => get('/api/loans/banks')
-export const listLoanStations = () => get('/api/loans/stations')
+/** The partner banks and their branches (one page of 100 is all of them). */
+export const listLoanBanks = () => get(withQuery('/api/loans/banks', paged(1, 100)))
+/** The open 创贷之家 stations (one page of 100; the picker shows them all). */
+export const listLoanStations = () => get(withQuery('/api/loans/stations', paged(1, 100)))
 
 const STATEMENTS = '/api/loans/statements'
 export const loanStatementsUrl = (filters, page, size) => withQuery(STATEMENTS, { ...filters, ...paged(page, size) })
