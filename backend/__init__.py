@@ -58,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.core.routes import audit_blp, meta_blueprint, uploads_blp
     from backend.devices.routes import keys_blp, my_devices_blp, scanners_blp
     from backend.events.routes import events_blp, mine_blp, organiser_blp
+    from backend.loans.routes import blp as loans_blp
     from backend.notifications.routes import blp as notifications_blp
     from backend.places.routes import admin_blp as places_admin_blp, blp as places_blp
     from backend.programme.routes import blp as programme_blp
@@ -68,7 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     for blp in (meta_blp, auth_blp, me_blp, users_blp, places_blp, audit_blp, keys_blp, my_devices_blp,
                 scanners_blp, uploads_blp, notifications_blp, centre_blp, wallet_blp, catalogue_blp, desk_blp,
                 admin_blp, events_blp, mine_blp, organiser_blp, checkins_blp, my_visits_blp, review_blp,
-                places_admin_blp, programme_blp, scheduler_blp):
+                places_admin_blp, programme_blp, scheduler_blp, loans_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)
 

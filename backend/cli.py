@@ -62,6 +62,19 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"年度目标已就绪 / targets ready: {added} added")
 
+    loans_group = click.Group("loans", help="创业担保贷款: the rules and partner banks (reference data).")
+    app.cli.add_command(loans_group)
+
+    @loans_group.command("seed")
+    @with_appcontext
+    def loans_seed():
+        """Add the province's loan rules and the partner banks that are not there yet."""
+        from backend.loans import seed
+
+        added = seed.seed()
+        db.session.commit()
+        click.echo(f"贷款规则与合作银行已就绪 / loan rules and banks ready: {added} added")
+
     keys_group = click.Group("keys", help="Server signing keys (Ed25519) for QR codes, kept in the database.")
     app.cli.add_command(keys_group)
 

@@ -35,6 +35,9 @@ def seed(*, history: bool = True) -> None:
     from backend.programme import seed as targets
 
     targets.seed()  # reference data (also `flask programme seed-targets`)
+    from backend.loans import seed as loans
+
+    loans.seed()  # the rules and partner banks (also `flask loans seed`)
     places, places_by_name = {}, {}
     for data in PLACES:
         place = db.session.scalar(sa.select(Place).where(Place.name == data["name"]))
@@ -48,7 +51,8 @@ def seed(*, history: bool = True) -> None:
         user = accounts.find_by_phone(phone=phone) or accounts.create_user(phone=phone, name=name, roles=())
         place_id = {Role.station_staff: places[PlaceKind.loan_station].id,
                     Role.organiser: places[PlaceKind.space].id}.get(role)
-        accounts.grant_role(actor=None, user=user, role=role, place_id=place_id, region_code=region)
+        bank_id = loans.demo_bank().id if role == Role.bank_staff else None
+        accounts.grant_role(actor=None, user=user, role=role, place_id=place_id, region_code=region, bank_id=bank_id)
     # one person with two roles: staff at the 曲阜 station and organiser at the 任城 space
     both = accounts.find_by_phone(phone=TWO_ROLES[0]) or accounts.create_user(phone=TWO_ROLES[0], name=TWO_ROLES[1],
                                                                               roles=())
@@ -68,6 +72,10 @@ def seed(*, history: bool = True) -> None:
     from backend.checkins import demo as checkins_demo
 
     checkins_demo.seed(history=history)
+
+    from backend.loans import demo as loans_demo
+
+    loans_demo.seed(history=history)
 
 
 def logins() -> list[tuple[str, str, str]]:

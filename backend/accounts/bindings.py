@@ -2,7 +2,7 @@
 administrators to a region (GB/T 2260 code). The rule per role, the Chinese names people see for a
 grant's binding. (Which grants an administrator may make is scope.check_binding's.)
 
-The places and providers tables belong to the domains above accounts; as the foreign keys of
+The places, providers and banks tables belong to the domains above accounts; as the foreign keys of
 ``RoleGrant`` do, this module names them by table (id, name, district) and imports neither."""
 from __future__ import annotations
 
@@ -23,15 +23,19 @@ BINDING: dict[Role, str | None] = {
     Role.station_staff: "place_id",
     Role.organiser: "place_id",
     Role.admin: "region_code",
+    Role.bank_staff: "bank_id",
 }
-FIELDS = ("place_id", "provider_id", "region_code")
-REQUIRED_MESSAGES = {"place_id": "请选择驿站/场所", "provider_id": "请选择服务机构", "region_code": "请选择管辖地区"}
+FIELDS = ("place_id", "provider_id", "region_code", "bank_id")
+REQUIRED_MESSAGES = {"place_id": "请选择驿站/场所", "provider_id": "请选择服务机构", "region_code": "请选择管辖地区",
+                     "bank_id": "请选择合作银行"}
 NOT_ALLOWED_MESSAGES = {"place_id": "该角色不绑定场所", "provider_id": "该角色不绑定服务机构",
-                        "region_code": "该角色不绑定地区"}
+                        "region_code": "该角色不绑定地区", "bank_id": "该角色不绑定银行"}
 
 _places = sa.table("place", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("district", sa.String))
 _providers = sa.table("provider", sa.column("id", sa.Integer), sa.column("name", sa.String),
                       sa.column("district", sa.String))
+_banks = sa.table("loan_bank", sa.column("id", sa.Integer), sa.column("name", sa.String),
+                  sa.column("region_code", sa.String))
 
 
 def check(role: Role, values: dict) -> dict:
@@ -55,7 +59,7 @@ def check(role: Role, values: dict) -> dict:
 
 def annotate(users: Iterable[User]) -> None:
     """Give each grant of ``users`` the names of what it is bound to (``place_name``, ``provider_name``,
-    ``region_name``): one query per table for the whole page."""
+    ``bank_name``, ``region_name``): one query per table for the whole page."""
     grants = [grant for user in users for grant in user.grants]
     place_ids = {g.place_id for g in grants if g.place_id is not None}
     provider_ids = {g.provider_id for g in grants if g.provider_id is not None}
@@ -64,7 +68,11 @@ def annotate(users: Iterable[User]) -> None:
     providers = dict(db.session.execute(
         sa.select(_providers.c.id, _providers.c.name).where(_providers.c.id.in_(provider_ids))).all()) \
         if provider_ids else {}
+    bank_ids = {g.bank_id for g in grants if g.bank_id is not None}
+    banks = dict(db.session.execute(sa.select(_banks.c.id, _banks.c.name).where(_banks.c.id.in_(bank_ids))).all()) \
+        if bank_ids else {}
     for grant in grants:
+        grant.bank_name = banks.get(grant.bank_id)
         grant.place_name = places.get(grant.place_id)
         grant.provider_name = providers.get(grant.provider_id)
         grant.region_name = regions.name_of(grant.region_code)

@@ -9,6 +9,7 @@ class Role(LabelledEnum):
     station_staff = "station_staff", "场所工作人员"
     organiser = "organiser", "活动组织者"
     admin = "admin", "人社部门管理员"
+    bank_staff = "bank_staff", "合作银行信贷员"
 
 
 ROLE_LABELS = Role.labels()
@@ -36,6 +37,7 @@ DEMO_PHONES = {
     Role.station_staff: ("19900000003", "王驿站"),
     Role.organiser: ("19900000004", "赵组织"),
     Role.admin: ("19900000005", "刘管理"),
+    Role.bank_staff: ("19900000008", "周信贷"),
 }
 # One-tap demo logins: key -> (role, phone, name, the administrator's region, label). The province
 # administrator sees everything; the 任城区 one only their district.

@@ -54,7 +54,7 @@ class User(TimestampMixin, db.Model):
 
 class RoleGrant(db.Model):
     """A role a person holds, bound to what it is for: a place (station staff, organisers), a provider
-    (provider staff) or a region (administrators)."""
+    (provider staff), a bank (bank officers) or a region (administrators)."""
 
     __tablename__ = "role_grant"
 
@@ -65,6 +65,8 @@ class RoleGrant(db.Model):
     # an administrator's region (GB/T code; a province grant sees everything), a provider staff member's provider
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code", ondelete="RESTRICT"), index=True)
     provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    # a bank officer's bank (its branches included)
+    bank_id: Mapped[int | None] = mapped_column(sa.ForeignKey("loan_bank.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="grants")

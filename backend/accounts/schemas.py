@@ -134,6 +134,7 @@ class GrantIn(Schema):
     region_code = fields.String(load_default=None, allow_none=True,
                                 validate=validate.OneOf(list(REGION_NAMES), error="请选择管辖地区"))
     provider_id = fields.Id(load_default=None, allow_none=True, error_messages={"out_of_range": "服务机构编号不正确"})
+    bank_id = fields.Id(load_default=None, allow_none=True, error_messages={"out_of_range": "银行编号不正确"})
 
 
 class GrantOut(Schema):
@@ -144,6 +145,8 @@ class GrantOut(Schema):
     place_name = fields.String(allow_none=True)
     provider_id = fields.Integer(allow_none=True)
     provider_name = fields.String(allow_none=True)
+    bank_id = fields.Integer(allow_none=True)
+    bank_name = fields.String(allow_none=True)
     region_code = fields.String(allow_none=True)
     region_name = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)

@@ -78,6 +78,7 @@ def check_region(code: str, *, user=CURRENT) -> None:
 # of their modules).
 _place = sa.table("place", sa.column("id"), sa.column("district"))
 _provider = sa.table("provider", sa.column("id"), sa.column("district"))
+_bank = sa.table("loan_bank", sa.column("id"), sa.column("region_code"))
 _member = sa.table("provider_member", sa.column("user_id"), sa.column("provider_id"))
 
 
@@ -89,8 +90,10 @@ def people_condition(allowed: frozenset[str]):
     codes = sorted(allowed)
     places = sa.select(_place.c.id).where(_place.c.district.in_(codes))
     providers = sa.select(_provider.c.id).where(_provider.c.district.in_(codes))
+    banks = sa.select(_bank.c.id).where(_bank.c.region_code.in_(codes))
     by_grant = sa.select(RoleGrant.user_id).where(sa.or_(RoleGrant.place_id.in_(places),
                                                          RoleGrant.provider_id.in_(providers),
+                                                         RoleGrant.bank_id.in_(banks),
                                                          RoleGrant.region_code.in_(codes)))
     by_profile = sa.select(EntrepreneurProfile.user_id).where(EntrepreneurProfile.district.in_(codes))
     by_member = sa.select(_member.c.user_id).where(_member.c.provider_id.in_(providers))
@@ -115,7 +118,8 @@ def check_person(person, user=CURRENT) -> None:
         raise NotFound("用户不存在", code="user_not_found")
 
 
-def check_binding(*, role: str, place_id=None, provider_id=None, region_code=None, user=CURRENT) -> None:
+def check_binding(*, role: str, place_id=None, provider_id=None, region_code=None, bank_id=None,
+                  user=CURRENT) -> None:
     """A role a city or district administrator grants must be bound inside their region (403 otherwise);
     only a province administrator makes another province administrator."""
     from backend.extensions import db
@@ -128,9 +132,10 @@ def check_binding(*, role: str, place_id=None, provider_id=None, region_code=Non
         raise refused
     if region_code is not None and region_code not in allowed:
         raise refused
-    for table, key in ((_place, place_id), (_provider, provider_id)):
+    for column, key in ((_place.c.district, place_id), (_provider.c.district, provider_id),
+                        (_bank.c.region_code, bank_id)):
         if key is not None:
-            district = db.session.scalar(sa.select(table.c.district).where(table.c.id == key))
+            district = db.session.scalar(sa.select(column).where(column.table.c.id == key))
             if district is not None and district not in allowed:
                 raise refused
 

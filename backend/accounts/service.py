@@ -61,6 +61,12 @@ def finds_providers(fn: Callable[[int], object]) -> Callable[[int], object]:
     return fn
 
 
+def finds_banks(fn: Callable[[int], object]) -> Callable[[int], object]:
+    """Register ``fn(bank_id)``, which raises when there is no such partner bank."""
+    _lookups["bank_id"] = fn
+    return fn
+
+
 # What the domains above accounts do when a grant is made or revoked (vouchers: a provider's staff
 # member joins or leaves the provider). Called in the same transaction, before the audit entry.
 _grant_changed: list[Callable[..., None]] = []
@@ -74,15 +80,16 @@ def on_grant_changed(fn: Callable[..., None]) -> Callable[..., None]:
 
 
 def _binding(grant: RoleGrant) -> dict:
-    return {"place_id": grant.place_id, "provider_id": grant.provider_id, "region_code": grant.region_code}
+    return {"place_id": grant.place_id, "provider_id": grant.provider_id, "region_code": grant.region_code,
+            "bank_id": grant.bank_id}
 
 
 def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | None = None,
-               provider_id: int | None = None, region_code: str | None = None) -> RoleGrant:
+               provider_id: int | None = None, region_code: str | None = None, bank_id: int | None = None) -> RoleGrant:
     if role == Role.admin and region_code is None:
         region_code = regions.PROVINCE  # an administrator without a region is a province administrator
-    wanted = {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}
-    for field in ("place_id", "provider_id"):
+    wanted = {"place_id": place_id, "provider_id": provider_id, "region_code": region_code, "bank_id": bank_id}
+    for field in ("place_id", "provider_id", "bank_id"):
         if wanted[field] is not None and field in _lookups:
             _lookups[field](wanted[field])
     for grant in user.grants:
@@ -99,10 +106,10 @@ def grant_role(*, actor: User | None, user: User, role: Role, place_id: int | No
 
 
 def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = None,
-                provider_id: int | None = None, region_code: str | None = None) -> None:
+                provider_id: int | None = None, region_code: str | None = None, bank_id: int | None = None) -> None:
     """Revoke ``role``: every grant of it, or only the one bound to what is given."""
-    given = {k: v for k, v in {"place_id": place_id, "provider_id": provider_id, "region_code": region_code}.items()
-             if v is not None}
+    given = {k: v for k, v in {"place_id": place_id, "provider_id": provider_id, "region_code": region_code,
+                               "bank_id": bank_id}.items() if v is not None}
     grants = [g for g in user.grants if g.role == role and all(_binding(g)[k] == v for k, v in given.items())]
     if not grants:
         raise NotFound("该用户没有这个角色", code="role_not_found")
@@ -114,7 +121,7 @@ def revoke_role(*, actor: User, user: User, role: Role, place_id: int | None = N
         user.grants.remove(grant)
     db.session.flush()
     before = {"role": role.value, "place_ids": [g.place_id for g in grants]}
-    for field, plural in (("provider_id", "provider_ids"), ("region_code", "region_codes")):
+    for field, plural in (("provider_id", "provider_ids"), ("region_code", "region_codes"), ("bank_id", "bank_ids")):
         if any(_binding(g)[field] is not None for g in grants):
             before[plural] = [_binding(g)[field] for g in grants]
     audit.record(actor=actor, action="role.revoke", target_type="user", target_id=user.id, before=before)

@@ -3,10 +3,9 @@ the audit log and uploads."""
 from __future__ import annotations
 
 from functools import cache
-from io import BytesIO
 
 import sqlalchemy as sa
-from flask import current_app, request, send_file
+from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from marshmallow import ValidationError, validate, validates_schema
@@ -140,12 +139,4 @@ class UploadFile(MethodView):
     @uploads_blp.file_response()
     def get(self, upload_id):
         """The stored file (its owner, or an administrator)."""
-        upload = uploads.get_readable(user=current_user, id=upload_id)
-        if request.if_none_match.contains(upload.sha256):  # the bytes never change: no need to read them
-            response = current_app.response_class(status=304)
-        else:
-            response = send_file(BytesIO(uploads.content_of(upload)), mimetype=upload.content_type,
-                                 download_name=f"upload-{upload.id}.{upload.extension}", etag=False)
-        response.set_etag(upload.sha256)
-        response.cache_control.private, response.cache_control.max_age = True, 3600
-        return response
+        return uploads.send(uploads.get_readable(user=current_user, id=upload_id))

@@ -148,13 +148,39 @@ def store(*, owner, data: bytes, filename: str = "") -> Upload:
     return upload
 
 
+# Uploads a domain keeps to its own handlers (loan documents: the case's handlers only): each
+# registered ``fn(upload_id) -> bool`` says whether the general file endpoint must refuse others.
+_private: list = []
+
+
+def private_when(fn):
+    """Register ``fn(upload_id)``: True when only the owner may read the file here (the domain serves it
+    to its handlers itself)."""
+    _private.append(fn)
+    return fn
+
+
 def get_readable(*, user, id: int) -> Upload:
     upload = db.session.get(Upload, id)
     if upload is None:
         raise NotFound("文件不存在", code="upload_not_found")
-    if upload.owner_id != user.id and not user.has_role("admin"):
+    if upload.owner_id != user.id and (not user.has_role("admin") or any(fn(upload.id) for fn in _private)):
         raise Forbidden("没有权限查看该文件", code="forbidden")
     return upload
+
+
+def send(upload: Upload):
+    """The response serving an upload: its bytes, or 304 when the client has them (they never change)."""
+    from flask import current_app, request, send_file
+
+    if request.if_none_match.contains(upload.sha256):
+        response = current_app.response_class(status=304)
+    else:
+        response = send_file(io.BytesIO(content_of(upload)), mimetype=upload.content_type,
+                             download_name=f"upload-{upload.id}.{upload.extension}", etag=False)
+    response.set_etag(upload.sha256)
+    response.cache_control.private, response.cache_control.max_age = True, 3600
+    return response
 
 
 def owned(*, user, ids: list[int]) -> list[Upload]:

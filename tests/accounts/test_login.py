@@ -148,8 +148,8 @@ def test_demo_accounts_and_login(client, session, app):
     demo.seed()
     listed = client.get("/api/auth/demo-accounts").get_json()
     assert [a["role"] for a in listed] == ["entrepreneur", "provider_staff", "station_staff", "organiser", "admin",
-                                           "district_admin"]
-    assert [a["label"] for a in listed][-2:] == ["省级管理员", "区县管理员（任城区）"]
+                                           "bank_staff", "district_admin"]
+    assert [a["label"] for a in listed][-3:] == ["省级管理员", "合作银行信贷员", "区县管理员（任城区）"]
     assert all("****" in a["phone_masked"] for a in listed)
     district = client.post("/api/auth/demo-login", json={"role": "district_admin"}).get_json()["user"]
     assert district["roles"] == ["admin"] and district["name"] == "孙区县"

@@ -13,6 +13,7 @@ from backend.core.regions import DISTRICTS, REGION_NAMES
 from backend.events.enums import KIND_LABELS as EVENT_KIND_LABELS
 from backend.places.enums import KIND_LABELS, SERVICES
 from backend.programme.enums import MEASURE_LABELS
+from backend.loans.enums import BORROWER_LABELS, DOCUMENT_LABELS, IDENTITY_LABELS, STATE_LABELS, STATEMENT_LABELS
 
 
 def options(labels):
@@ -34,6 +35,11 @@ def test_meta_answers_what_it_answered_before_the_registry(client, app):
         "programme_measures": options(MEASURE_LABELS),
         "jobs": options({job.name: job.label for job in JOBS.values()}),
         "job_outcomes": options(Outcome.labels()),
+        "loan_states": options(STATE_LABELS),
+        "loan_borrower_types": options(BORROWER_LABELS),
+        "loan_document_kinds": options(DOCUMENT_LABELS),
+        "loan_identity_categories": options(IDENTITY_LABELS),
+        "loan_statement_states": options(STATEMENT_LABELS),
         "demo": app.config["DEMO_LOGIN"],
     }
     assert [o["label"] for o in client.get("/api/meta").get_json()["place_kinds"]][0] == "喵小创空间"
@@ -43,7 +49,9 @@ def test_the_openapi_document_lists_every_registered_name(client):
     schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["MetaOut"]
     assert set(schema["properties"]) == {"place_kinds", "subject_types", "districts", "regions", "roles",
                                          "place_services", "event_kinds", "visit_purposes", "audit_actions",
-                                         "programme_measures", "jobs", "job_outcomes", "demo"}
+                                         "programme_measures", "jobs", "job_outcomes", "loan_states",
+                                         "loan_borrower_types", "loan_document_kinds", "loan_identity_categories",
+                                         "loan_statement_states", "demo"}
 
 
 def test_a_name_cannot_be_registered_twice_with_other_labels():
