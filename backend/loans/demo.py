@@ -10,6 +10,7 @@ from backend.accounts import service as accounts
 from backend.accounts.enums import DEMO_PHONES, Role
 from backend.extensions import db
 from backend.loans import flow, service
+from backend.loans.enums import BorrowerType, IdentityCategory
 from backend.loans.models import LoanCase
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
@@ -20,8 +21,9 @@ PEOPLE = [("19900000101", "钱小满", "consultation"), ("19900000102", "孙禾�
           ("19900000105", "吴家乐", "referred"), ("19900000106", "郑一帆", "diligence"),
           ("19900000107", "冯启航", "repaying"), ("19900000108", "陈思远", "overdue"),
           ("19900000109", "褚明月", "rejected")]
-APPLICATION = dict(borrower_type="individual", amount=20 * WAN, term_months=24, purpose="开设社区烘焙店，购置设备和首批原料",
-                   business="烘焙零售", identity_category="graduate", age=27)
+APPLICATION = dict(borrower_type=BorrowerType.individual, amount=20 * WAN, term_months=24,
+                   purpose="开设社区烘焙店，购置设备和首批原料", business="烘焙零售",
+                   identity_category=IdentityCategory.graduate, age=27)
 STEPS = ["precheck", "submit", "approve", "refer", "diligence", "disburse"]
 UNTIL = {"consultation": 0, "correction": 1, "review": 2, "notice": 3, "referred": 4, "diligence": 5,
          "repaying": 6, "overdue": 6, "rejected": 3}

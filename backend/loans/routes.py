@@ -8,10 +8,11 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 
 from backend.core import audit, payload, uploads
-from backend.core.api import blueprint
-from backend.core.auth import login_required
+from backend.accounts.enums import Role
+from backend.core.api import blueprint, download
+from backend.core.auth import login_required, roles_required
 from backend.core.meta import register_labels
-from backend.loans import flow, schemas, service
+from backend.loans import flow, schemas, service, statements
 from backend.loans.enums import BORROWER_LABELS, DOCUMENT_LABELS, IDENTITY_LABELS, STATE_LABELS, STATEMENT_LABELS
 
 blp = blueprint("loans", __name__, "/api/loans", "创业担保贷款：咨询、预审、审核、公示、转介银行、放款、还款与贴息")
@@ -160,6 +161,63 @@ class Stations(MethodView):
         return service.stations_query()
 
 
+@blp.route("/statements")
+class Statements(MethodView):
+    @login_required
+    @blp.arguments(schemas.LoanStatementQueryIn, location="query")
+    @blp.paged(schemas.LoanStatementOut)
+    def get(self, args):
+        """Quarterly interest statements: a bank officer's bank's, an administrator's region's."""
+        return statements.list_query(user=current_user, **args)
+
+    @roles_required(Role.bank_staff)
+    @blp.arguments(schemas.LoanStatementIn)
+    @blp.response(201, schemas.LoanStatementDetailOut)
+    def post(self, data):
+        """Hand in a finished quarter's interest per loan; the subsidy is computed per loan by the rule in force."""
+        return statements.submit(user=current_user, **data)
+
+
+SID = "<int(max=2147483647):statement_id>"
+
+
+@blp.route(f"/statements/{SID}")
+class Statement(MethodView):
+    @login_required
+    @blp.response(200, schemas.LoanStatementDetailOut)
+    def get(self, statement_id):
+        """One statement with each loan's interest and subsidy."""
+        return statements.get(user=current_user, id=statement_id)
+
+
+@blp.route(f"/statements/{SID}.xlsx")
+class StatementWorkbook(MethodView):
+    @login_required
+    @blp.file_response("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    def get(self, statement_id):
+        """The statement as an XLSX workbook (amounts in 元)."""
+        return download(statements.export(statements.get(user=current_user, id=statement_id)))
+
+
+@blp.route(f"/statements/{SID}/approve")
+class StatementApprove(MethodView):
+    @roles_required(Role.admin)
+    @blp.response(200, schemas.LoanStatementDetailOut)
+    def post(self, statement_id):
+        """Approve the subsidy of a submitted statement (administrators)."""
+        return statements.decide(user=current_user, id=statement_id, action="approve")
+
+
+@blp.route(f"/statements/{SID}/pay")
+class StatementPay(MethodView):
+    @roles_required(Role.admin)
+    @blp.response(200, schemas.LoanStatementDetailOut)
+    def post(self, statement_id):
+        """Mark an approved statement's subsidy as paid (administrators)."""
+        return statements.decide(user=current_user, id=statement_id, action="pay")
+
+
+audit.register_actions({"loan_statement.approve": "贴息清单：审核通过", "loan_statement.pay": "贴息清单：已拨付"})
 audit.register_actions({f"loan.{name}": f"贷款案件：{move.label}" for name, move in flow.MOVES.items()})
 register_labels("loan_states", STATE_LABELS)
 register_labels("loan_borrower_types", BORROWER_LABELS)

@@ -235,3 +235,49 @@ class StationOut(Schema):
     name = fields.String(required=True)
     district_name = fields.Function(lambda p: regions.name_of(p.district))
     address = fields.String(required=True)
+
+
+class LoanStatementLineIn(Schema):
+    case_id = fields.Id(required=True)
+    interest = fields.Fen(required=True)
+
+
+class LoanStatementIn(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(2021, 2100, error="年份不正确"))
+    quarter = fields.Integer(required=True, validate=validate.Range(1, 4, error="季度为 1 到 4"))
+    lines = fields.List(fields.Nested(LoanStatementLineIn), required=True,
+                        validate=validate.Length(min=1, max=5000, error="请至少填写一笔贷款的利息"))
+
+
+class LoanStatementQueryIn(Schema):
+    state = fields.Enum(StatementState, error_messages={"unknown": "状态不正确"})
+
+
+class LoanStatementLineOut(Schema):
+    case_id = fields.Integer(required=True)
+    number = fields.Function(lambda l: l.case.number)
+    applicant_name = fields.Function(lambda l: l.case.applicant.name)
+    interest = fields.Integer(required=True)
+    computed_interest = fields.Integer(required=True)
+    subsidy = fields.Integer(required=True)
+    days = fields.Integer(required=True)
+    note = fields.String(required=True)
+
+
+class LoanStatementOut(Schema):
+    id = fields.Integer(required=True)
+    bank_name = fields.Function(lambda s: s.bank.name)
+    year = fields.Integer(required=True)
+    quarter = fields.Integer(required=True)
+    state = fields.enum_value("state")
+    state_label = fields.enum_label("state")
+    loans = fields.Function(lambda s: len(s.lines))
+    interest = fields.Integer(required=True)
+    subsidy = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    approved_at = fields.DateTime(allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+
+
+class LoanStatementDetailOut(LoanStatementOut):
+    lines = fields.List(fields.Nested(LoanStatementLineOut))

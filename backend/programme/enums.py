@@ -46,7 +46,7 @@ MONEY = frozenset({Measure.vouchers_redeemed, Measure.guaranteed_loans})
 # the platform counts these: the dashboard shows an actual beside their targets
 COUNTED = frozenset({Measure.events_held, Measure.event_attendance, Measure.mentor_visits, Measure.station_visits,
                      Measure.people_served, Measure.stations_in_service, Measure.vouchers_redeemed,
-                     Measure.providers_listed})
+                     Measure.providers_listed, Measure.guaranteed_loans})
 
 
 class Status(LabelledEnum):

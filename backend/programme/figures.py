@@ -16,6 +16,10 @@ What counts:
   claim window opens in the year; issued (ledger), redeemed (not reversed) and settled (on a paid
   statement) in the year. Amounts are fen.
 - providers_listed: providers listed (approved, public notice over) by each month's end (a stock).
+- loans: 创业担保贷款 disbursed in the year (amount, by the case's station: its district, or the
+  station at district level); beside it the cases' steps taken in the year — consultations opened,
+  pre-checks passed, referrals to a bank, loans disbursed (count) — and the subsidy paid on the
+  banks' statements marked paid in the year. Amounts are fen.
 """
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ from backend.core.localtime import LOCAL
 from backend.events.enums import EventKind, EventState
 from backend.events.models import Event, Registration
 from backend.extensions import db
+from backend.loans.enums import StatementState as LoanStatementState
+from backend.loans.models import LoanCase, LoanEvent, SubsidyLine, SubsidyStatement
 from backend.places.enums import PlaceKind
 from backend.places.models import Place
 from backend.programme.enums import COUNTED, MEASURE_LABELS, MONEY, Measure, Status
@@ -46,7 +52,11 @@ SECTIONS = [  # key, title, unit, the measure whose target stands beside it
     ("stations_in_service", "在运营创贷之家驿站", "个", Measure.stations_in_service),
     ("vouchers", "创业券核销", "分", Measure.vouchers_redeemed),  # money: fen, as every amount of the API
     ("providers_listed", "入库服务机构", "家", Measure.providers_listed),
+    ("loans", "创业担保贷款发放", "分", Measure.guaranteed_loans),
 ]
+LOAN_STEPS = {"open": "consultations", "precheck": "prechecks_passed", "refer": "referrals", "disburse": "disbursed"}
+LOAN_STEP_LABELS = {"consultations": "咨询受理", "prechecks_passed": "预审通过", "referrals": "转介银行",
+                    "disbursed": "放款笔数", "subsidy_paid": "贴息拨付"}
 STOCKS = {"stations_in_service", "providers_listed"}  # counted at a moment, not summed over months
 
 
@@ -245,6 +255,38 @@ def _vouchers(level: Level, start, end, now) -> dict:
             "redeemed": sum(by_month), "settled": sum(settled_by_month)}
 
 
+def _loans(level: Level, start, end, now) -> dict:
+    """Disbursed amount by child and month (the section's actual); the steps taken in the year by
+    child and month; the subsidy paid on statements marked paid in the year."""
+    key = level.key(LoanCase.region_code, LoanCase.station_id).label("key")
+    in_region = LoanCase.region_code.in_(level.districts)
+    month = _month(LoanCase.disbursed_on, is_date=True).label("month")
+    lent = (sa.select(key, month, total(LoanCase.approved_amount)).where(
+        in_region, LoanCase.disbursed_on >= start.date(), LoanCase.disbursed_on < end.date()).group_by(key, month))
+    by_child: dict = {}
+    for child, mon, amount in db.session.execute(lent):
+        by_child.setdefault(level.code(child), _blank_months())[mon - 1] += amount
+    steps = {name: _blank_months() for name in LOAN_STEP_LABELS}
+    step_by_child: dict = {}
+    step_month = _month(LoanEvent.at).label("month")
+    query = (sa.select(key, step_month, LoanEvent.step, sa.func.count()).join(LoanCase, LoanCase.id == LoanEvent.case_id)
+             .where(in_region, LoanEvent.step.in_(list(LOAN_STEPS)), LoanEvent.at >= start, LoanEvent.at < end,
+                    LoanEvent.at <= now).group_by(key, step_month, LoanEvent.step))
+    for child, mon, step, count in db.session.execute(query):
+        steps[LOAN_STEPS[step]][mon - 1] += count
+        step_by_child.setdefault(level.code(child), dict.fromkeys(LOAN_STEP_LABELS, 0))[LOAN_STEPS[step]] += count
+    paid_month = _month(SubsidyStatement.paid_at).label("month")
+    paid = (sa.select(key, paid_month, total(SubsidyLine.subsidy))
+            .join(SubsidyStatement, SubsidyStatement.id == SubsidyLine.statement_id)
+            .join(LoanCase, LoanCase.id == SubsidyLine.case_id)
+            .where(in_region, SubsidyStatement.state == LoanStatementState.paid, SubsidyStatement.paid_at >= start,
+                   SubsidyStatement.paid_at < end).group_by(key, paid_month))
+    for child, mon, amount in db.session.execute(paid):
+        steps["subsidy_paid"][mon - 1] += amount
+        step_by_child.setdefault(level.code(child), dict.fromkeys(LOAN_STEP_LABELS, 0))["subsidy_paid"] += amount
+    return {"by_child": by_child, "steps": steps, "step_by_child": step_by_child}
+
+
 # --- targets, names, sections --------------------------------------------------------------------
 
 def _targets(year: int, codes: list[str]) -> dict[tuple[str, Measure], ProgrammeTarget]:
@@ -321,7 +363,8 @@ def dashboard(*, year: int, region: str, now: datetime) -> dict:
     events = _events(level, start, end, now)
     visits, purposes, served = _visits(level, start, end)
     vouchers = _vouchers(level, start, end, now)
-    by_child = {**events, "station_visits": visits, "stations_in_service": _stations(level, start, end, now),
+    loans = _loans(level, start, end, now)
+    by_child = {**events, "loans": loans["by_child"], "station_visits": visits, "stations_in_service": _stations(level, start, end, now),
                 "vouchers": vouchers["by_child"], "providers_listed": _providers(level, start, end, now)}
     kinds = {"vouchers": "provider", "providers_listed": "provider"}
     wanted: dict[str, set[str]] = {}
@@ -348,6 +391,12 @@ def dashboard(*, year: int, region: str, now: datetime) -> dict:
                                                      "issued_by_month", "settled_by_month")})
             section["by_category"] = [{"value": c.value, "label": label, "amount": vouchers["by_category"][c.value]}
                                       for c, label in CATEGORY_LABELS.items()]
+        if key == "loans":
+            section["steps"] = [{"key": name, "label": label, "money": name == "subsidy_paid",
+                                 "total": sum(loans["steps"][name]), "by_month": loans["steps"][name]}
+                                for name, label in LOAN_STEP_LABELS.items()]
+            for row in section["by_region"]:
+                row["steps"] = loans["step_by_child"].get(row["code"], dict.fromkeys(LOAN_STEP_LABELS, 0))
         sections.append(section)
     other = [{"measure": t.measure.value, "label": MEASURE_LABELS[t.measure], "target": t.value, "unit": t.unit,
               "money": t.measure in MONEY, "plan": t.plan, "note": t.note}

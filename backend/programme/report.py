@@ -38,9 +38,16 @@ def _sheet(section: dict) -> tables.Sheet:
     if section["key"] == "vouchers":
         rows.append(["发放", *[m(v) for v in section["issued_by_month"]]])
         rows.append(["兑付", *[m(v) for v in section["settled_by_month"]]])
-    rows += [[], ["地区 / 场所", "实际", "目标"]]
+    if section["key"] == "loans":
+        for step in section["steps"]:
+            shown = (lambda v: round(v / 100, 2)) if step["money"] else (lambda v: v)
+            rows.append([step["label"] + ("（元）" if step["money"] else ""), *[shown(v) for v in step["by_month"]]])
+    labels = [s["label"] for s in section.get("steps", [])]
+    rows += [[], ["地区 / 场所", "实际", "目标", *labels]]
     for row in section["by_region"]:
-        rows.append([row["name"], m(row["actual"]), m(row["target"])])
+        extra = [round(row["steps"][s["key"]] / 100, 2) if s["money"] else row["steps"][s["key"]]
+                 for s in section.get("steps", [])]
+        rows.append([row["name"], m(row["actual"]), m(row["target"]), *extra])
     if section["key"] == "station_visits":
         rows += [[], ["到访目的", "人次"], *[[p["label"], p["count"]] for p in section["by_purpose"]],
                  ["服务人数（去重）", section["people_served"]]]

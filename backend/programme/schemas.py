@@ -72,6 +72,7 @@ class RegionRowOut(Schema):
     target = fields.Integer(allow_none=True)
     drill = fields.Boolean()
     people_served = fields.Integer()
+    steps = fields.Dict(metadata={"description": "loans: the steps taken in the year (subsidy_paid in fen)"})
 
 
 class SectionOut(Schema):
@@ -105,6 +106,8 @@ class SectionOut(Schema):
     by_category = fields.List(fields.Dict())
     issued_by_month = fields.List(fields.Integer())
     settled_by_month = fields.List(fields.Integer())
+    # loans: consultations, pre-checks passed, referrals, loans disbursed (count), subsidy paid (fen)
+    steps = fields.List(fields.Dict())
 
 
 class OtherTargetOut(Schema):
