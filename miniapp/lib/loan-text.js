@@ -45,8 +45,8 @@ export const STATE_TABS = [
   { value: 'withdrawn', label: '已撤回' },
 ]
 
-/** The states in which a case has a loan (the bank's statement may list it). */
-export const LOAN_STATES = ['disbursed', 'repaying', 'overdue', 'extended']
+/** The states in which a case has (had) a loan: the bank's interest statement may list it. */
+export const LOAN_STATES = ['disbursed', 'repaying', 'overdue', 'extended', 'closed']
 
 // ---- money and rates ---------------------------------------------------------------------------
 
