@@ -1,6 +1,7 @@
 """The 创业担保贷款 pages in Chromium against the real app and its demo cases, one role per test:
 the entrepreneur applies online (the form refuses what the server refuses, in Chinese), runs the
-pre-check and uploads a document; the 专员 opens a case from a 贷款咨询 visit in one tap; the
+pre-check and uploads a document; the 专员 opens a case from a 贷款咨询 visit in one tap and completes
+the application with the visitor; the
 administrator approves a case under review at 1280 px (the console's side navigation stays) and it
 appears on the public 公示 list, which opens without signing in; the bank's loan officer lands on
 their cases, disburses a loan through the action form (元 and % typed, fen and basis points sent) and,
@@ -125,7 +126,24 @@ def test_station_staff_opens_a_case_from_a_loan_visit_in_one_tap(page, shot):
     expect(page.get_by_test_id("page-loan-case")).to_be_visible()
     expect(page.get_by_test_id("loan-case-head")).to_contain_text("创贷之家")
     expect(page.get_by_test_id("timeline-step").first).to_contain_text("驿站专员")
+    expect(page.get_by_test_id("loan-incomplete")).to_be_visible()  # no amount, term or purpose yet
     snap(shot, page, "loan-case-from-visit-390")
+
+    # The 专员 completes the application with the visitor, then runs the pre-check with them.
+    page.get_by_test_id("action-edit").click()
+    expect(page.get_by_test_id("page-loan-apply")).to_be_visible()
+    page.get_by_test_id("loan-amount").fill("100000")
+    page.get_by_test_id("loan-term").fill("36")
+    page.get_by_test_id("loan-purpose").fill("早餐店装修和设备")
+    page.get_by_test_id("loan-identity").select_option("returnee")
+    page.get_by_test_id("loan-age").fill("38")
+    page.get_by_test_id("loan-save").click()
+    expect(page.get_by_test_id("loan-case-head")).to_contain_text("10万元")
+    expect(page.get_by_test_id("loan-incomplete")).to_have_count(0)
+    page.get_by_test_id("action-precheck").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("precheck-result")).to_be_visible()
+    snap(shot, page, "loan-case-from-visit-prechecked-390")
 
 
 def test_admin_approves_at_the_console_and_the_notice_list_is_public(browser, live_server, shot):
