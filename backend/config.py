@@ -6,6 +6,7 @@ PostgreSQL (psycopg 3).  In development missing secrets are generated once, kept
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -82,6 +83,12 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "WECHAT_TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
         # subscription-message template for the day-before event reminder (empty: in-app only)
         "WECHAT_EVENT_REMINDER_TEMPLATE": os.environ.get("WECHAT_EVENT_REMINDER_TEMPLATE", ""),
+        # … and for each step of a 创业担保贷款 case (thing1 step, phrase2 state, time3 when)
+        "WECHAT_LOAN_STEP_TEMPLATE": os.environ.get("WECHAT_LOAN_STEP_TEMPLATE", ""),
+        # 创业担保贷款: the notice period (working days) and each step's time limit (working days,
+        # JSON {"review": 5, "diligence": 10, …}; the defaults are in backend/loans/flow.py STEP_DAYS)
+        "LOAN_NOTICE_DAYS": int(os.environ.get("LOAN_NOTICE_DAYS", "5")),
+        "LOAN_STEP_DAYS": json.loads(os.environ.get("LOAN_STEP_DAYS", "{}")),
         # Rate limits (Flask-Limiter); memory by default, redis://… in production
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),

@@ -96,3 +96,42 @@ def seed(*, history: bool = True) -> None:
             service.mark_overdue(user=bank_officer, id=case.id, since=flow.today() - timedelta(days=20),
                                  remark="第二期本金未按期归还")
         db.session.flush()
+    _statements(bank_officer, admin)
+
+
+def _statements(officer, admin) -> None:
+    """The bank's interest statements for the last two finished quarters: the older one paid, the
+    newer one waiting for the administrator."""
+    from backend.loans import statements, subsidy
+    from backend.loans.models import SubsidyStatement
+
+    if db.session.scalar(sa.select(SubsidyStatement.id).limit(1)) is not None:
+        return
+    today = flow.today()
+    year, quarter = today.year, (today.month - 1) // 3  # the last finished quarter
+    if quarter == 0:
+        year, quarter = year - 1, 4
+    older = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    lent = db.session.scalars(sa.select(LoanCase).where(LoanCase.disbursed_on.is_not(None))
+                              .order_by(LoanCase.id)).all()
+    for (y, q), paid in ((older, True), ((year, quarter), False)):
+        start, end = subsidy.quarter(y, q)
+        lines = []
+        for case in lent:
+            if case.disbursed_on < end:
+                rule = case.rule or rules_in_force(case)
+                result = subsidy.compute(statements.terms_of(rule), statements.facts_of(case), start, end)
+                if result.interest:
+                    lines.append({"case_id": case.id, "interest": result.interest})
+        if not lines:
+            continue
+        statement = statements.submit(user=officer, year=y, quarter=q, lines=lines)
+        if paid:
+            statements.decide(user=admin, id=statement.id, action="approve")
+            statements.decide(user=admin, id=statement.id, action="pay")
+
+
+def rules_in_force(case):
+    from backend.loans import rules
+
+    return rules.in_force(region_code=case.region_code, borrower_type=case.borrower_type, on=case.disbursed_on)

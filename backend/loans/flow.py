@@ -18,6 +18,7 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError
 from backend.core.localtime import LOCAL, local_day
 from backend.extensions import db
+from backend.loans import push
 from backend.loans.access import ADMIN, BANK, OWNER, STATION
 from backend.loans.enums import APPLYING, STEP_LABELS, CaseState as S
 from backend.loans.models import LoanCase, LoanEvent
@@ -144,6 +145,7 @@ def move(case: LoanCase, action: str, *, actor, role: str, remark: str = "", tar
         notifications.notify(user_id=case.applicant_id, kind="loan_step", title=f"创业担保贷款：{step.label}",
                              body=step.tell + (f"（{remark}）" if remark else ""),
                              link=f"/pages/loan-case/index?id={case.id}")
+        push.queue(case=case, step_label=step.label, state_label=target.label, at=now)
     if role in (ADMIN, BANK):
         audit.record(actor=actor, action=f"loan.{action}", target_type="loan_case", target_id=case.id,
                      after={"state": target.value, **({"remark": remark} if remark else {})})

@@ -12,7 +12,7 @@ from backend.accounts.enums import Role
 from backend.core.api import blueprint, download
 from backend.core.auth import login_required, roles_required
 from backend.core.meta import register_labels
-from backend.loans import flow, schemas, service, statements
+from backend.loans import flow, rulebook, schemas, service, statements
 from backend.loans.enums import BORROWER_LABELS, DOCUMENT_LABELS, IDENTITY_LABELS, STATE_LABELS, STATEMENT_LABELS
 
 blp = blueprint("loans", __name__, "/api/loans", "创业担保贷款：咨询、预审、审核、公示、转介银行、放款、还款与贴息")
@@ -217,6 +217,35 @@ class StatementPay(MethodView):
         return statements.decide(user=current_user, id=statement_id, action="pay")
 
 
+@blp.route("/rules")
+class Rules(MethodView):
+    @roles_required(Role.admin)
+    @blp.arguments(schemas.LoanRuleQueryIn, location="query")
+    @blp.paged(schemas.LoanRuleOut)
+    def get(self, args):
+        """The rules as data: the rows that apply in your region (its own and those above it)."""
+        return rulebook.list_query(user=current_user, **args)
+
+    @roles_required(Role.admin)
+    @blp.arguments(schemas.LoanRuleIn)
+    @blp.response(201, schemas.LoanRuleOut)
+    def post(self, data):
+        """Add a rule row (a region's own rule, or a new rule from a date)."""
+        return rulebook.create(actor=current_user, data=data)
+
+
+@blp.route("/rules/<int(max=2147483647):rule_id>")
+class Rule(MethodView):
+    @roles_required(Role.admin)
+    @blp.arguments(schemas.LoanRulePatchIn(partial=True))
+    @blp.response(200, schemas.LoanRuleOut)
+    def patch(self, data, rule_id):
+        """Change a rule row (audited); cases already pre-checked keep the row they were checked by."""
+        return rulebook.update(actor=current_user, rule=rulebook.get_or_raise(user=current_user, id=rule_id),
+                               data=data)
+
+
+audit.register_actions({"loan_rule.create": "贷款规则：新增", "loan_rule.update": "贷款规则：修改"})
 audit.register_actions({"loan_statement.approve": "贴息清单：审核通过", "loan_statement.pay": "贴息清单：已拨付"})
 audit.register_actions({f"loan.{name}": f"贷款案件：{move.label}" for name, move in flow.MOVES.items()})
 register_labels("loan_states", STATE_LABELS)

@@ -281,3 +281,66 @@ class LoanStatementOut(Schema):
 
 class LoanStatementDetailOut(LoanStatementOut):
     lines = fields.List(fields.Nested(LoanStatementLineOut))
+
+
+class LoanRuleIn(Schema):
+    region_code = fields.String(required=True, validate=validate.OneOf(list(regions.REGION_NAMES), error="请选择地区"))
+    borrower_type = fields.Enum(BorrowerType, required=True, error_messages={"unknown": "借款人类型只能是个人或小微企业"})
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=80, error="名称为 2 到 80 个字"))
+    source = fields.String(load_default="", validate=validate.Length(max=160, error="不超过 160 个字"))
+    max_amount = fields.Fen(required=True, validate=validate.Range(1_00, 100_000_000_00, error="请填写最高额度"))
+    max_term_months = fields.Integer(required=True, validate=validate.Range(1, 120, error="期限为 1 到 120 个月"))
+    max_times = fields.Integer(required=True, validate=validate.Range(1, 20, error="次数为 1 到 20"))
+    hire_pct = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 100, error="比例为 0 到 100"))
+    hire_pct_large = fields.Integer(load_default=None, allow_none=True,
+                                    validate=validate.Range(0, 100, error="比例为 0 到 100"))
+    large_staff = fields.Integer(load_default=None, allow_none=True,
+                                 validate=validate.Range(1, 100000, error="人数应为正整数"))
+    youth_max_age = fields.Integer(load_default=None, allow_none=True,
+                                   validate=validate.Range(16, 100, error="年龄应在 16 到 100 岁"))
+    youth_waiver_max = fields.Fen(load_default=None, allow_none=True)
+    incubator_waiver = fields.Boolean(load_default=False)
+    rate_cap_offset_bp = fields.Integer(load_default=None, allow_none=True,
+                                        validate=validate.Range(-1000, 3000, error="应在 -1000 到 3000 基点之间"))
+    borrower_offset_bp = fields.Integer(load_default=None, allow_none=True,
+                                        validate=validate.Range(-1000, 3000, error="应在 -1000 到 3000 基点之间"))
+    finance_share_pct = fields.Integer(required=True, validate=validate.Range(0, 100, error="比例为 0 到 100"))
+    subsidy_loans_from = fields.Date(load_default=None, allow_none=True)
+    documents = fields.List(fields.Enum(DocumentKind, by_value=True, error_messages={"unknown": "材料类型不正确"}),
+                            load_default=list, validate=validate.Length(max=7, error="材料最多 7 项"))
+
+
+class LoanRulePatchIn(LoanRuleIn):
+    """The same fields, each optional (used with partial=True)."""
+
+
+class LoanRuleQueryIn(Schema):
+    region_code = fields.String(validate=validate.OneOf(list(regions.REGION_NAMES), error="地区代码不正确"))
+
+
+class LoanRuleOut(Schema):
+    id = fields.Integer(required=True)
+    region_code = fields.String(required=True)
+    region_name = fields.Function(lambda r: regions.name_of(r.region_code))
+    borrower_type = fields.enum_value("borrower_type")
+    borrower_type_label = fields.enum_label("borrower_type")
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True)
+    name = fields.String(required=True)
+    source = fields.String(required=True)
+    max_amount = fields.Integer(required=True)
+    max_term_months = fields.Integer(required=True)
+    max_times = fields.Integer(required=True)
+    hire_pct = fields.Integer(allow_none=True)
+    hire_pct_large = fields.Integer(allow_none=True)
+    large_staff = fields.Integer(allow_none=True)
+    youth_max_age = fields.Integer(allow_none=True)
+    youth_waiver_max = fields.Integer(allow_none=True)
+    incubator_waiver = fields.Boolean(required=True)
+    rate_cap_offset_bp = fields.Integer(allow_none=True)
+    borrower_offset_bp = fields.Integer(allow_none=True)
+    finance_share_pct = fields.Integer(required=True)
+    subsidy_loans_from = fields.Date(allow_none=True)
+    documents = fields.List(fields.String())

@@ -27,3 +27,4 @@ class JobName(LabelledEnum):
     events_remind = "events_remind", "活动前一天提醒"
     settlement_remind = "settlement_remind", "月末结算提醒"
     cleanup = "cleanup", "清理过期验证码与令牌"
+    loans_late = "loans_late", "贷款案件超时提醒"

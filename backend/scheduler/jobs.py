@@ -55,6 +55,12 @@ def _settlement_remind() -> dict:
     return settlement.remind_unsettled()
 
 
+def _loans_late() -> dict:
+    from backend.loans import reminders
+
+    return reminders.remind_late()
+
+
 def _cleanup() -> dict:
     from backend.accounts import service
     from backend.scheduler import models
@@ -82,6 +88,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job(J.settlement_remind, J.settlement_remind.label, "每月最后 3 天 09:30", LastDaysOfMonth(days=3, hour=9, minute=30),
         _settlement_remind),
     Job(J.cleanup, J.cleanup.label, "每天 03:30", CronTrigger(hour=3, minute=30, timezone=LOCAL), _cleanup),
+    Job(J.loans_late, J.loans_late.label, "工作日 08:30", CronTrigger(day_of_week="mon-fri", hour=8, minute=30,
+                                                                    timezone=LOCAL), _loans_late),
 )}
 
 # what each count a job reports means; "fen" ones are amounts
@@ -89,6 +97,7 @@ COUNT_LABELS = {
     "expired": "到期张数", "returned": "退回批次金额", "reminded": "提醒张数", "notified": "已提醒人数",
     "sent": "微信消息", "refused": "微信拒收", "failed": "发送失败", "skipped": "此前已提醒",
     "providers": "待结算机构", "sms_codes": "清理验证码", "revoked_tokens": "清理注销令牌", "job_runs": "清理运行记录",
+    "cases": "超时案件", "handlers": "已提醒经办人",
 }
 AMOUNTS = {"returned"}
 

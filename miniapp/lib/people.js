@@ -1,17 +1,23 @@
 // What the people console and the audit screen compute (no DOM, no requests): which binding a role
 // needs, how a grant reads, the revoke query of a grant, what a log entry changed.
 
-/** role → the binding its grant needs: 'place' | 'provider' | 'region' | null. */
+/** role → the binding its grant needs: 'place' | 'provider' | 'region' | 'bank' | null. */
 export const BINDING = {
   entrepreneur: null,
   provider_staff: 'provider',
   station_staff: 'place',
   organiser: 'place',
   admin: 'region',
+  bank_staff: 'bank',
 }
 
-export const BINDING_FIELD = { place: 'place_id', provider: 'provider_id', region: 'region_code' }
-export const BINDING_PROMPT = { place: '请选择驿站/场所', provider: '请选择服务机构', region: '请选择管辖地区' }
+export const BINDING_FIELD = { place: 'place_id', provider: 'provider_id', region: 'region_code', bank: 'bank_id' }
+export const BINDING_PROMPT = {
+  place: '请选择驿站/场所',
+  provider: '请选择服务机构',
+  region: '请选择管辖地区',
+  bank: '请选择合作银行',
+}
 
 export function bindingOf(role) {
   return BINDING[role] ?? null
@@ -19,7 +25,7 @@ export function bindingOf(role) {
 
 /** The name of what a grant is bound to ('' when none). */
 export function boundName(grant) {
-  return grant.place_name || grant.provider_name || grant.region_name || ''
+  return grant.place_name || grant.provider_name || grant.bank_name || grant.region_name || ''
 }
 
 /** '场所工作人员 · 创贷之家·任城驿站', or the role alone. */
@@ -38,7 +44,7 @@ export function grantBody(role, value) {
 /** The query that revokes exactly this grant. */
 export function revokeQuery(grant) {
   const query = { role: grant.role }
-  for (const field of ['place_id', 'provider_id', 'region_code']) {
+  for (const field of ['place_id', 'provider_id', 'region_code', 'bank_id']) {
     if (grant[field] !== null && grant[field] !== undefined) query[field] = grant[field]
   }
   return query
@@ -51,7 +57,7 @@ export function isPhoneSearch(text) {
 
 const FIELD_LABELS = {
   role: '角色', place_id: '场所', place_ids: '场所', provider_id: '服务机构', provider_ids: '服务机构',
-  region_code: '管辖地区', region_codes: '管辖地区', is_active: '账号状态', status: '状态', state: '状态',
+  region_code: '管辖地区', region_codes: '管辖地区', bank_id: '合作银行', bank_ids: '合作银行', is_active: '账号状态', status: '状态', state: '状态',
   reason: '原因', name: '名称', opening_hours: '开放时间', net_total: '结算金额',
 }
 

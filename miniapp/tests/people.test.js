@@ -8,8 +8,8 @@ import { PAGES, mayOpen, rolesFor } from '../lib/router.js'
 
 describe('grants', () => {
   it('needs the binding of each role', () => {
-    expect(['entrepreneur', 'provider_staff', 'station_staff', 'organiser', 'admin'].map(bindingOf))
-      .toEqual([null, 'provider', 'place', 'place', 'region'])
+    expect(['entrepreneur', 'provider_staff', 'station_staff', 'organiser', 'admin', 'bank_staff'].map(bindingOf))
+      .toEqual([null, 'provider', 'place', 'place', 'region', 'bank'])
   })
 
   it('sends the role with its one binding, ids as numbers and region codes as text', () => {
@@ -17,6 +17,7 @@ describe('grants', () => {
     expect(grantBody('provider_staff', '3')).toEqual({ role: 'provider_staff', provider_id: 3 })
     expect(grantBody('admin', '370811')).toEqual({ role: 'admin', region_code: '370811' })
     expect(grantBody('entrepreneur', '5')).toEqual({ role: 'entrepreneur' })
+    expect(grantBody('bank_staff', '2')).toEqual({ role: 'bank_staff', bank_id: 2 })
   })
 
   it('reads a grant with the name of what it is bound to, and revokes exactly it', () => {
@@ -26,6 +27,9 @@ describe('grants', () => {
     expect(grantText({ role: 'entrepreneur', role_label: '创业者' })).toBe('创业者')
     expect(revokeQuery(grant)).toEqual({ role: 'organiser', place_id: 4 })
     expect(revokeQuery({ role: 'admin', region_code: '370800', place_id: null })).toEqual({ role: 'admin', region_code: '370800' })
+    const officer = { role: 'bank_staff', role_label: '合作银行信贷员', bank_id: 1, bank_name: '济宁银行', place_id: null }
+    expect(grantText(officer)).toBe('合作银行信贷员 · 济宁银行')
+    expect(revokeQuery(officer)).toEqual({ role: 'bank_staff', bank_id: 1 })
   })
 
   it('tells a whole phone number from a name', () => {

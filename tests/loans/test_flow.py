@@ -241,3 +241,95 @@ def test_a_late_step_stands_out_first_on_the_handlers_list(client, auth, world, 
     only = client.get("/api/loans/cases?overdue=true", headers=auth(world["staff"])).get_json()
     assert [r["id"] for r in only] == [old]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoanEvent)) == 2
+
+
+def test_each_handlers_step_is_a_wechat_message_after_it_is_committed(client, auth, world, wechat_fake, app,
+                                                                      monkeypatch):
+    from backend.accounts.enums import WechatApp
+    from backend.accounts.models import WechatIdentity
+
+    template = "tmpl-loan-step-0001"
+    monkeypatch.setitem(app.config, "WECHAT_LOAN_STEP_TEMPLATE", template)
+    wechat_fake.templates[template] = ["thing1", "phrase2", "time3"]
+    wechat_fake.sent.clear()
+    openid = f"o-loan-{world['person'].id}"
+    db.session.add(WechatIdentity(user_id=world["person"].id, app=WechatApp.mini, appid=wechat_fake.MINI_APPID,
+                                  openid=openid))
+    wechat_fake.subscribed.add((openid, template))
+    cid = open_case(client, auth, world)
+    assert wechat_fake.sent == []  # the applicant's own step tells no one
+    step(client, auth, world["staff"], cid, "request-documents", {"kinds": ["id_card"]})
+    [message] = wechat_fake.sent
+    assert message["touser"] == openid and message["page"] == f"pages/loan-case/index?id={cid}"
+    assert message["data"]["thing1"]["value"] == "创业担保贷款：要求补正材料"
+    assert message["data"]["phrase2"]["value"] == "补正材料"
+    # a step that fails (refused, rolled back) sends nothing
+    assert step(client, auth, world["admin"], cid, "approve").status_code == 409
+    assert len(wechat_fake.sent) == 1
+
+
+def test_administrators_keep_the_rules_as_data(client, auth, world):
+    rows = client.get("/api/loans/rules", headers=auth(world["admin"])).get_json()
+    assert {(r["region_name"], r["borrower_type"], r["max_amount"]) for r in rows} >= {
+        ("山东省", "individual", 30 * WAN), ("山东省", "firm", 400 * WAN)}
+    added = client.post("/api/loans/rules", headers=auth(world["admin"]), json={
+        "region_code": "370811", "borrower_type": "individual", "valid_from": "2026-01-01", "name": "任城区个人贷款",
+        "max_amount": 15 * WAN, "max_term_months": 24, "max_times": 1, "finance_share_pct": 50,
+        "rate_cap_offset_bp": 150, "documents": ["id_card"]})
+    assert added.status_code == 201, added.get_json()
+    bad = client.patch(f"/api/loans/rules/{added.get_json()['id']}", headers=auth(world["admin"]),
+                       json={"valid_to": "2025-06-01"})
+    assert bad.status_code == 422 and "失效日期" in bad.get_json()["message"]
+    changed = client.patch(f"/api/loans/rules/{added.get_json()['id']}", headers=auth(world["admin"]),
+                           json={"max_amount": 18 * WAN})
+    assert changed.get_json()["max_amount"] == 18 * WAN
+    zoucheng = make_user(Role.admin)
+    zoucheng.grants[0].region_code = "370883"
+    db.session.flush()
+    theirs = client.get("/api/loans/rules", headers=auth(zoucheng)).get_json()
+    assert "任城区个人贷款" not in {r["name"] for r in theirs} and "山东省个人创业担保贷款" in {r["name"] for r in theirs}
+    assert client.patch(f"/api/loans/rules/{added.get_json()['id']}", headers=auth(zoucheng),
+                        json={"max_amount": 1 * WAN}).status_code == 404
+    refused = client.post("/api/loans/rules", headers=auth(zoucheng), json={
+        "region_code": "370811", "borrower_type": "firm", "valid_from": "2026-01-01", "name": "越权规则",
+        "max_amount": WAN, "max_term_months": 12, "max_times": 1, "finance_share_pct": 100})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "region_forbidden"
+
+
+def test_an_administrator_binds_a_bank_officer_to_a_bank(client, auth, world):
+    person = make_entrepreneur()
+    missing = client.post(f"/api/admin/users/{person.id}/roles", headers=auth(world["admin"]), json={"role": "bank_staff"})
+    assert missing.status_code == 422 and missing.get_json()["details"]["bank_id"] == ["请选择合作银行"]
+    branch = db.session.scalar(sa.select(Bank).where(Bank.name == "济宁银行任城支行"))
+    granted = client.post(f"/api/admin/users/{person.id}/roles", headers=auth(world["admin"]),
+                          json={"role": "bank_staff", "bank_id": branch.id})
+    assert granted.status_code == 200, granted.get_json()
+    grant = next(g for g in granted.get_json()["grants"] if g["role"] == "bank_staff")
+    assert grant["bank_name"] == "济宁银行任城支行"
+    # a 任城区 administrator may bind to the 任城 branch, not to the city's head office
+    district = make_user(Role.admin)
+    district.grants[0].region_code = "370811"
+    db.session.flush()
+    other = make_entrepreneur()
+    assert client.post(f"/api/admin/users/{other.id}/roles", headers=auth(district),
+                       json={"role": "bank_staff", "bank_id": world["bank"].id}).get_json()["code"] == "region_forbidden"
+    revoked = client.delete(f"/api/admin/users/{person.id}/roles?role=bank_staff&bank_id={branch.id}",
+                            headers=auth(world["admin"]))
+    assert revoked.status_code == 200 and all(g["role"] != "bank_staff" for g in revoked.get_json()["grants"])
+
+
+def test_late_steps_are_told_to_whoever_must_act_once(client, auth, world):
+    from backend.loans import reminders
+
+    with_station = open_case(client, auth, world)
+    with_bank = open_case(client, auth, dict(world, person=make_entrepreneur()))
+    db.session.get(LoanCase, with_bank).state = "referred"
+    db.session.get(LoanCase, with_bank).bank_id = world["bank"].id
+    for cid in (with_station, with_bank):
+        db.session.get(LoanCase, cid).step_due_at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    db.session.flush()
+    assert reminders.remind_late(now=datetime(2026, 1, 6, tzinfo=timezone.utc)) == {"cases": 2, "handlers": 2}
+    late = db.session.scalars(sa.select(Notification).where(Notification.kind == "loan_late")).all()
+    assert {(n.user_id, n.link.rsplit("=", 1)[1]) for n in late} == {(world["staff"].id, str(with_station)),
+                                                                      (world["officer"].id, str(with_bank))}
+    assert reminders.remind_late(now=datetime(2026, 1, 7, tzinfo=timezone.utc)) == {"cases": 2, "handlers": 0}

@@ -58,7 +58,7 @@ def test_jobs_show_next_run_last_run_and_recent_failures(client, make_user, auth
     jobs = client.get("/api/admin/jobs", headers=auth(make_user("admin"))).get_json()["jobs"]
     by_name = {j["job"]: j for j in jobs}
     assert [j["label"] for j in jobs] == ["创业券到期处理", "创业券到期提醒", "活动前一天提醒", "月末结算提醒",
-                                          "清理过期验证码与令牌"]
+                                          "清理过期验证码与令牌", "贷款案件超时提醒"]
     expire = by_name["vouchers_expire"]
     assert expire["schedule"] == "每小时第 5 分钟" and expire["next_run_at"] > utcnow().isoformat()[:16]
     assert expire["last_run"]["outcome"] == "ok" and expire["failures_7d"] == 1  # a skip is not a last run

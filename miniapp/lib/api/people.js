@@ -8,7 +8,7 @@ const USERS = '/api/admin/users'
 
 /** filters: {q (part of a name, or a whole phone number), role}. */
 export const peopleUrl = (filters, page, size) => withQuery(USERS, { ...filters, ...paged(page, size) })
-/** grant: {role, place_id?, provider_id?, region_code?}; answers the person with their grants. */
+/** grant: {role, place_id?, provider_id?, region_code?, bank_id?}; answers the person with their grants. */
 export const grantRole = (userId, grant) => post(`${USERS}/${userId}/roles`, grant)
 /** Revoke the grant bound to what is given ({role, place_id?, provider_id?, region_code?}). */
 export const revokeRole = (userId, grant) => del(withQuery(`${USERS}/${userId}/roles`, grant))
@@ -23,3 +23,8 @@ export const auditExportUrl = (filters) => withQuery(`${AUDIT}.xlsx`, filters)
 /** What a grant may be bound to, found by name (the first 20): open places, approved providers. */
 export const findPlaces = (q) => get(placesUrl({ q }, 1, 20))
 export const findProviders = (q) => get(adminProvidersUrl({ status: 'approved', q }, 1, 20))
+/** The partner banks and their branches whose name holds ``q`` (a short list: filtered here). */
+export const findBanks = async (q) => {
+  const rows = (await get(withQuery('/api/loans/banks', paged(1, 100)))) || []
+  return q ? rows.filter((b) => b.name.includes(q)) : rows
+}
