@@ -6,7 +6,7 @@ administrator approves a case under review at 1280 px (the console's side naviga
 appears on the public 公示 list, which opens without signing in; the bank's loan officer lands on
 their cases, disburses a loan through the action form (元 and % typed, fen and basis points sent) and,
 when another officer moved a case a moment earlier, reads the server's 409 message and sees the case
-reloaded; the bank hands in a quarter's interest and the administrator approves, pays and exports it.
+reloaded; the bank's quarterly interest statements, and the administrator approves, pays and exports one.
 Every page is screenshot (390 px; the bank's and the administrator's also at 1280 px)."""
 from __future__ import annotations
 
@@ -215,26 +215,33 @@ def test_bank_officer_disburses_and_a_case_moved_meanwhile_reloads(page, shot, l
     snap(shot, page, "loan-cases-bank-1280")
 
 
-def test_bank_hands_in_a_quarter_and_the_administrator_approves_pays_and_exports(browser, live_server, shot):
-    """After the bank test above (a loan disbursed today is not in the last quarter): the officer
-    picks the two demo loans that ran through it, types each one's interest in 元, and the server's
-    subsidy comes back; the administrator approves, marks it paid and downloads the XLSX."""
+def test_bank_statements_and_the_administrator_approves_pays_and_exports(browser, live_server, shot):
+    """The demo bank handed in the last two finished quarters (the older one paid). The officer sees
+    both, cannot approve; a new statement needs each picked loan's interest, and the quarter already
+    handed in is refused with the server's message. The administrator approves the waiting one,
+    marks it paid and downloads its XLSX."""
     bank = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai",
                                base_url=live_server.url)
     page = bank.new_page()
     demo_login(page, "bank_staff")
     page.get_by_test_id("tab-loan-statements").click()
-    expect(page.get_by_test_id("empty-state")).to_contain_text("还没有贴息清单")
+    expect(page.locator("[data-testid^=loan-statement-]")).to_have_count(2)
+    snap(shot, page, "loan-statements-bank-390")
+
     page.get_by_test_id("statement-new").click()
-    for name in ("冯启航", "陈思远"):
-        line = page.locator("[data-testid^=statement-line-]").filter(has_text=name)
-        line.locator("[data-testid^=statement-pick-]").check()
-        line.locator("[data-testid^=statement-interest-]").fill("1725.5")
+    line = page.locator("[data-testid^=statement-line-]").filter(has_text="冯启航")
+    line.locator("[data-testid^=statement-pick-]").check()
+    page.get_by_test_id("statement-submit").click()
+    expect(line.get_by_role("alert")).to_have_text("请填写当季利息（元，最多两位小数）")
+    line.locator("[data-testid^=statement-interest-]").fill("1725.5")
     snap(shot, page, "loan-statement-new-390")
     page.get_by_test_id("statement-submit").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("已报送")  # that quarter is in already (409)
+
+    page.goto("/#/loan-statements?state=submitted")
+    page.locator("[data-testid^=loan-statement-]").first.click()
     expect(page.get_by_test_id("statement-state")).to_have_text("待审核")
-    expect(page.get_by_test_id("statement-line")).to_have_count(2)
-    expect(page.get_by_test_id("statement-lines")).to_contain_text("¥1,725.50")  # 元 typed, fen sent, shown back
+    expect(page.get_by_test_id("statement-line").first).to_be_visible()
     expect(page.get_by_test_id("statement-approve")).to_have_count(0)  # a bank officer cannot approve
     snap(shot, page, "loan-statement-bank-390")
     bank.close()
@@ -243,10 +250,11 @@ def test_bank_hands_in_a_quarter_and_the_administrator_approves_pays_and_exports
                                 base_url=live_server.url, accept_downloads=True)
     page = admin.new_page()
     demo_login(page, "admin")
-    page.goto("/#/loan-statements")
+    page.goto("/#/loan-statements?state=submitted")
     page.locator("[data-testid^=loan-statement-]").first.click()
     subsidy = page.get_by_test_id("statement-subsidy-total").inner_text()
     assert subsidy.startswith("¥") and subsidy != "¥0.00"
+    names = set(page.get_by_test_id("statement-line").locator("td:nth-child(2)").all_inner_texts())
     page.get_by_test_id("statement-approve").click()
     page.get_by_test_id("confirm-ok").click()
     expect(page.get_by_test_id("statement-state")).to_have_text("已审核")
@@ -261,6 +269,5 @@ def test_bank_hands_in_a_quarter_and_the_administrator_approves_pays_and_exports
     rows = list(sheet.iter_rows(values_only=True))
     top = next(i for i, row in enumerate(rows) if row[0] == "案件编号")  # under the workbook's title
     assert rows[top][:3] == ("案件编号", "借款人", "申报利息（元）")
-    assert {row[1] for row in rows[top + 1:top + 3]} == {"冯启航", "陈思远"}
-    assert rows[top + 1][2] == 1725.5
+    assert {row[1] for row in rows[top + 1:top + 1 + len(names)]} == names
     admin.close()
