@@ -13,6 +13,13 @@ export const CONSOLE_SECTIONS = [
     ],
   },
   {
+    title: '创业担保贷款',
+    items: [
+      { page: 'loan-cases', title: '贷款案件' },
+      { page: 'loan-statements', title: '贴息清单' },
+    ],
+  },
+  {
     title: '喵小创活动',
     items: [
       { page: 'event-figures', title: '活动统计' },
@@ -38,7 +45,9 @@ export const CONSOLE_SECTIONS = [
   },
 ]
 
-const CONSOLE_PAGES = new Set(CONSOLE_SECTIONS.flatMap((s) => s.items.map((i) => i.page)))
+// Detail pages opened from the console's lists keep the side navigation too (a loan case from 贷款案件).
+const CONSOLE_DETAILS = ['loan-case']
+const CONSOLE_PAGES = new Set([...CONSOLE_SECTIONS.flatMap((s) => s.items.map((i) => i.page)), ...CONSOLE_DETAILS])
 
 /** The sections whose pages exist in this build (a page another piece has not shipped yet is left out). */
 export function consoleSections(exists = () => true) {

@@ -1,5 +1,5 @@
 // Reference lists from GET /api/meta (place kinds, subject types, districts, roles, event kinds,
-// visit purposes, voucher categories), cache first: every page takes its labels from here. The
+// visit purposes, voucher categories, loan enums), cache first: every page takes its labels from here. The
 // built-in labels below are only a fallback for the very first, offline start (and for a list the
 // server does not send yet: voucher categories, backend/vouchers/enums.py CATEGORY_LABELS).
 import { reactive } from 'vue'
@@ -54,6 +54,29 @@ const FALLBACK = {
     { value: 'consulting', label: '管理咨询' },
     { value: 'coaching', label: '创业辅导' },
     { value: 'financing', label: '投融资服务' },
+  ],
+  // 创业担保贷款 (backend/loans/): the server sends these too; kept here for the first offline start.
+  loan_borrower_types: [
+    { value: 'individual', label: '个人' },
+    { value: 'firm', label: '小微企业' },
+  ],
+  loan_identity_categories: [
+    { value: 'graduate', label: '高校毕业生' },
+    { value: 'returnee', label: '返乡创业人员' },
+    { value: 'veteran', label: '退役军人' },
+    { value: 'unemployed', label: '登记失业人员' },
+    { value: 'poverty', label: '脱贫人口' },
+    { value: 'disabled', label: '残疾人' },
+    { value: 'other', label: '其他' },
+  ],
+  loan_document_kinds: [
+    { value: 'id_card', label: '身份证' },
+    { value: 'business_licence', label: '营业执照' },
+    { value: 'credit_auth', label: '征信查询授权书' },
+    { value: 'identity_proof', label: '身份类别证明' },
+    { value: 'business_plan', label: '创业项目计划书' },
+    { value: 'hiring_proof', label: '吸纳就业证明' },
+    { value: 'other', label: '其他材料' },
   ],
   demo: false,
 }

@@ -1,4 +1,5 @@
-// Uploading materials (POST /api/uploads, multipart field `file`) with progress, and reading an
+// Uploading materials (POST /api/uploads, multipart field `file`; or another endpoint that takes a
+// multipart file with extra fields, e.g. a loan case's documents) with progress, and reading an
 // uploaded file back as a blob for previews (GET /api/uploads/<id> needs the bearer token, so an
 // <img src> cannot load it directly). Errors are ApiError, as lib/api.js throws them.
 import { ApiError, NETWORK_ERROR, refreshAccessToken } from './api.js'
@@ -45,10 +46,10 @@ function parseBody(text) {
   }
 }
 
-function sendOnce(file, { onProgress, signal }) {
+function sendOnce(file, { onProgress, signal, url = '/api/uploads', fields = {} }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
-    xhr.open('POST', '/api/uploads')
+    xhr.open('POST', url)
     xhr.setRequestHeader('Accept', 'application/json')
     const token = getAccessToken()
     if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`)
@@ -72,6 +73,7 @@ function sendOnce(file, { onProgress, signal }) {
       signal.addEventListener('abort', () => xhr.abort(), { once: true })
     }
     const form = new FormData()
+    for (const [key, value] of Object.entries(fields)) form.append(key, String(value))
     form.append('file', file, file.name || 'upload')
     xhr.send(form)
   })
@@ -81,11 +83,14 @@ function sendOnce(file, { onProgress, signal }) {
  * Upload one file. Resolves the server's record `{id, kind, content_type, size, original_name, …}`;
  * rejects with ApiError (status 0 = no network) or an AbortError when `signal` aborts.
  * onProgress(fraction 0..1) is called while the bytes go out. An expired token is refreshed once.
+ * `url` and `fields` send it elsewhere with more form fields (a loan document: {kind}); the answer
+ * is then whatever that endpoint returns.
  */
-export async function uploadFile(file, { onProgress, signal } = {}) {
-  let result = await sendOnce(file, { onProgress, signal })
+export async function uploadFile(file, { onProgress, signal, url, fields } = {}) {
+  const options = { onProgress, signal, url, fields }
+  let result = await sendOnce(file, options)
   if (result.status === 401 && result.body.code === 'token_expired' && (await refreshAccessToken())) {
-    result = await sendOnce(file, { onProgress, signal })
+    result = await sendOnce(file, options)
   }
   if (result.status >= 200 && result.status < 300) {
     onProgress?.(1)

@@ -8,6 +8,7 @@ import * as accounts from '../lib/api/accounts.js'
 import * as admin from '../lib/api/admin.js'
 import * as events from '../lib/api/events.js'
 import * as jobs from '../lib/api/jobs.js'
+import * as loans from '../lib/api/loans.js'
 import * as notifications from '../lib/api/notifications.js'
 import * as places from '../lib/api/places.js'
 import * as providers from '../lib/api/providers.js'
@@ -91,6 +92,20 @@ const WRITES = [
   ['getEventCounts', () => events.getEventCounts(4), { url: '/api/organiser/events/4/counts', method: 'GET', body: undefined }],
   ['approveRegistration', () => events.approveRegistration(4, 11), { url: '/api/organiser/events/4/registrations/11/approve', method: 'POST', body: undefined }],
   ['rejectRegistration', () => events.rejectRegistration(4, 11, '名额已满'), { url: '/api/organiser/events/4/registrations/11/reject', method: 'POST', body: { reason: '名额已满' } }],
+  ['createLoanCase', () => loans.createLoanCase({ borrower_type: 'individual', amount: 20000000 }), { url: '/api/loans/cases', method: 'POST', body: { borrower_type: 'individual', amount: 20000000 } }],
+  ['updateLoanCase', () => loans.updateLoanCase(3, { term_months: 24 }), { url: '/api/loans/cases/3', method: 'PATCH', body: { term_months: 24 } }],
+  ['openCaseFromVisit', () => loans.openCaseFromVisit(41), { url: '/api/loans/cases/from-visit', method: 'POST', body: { visit_id: 41 } }],
+  ['runLoanAction precheck', () => loans.runLoanAction(3, 'precheck'), { url: '/api/loans/cases/3/precheck', method: 'POST', body: {} }],
+  ['runLoanAction request_documents', () => loans.runLoanAction(3, 'request_documents', { kinds: ['id_card'], remark: '' }), { url: '/api/loans/cases/3/request-documents', method: 'POST', body: { kinds: ['id_card'], remark: '' } }],
+  ['runLoanAction repay', () => loans.runLoanAction(3, 'repay', { paid_on: '2026-12-01', principal: 0, interest: 100 }), { url: '/api/loans/cases/3/repayments', method: 'POST', body: { paid_on: '2026-12-01', principal: 0, interest: 100 } }],
+  ['runLoanAction change_rate', () => loans.runLoanAction(3, 'change_rate', { from: '2026-12-01', rate_bp: 300 }), { url: '/api/loans/cases/3/rate', method: 'POST', body: { from: '2026-12-01', rate_bp: 300 } }],
+  ['getLoanCase', () => loans.getLoanCase(3), { url: '/api/loans/cases/3', method: 'GET', body: undefined }],
+  ['listLoanCases', () => loans.listLoanCases({ state: 'repaying' }), { url: '/api/loans/cases?state=repaying&page=1&page_size=100', method: 'GET', body: undefined }],
+  ['listLoanBanks', () => loans.listLoanBanks(), { url: '/api/loans/banks?page=1&page_size=100', method: 'GET', body: undefined }],
+  ['listLoanStations', () => loans.listLoanStations(), { url: '/api/loans/stations?page=1&page_size=100', method: 'GET', body: undefined }],
+  ['createLoanStatement', () => loans.createLoanStatement({ year: 2026, quarter: 3, lines: [{ case_id: 3, interest: 100 }] }), { url: '/api/loans/statements', method: 'POST', body: { year: 2026, quarter: 3, lines: [{ case_id: 3, interest: 100 }] } }],
+  ['approveLoanStatement', () => loans.approveLoanStatement(5), { url: '/api/loans/statements/5/approve', method: 'POST', body: undefined }],
+  ['payLoanStatement', () => loans.payLoanStatement(5), { url: '/api/loans/statements/5/pay', method: 'POST', body: undefined }],
 ]
 
 describe('writes and plain reads', () => {
@@ -112,6 +127,18 @@ it('claimVoucher sends the idempotency key and resolves the voucher', async () =
   expect(sent()).toMatchObject({ url: '/api/voucher-batches/3/claim', method: 'POST', body: { idempotency_key: 'key-1' } })
 })
 
+it('a loan action answers the case and stores it where the case page reads it', async () => {
+  fetchMock.mockResolvedValueOnce(json({ id: 3, state: 'precheck', actions: ['submit'] }))
+  expect(await loans.runLoanAction(3, 'precheck')).toMatchObject({ id: 3, state: 'precheck' })
+  expect((await readCached(ALICE.id, '/api/loans/cases/3')).data).toMatchObject({ state: 'precheck' })
+  expect(() => loans.runLoanAction(3, 'fly')).toThrow(/unknown loan action/)
+})
+
+it('a moved case refuses with loan_state_changed', async () => {
+  fetchMock.mockResolvedValueOnce(json({ code: 'loan_state_changed', message: '案件状态已变化，请刷新后再操作', details: {} }, 409))
+  await expect(loans.runLoanAction(3, 'approve', { remark: '' })).rejects.toMatchObject({ status: 409, code: 'loan_state_changed' })
+})
+
 it('a refused write rejects with the server error (code and Chinese message)', async () => {
   fetchMock.mockResolvedValueOnce(json({ code: 'capacity_below_taken', message: '名额不能少于已报名人数', details: {} }, 409))
   await expect(events.updateEvent(4, { capacity: 1 })).rejects.toMatchObject({ status: 409, code: 'capacity_below_taken', message: '名额不能少于已报名人数' })
@@ -119,6 +146,11 @@ it('a refused write rejects with the server error (code and Chinese message)', a
 
 // [name, url builder call, expected URL]
 const URLS = [
+  ['loanCasesUrl', () => loans.loanCasesUrl({ state: '', overdue: 1, q: 'DK2026' }, 1, 20), '/api/loans/cases?overdue=1&q=DK2026&page=1&page_size=20'],
+  ['loanNoticeUrl', () => loans.loanNoticeUrl(2, 20), '/api/loans/notice?page=2&page_size=20'],
+  ['loanStatementsUrl', () => loans.loanStatementsUrl({ state: 'submitted' }, 1, 20), '/api/loans/statements?state=submitted&page=1&page_size=20'],
+  ['loanStatementXlsxUrl', () => loans.loanStatementXlsxUrl(5), '/api/loans/statements/5.xlsx'],
+  ['loanDocumentsUrl', () => loans.loanDocumentsUrl(3), '/api/loans/cases/3/documents'],
   ['jobRunsUrl', () => jobs.jobRunsUrl({ job: 'cleanup', outcome: '' }, 2, 20), '/api/admin/job-runs?job=cleanup&page=2&page_size=20'],
   ['placesUrl', () => places.placesUrl({ kind: 'space', district: '', q: '喵 小创', lat: '35.415', lng: '116.587' }, 2, 20), '/api/places?kind=space&q=%E5%96%B5+%E5%B0%8F%E5%88%9B&lat=35.415&lng=116.587&page=2&page_size=20'],
   ['adminPlacesUrl', () => places.adminPlacesUrl({ state: 'closed', kind: '', district: '370811', q: '驿站' }, 1, 20), '/api/admin/places?state=closed&district=370811&q=%E9%A9%BF%E7%AB%99&page=1&page_size=20'],

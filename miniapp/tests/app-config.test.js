@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import appConfig from '../app.json'
-import { PAGES, buildHash, homeFor, pageTitle, parseHash, tabBarFor } from '../lib/router.js'
+import { PAGES, buildHash, homeFor, isPublic, mayOpen, pageTitle, parseHash, tabBarFor } from '../lib/router.js'
 
 const root = resolve(import.meta.dirname, '..')
 
@@ -22,6 +22,7 @@ describe('app.json', () => {
     expect(texts('station_staff')).toEqual(['工作台', '场所', '我的'])
     expect(texts('organiser')).toEqual(['工作台', '场所', '我的'])
     expect(texts('admin')).toEqual(['管理', '场所', '我的'])
+    expect(texts('bank_staff')).toEqual(['工作台', '贴息清单', '我的'])
   })
 
   it('points every tab at a listed page and lands each role on its first tab', () => {
@@ -32,6 +33,22 @@ describe('app.json', () => {
     expect(homeFor('admin')).toBe('admin')
     expect(homeFor('station_staff')).toBe('workbench')
     expect(homeFor('provider_staff')).toBe('provider-home')
+    expect(homeFor('bank_staff')).toBe('loan-cases')
+  })
+
+  it('opens the loan pages to the roles that work on them', () => {
+    expect(mayOpen('loans', ['entrepreneur'])).toBe(true)
+    expect(mayOpen('loan-apply', ['bank_staff'])).toBe(false)
+    // The 专员 completes the application of a case opened from a visit (the server lists 'edit').
+    expect(mayOpen('loan-apply', ['station_staff'])).toBe(true)
+    for (const role of ['station_staff', 'bank_staff', 'admin']) expect(mayOpen('loan-cases', [role])).toBe(true)
+    expect(mayOpen('loan-cases', ['entrepreneur'])).toBe(false)
+    expect(mayOpen('loan-statements', ['bank_staff'])).toBe(true)
+    expect(mayOpen('loan-statements', ['station_staff'])).toBe(false)
+    // One detail page for everyone signed in; the server decides what each may see and do.
+    for (const role of ['entrepreneur', 'station_staff', 'bank_staff', 'admin']) expect(mayOpen('loan-case', [role])).toBe(true)
+    expect(isPublic('loan-notice')).toBe(true)
+    expect(isPublic('loan-case')).toBe(false)
   })
 
   it('titles pages from their page config', () => {

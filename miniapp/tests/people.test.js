@@ -77,6 +77,12 @@ describe('the console', () => {
     expect(['admin', 'admin-people', 'admin-batch-edit', 'scanner-admin', 'event-figures'].every(isConsolePage)).toBe(true)
     expect(['home', 'mine', 'places', 'workbench'].some(isConsolePage)).toBe(false)
   })
+
+  it('has a 创业担保贷款 section, and a loan case opened from it keeps the side navigation', () => {
+    expect(CONSOLE_SECTIONS.find((s) => s.title === '创业担保贷款').items.map((i) => i.page)).toEqual(['loan-cases', 'loan-statements'])
+    expect(['loan-cases', 'loan-statements', 'loan-case'].every(isConsolePage)).toBe(true)
+    expect(['loans', 'loan-apply', 'loan-notice'].some(isConsolePage)).toBe(false)
+  })
 })
 
 describe('page roles', () => {

@@ -89,6 +89,18 @@ describe('uploadFile', () => {
     expect(progress).toEqual([0.5, 1])
   })
 
+  it('sends to another endpoint with extra fields (a loan case document and its kind)', async () => {
+    const sent = fakeXhr({ status: 401, body: { code: 'token_expired', message: '登录已过期' } }, { status: 201, body: { id: 3, documents: [] } })
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ access_token: 'access-2' }), { status: 200 })))
+    const answer = await uploadFile(png(), { url: '/api/loans/cases/3/documents', fields: { kind: 'id_card' } })
+    expect(answer).toEqual({ id: 3, documents: [] })
+    // The retry after the refresh goes to the same place with the same fields.
+    expect(sent.map((s) => s.url)).toEqual(['/api/loans/cases/3/documents', '/api/loans/cases/3/documents'])
+    expect(sent[1].body.get('kind')).toBe('id_card')
+    expect(sent[1].body.get('file').name).toBe('a.png')
+    expect(sent[1].headers.Authorization).toBe('Bearer access-2')
+  })
+
   it('turns a refusal into an ApiError with the server code and message', async () => {
     fakeXhr({ status: 422, body: { code: 'invalid_image', message: '文件不是有效的图片', details: {} } })
     const error = await uploadFile(png()).catch((e) => e)
