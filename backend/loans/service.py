@@ -15,7 +15,7 @@ from backend.core.errors import DomainError, NotFound
 from backend.extensions import db
 from backend.loans import flow, rules
 from backend.loans.access import ADMIN, BANK, OWNER, STATION, capacities, get_case, visible
-from backend.loans.enums import APPLYING, CaseState as S, DocumentKind
+from backend.loans.enums import APPLYING, BorrowerType, CaseState as S, DocumentKind, IdentityCategory
 from backend.loans.models import Bank, LoanCase, LoanDocument, LoanPause, LoanRateChange, LoanRepayment
 
 APPLICATION = ("borrower_type", "amount", "term_months", "purpose", "business", "identity_category", "age",
@@ -72,8 +72,8 @@ def open_from_visit(*, user, visit_id: int) -> tuple[LoanCase, bool]:
     sought = db.session.scalar(sa.select(VisitNote.loan_amount).where(
         VisitNote.visit_id == visit.id, VisitNote.loan_amount.is_not(None)).order_by(VisitNote.id.desc()).limit(1))
     case = LoanCase(applicant_id=visit.user_id, station_id=visit.place_id, visit_id=visit.id,
-                    region_code=visit.place.district, state=S.consultation, borrower_type="individual",
-                    identity_category="other", amount=sought or None)
+                    region_code=visit.place.district, state=S.consultation, borrower_type=BorrowerType.individual,
+                    identity_category=IdentityCategory.other, amount=sought or None)
     return _opened(case, actor=user, role=STATION, remark=f"{visit.place.name}到访登记"), True
 
 
