@@ -16,9 +16,14 @@ def next_phone() -> str:
 
 
 def make_user(role: Role | str = Role.entrepreneur, *, phone: str | None = None, name: str = "测试用户",
-              place=None):
+              place=None, bank=None):
+    """A person with one role; a bank officer's grant is bound to ``bank`` (a new test bank if none is
+    given), as a real one always is."""
     user = accounts.create_user(phone=phone or next_phone(), name=name, roles=())
-    accounts.grant_role(actor=None, user=user, role=Role(role), place_id=place.id if place else None)
+    if Role(role) == Role.bank_staff and bank is None:
+        bank = make_bank()
+    accounts.grant_role(actor=None, user=user, role=Role(role), place_id=place.id if place else None,
+                        bank_id=bank.id if bank is not None else None)
     return user
 
 
@@ -238,3 +243,83 @@ def make_event(*, place=None, organiser=None, state="published", **overrides):
     if state != "draft":
         event.state, event.published_at = EventState(state), now
     return event
+
+
+# --- loans ---------------------------------------------------------------------------------------
+
+def make_bank(*, parent=None, region_code="370811", name=None):
+    """A partner bank (or, with ``parent``, one of its branches)."""
+    from backend.extensions import db
+    from backend.loans.models import Bank
+
+    bank = Bank(name=name or f"测试银行{next(_codes)}", parent_id=parent.id if parent else None, region_code=region_code)
+    db.session.add(bank)
+    db.session.flush()
+    return bank
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (236, 242, 250)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def loan_application(**overrides) -> dict:
+    """An application as the schema loads it (enum members, not their values)."""
+    from backend.loans.enums import BorrowerType, IdentityCategory
+
+    return dict(dict(borrower_type=BorrowerType.individual, amount=20_0000_00, term_months=24,
+                     purpose="开设社区烘焙店，购置设备", business="烘焙零售", identity_category=IdentityCategory.graduate,
+                     age=27), **overrides)
+
+
+# the steps that take a case to each state (after it is opened, its documents given and pre-checked)
+_LOAN_STEPS = {"consultation": 0, "precheck": 1, "review": 2, "notice": 3, "referred": 4, "diligence": 5,
+               "disbursed": 6, "overdue": 7}
+
+
+def make_loan_case(state="consultation", *, applicant=None, station=None, bank=None, station_staff=None, admin=None,
+                   bank_staff=None, disbursed_days_ago=200):
+    """A 创业担保贷款 case walked to ``state`` through the real steps (loans.service): opened online by
+    ``applicant`` at ``station``, the documents the Shandong rule asks for uploaded, pre-checked and
+    submitted by the station's 专员, approved and (the notice period dated back as over) referred to
+    ``bank`` by an administrator, taken, disbursed and marked overdue by the bank's officer. The
+    province's rules and banks are seeded first (loans.seed, idempotent)."""
+    from datetime import timedelta
+
+    from backend.loans import flow, seed, service
+
+    seed.seed()
+    applicant = applicant or make_entrepreneur()
+    station = station or make_place()
+    steps = _LOAN_STEPS[state]
+    case = service.open_online(user=applicant, data=loan_application(station_id=station.id))
+    if steps == 0:
+        return case
+    for kind in ("id_card", "identity_proof", "credit_auth"):
+        service.add_document(user=applicant, id=case.id, kind=kind, data=png_bytes(), filename=f"{kind}.png")
+    station_staff = station_staff or make_user(Role.station_staff, place=station)
+    service.precheck(user=station_staff, id=case.id)
+    if steps >= 2:
+        service.submit(user=station_staff, id=case.id)
+    admin = admin or make_user(Role.admin)
+    if steps >= 3:
+        service.approve(user=admin, id=case.id, remark="")
+    if steps >= 4:
+        case.notice_until = flow.today() - timedelta(days=1)  # the notice period is over
+        bank = bank or make_bank()
+        service.refer(user=admin, id=case.id, bank_id=bank.id, remark="")
+    if steps >= 5:
+        bank_staff = bank_staff or make_user(Role.bank_staff, bank=case.bank)
+        service.diligence(user=bank_staff, id=case.id, remark="经营场所已实地查看", guarantee="免除反担保")
+    if steps >= 6:
+        service.disburse(user=bank_staff, id=case.id, data=dict(
+            approved_amount=case.amount, rate_bp=345, lpr_bp=300, term_months=24,
+            disbursed_on=flow.today() - timedelta(days=disbursed_days_ago)))
+    if steps >= 7:
+        service.mark_overdue(user=bank_staff, id=case.id, since=flow.today() - timedelta(days=10), remark="")
+    return case

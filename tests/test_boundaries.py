@@ -111,6 +111,12 @@ def _programme_world(caller):
     return world(caller)
 
 
+def _loans_world(caller):
+    from tests.loans.test_permissions import world
+
+    return world(caller)
+
+
 def _scheduler_world(caller):
     return {"job": "cleanup"}  # a job that touches nothing a boundary value could break
 
@@ -120,6 +126,8 @@ def _matrices():
     from tests import test_permissions as base
     from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
+    from tests.loans import test_permissions as loans
+    from tests.matrix import expected_status
     from tests.programme import test_permissions as programme
     from tests.scheduler import test_permissions as scheduler
     from tests.vouchers import test_permissions as vouchers
@@ -146,7 +154,11 @@ def _matrices():
             ("programme", [(m, p, b, a) for m, p, b, a, _ in programme.ENDPOINTS], programme.PLACEHOLDERS,
              _programme_world),
             ("scheduler", [(m, p, b, a) for m, p, b, a, _ in scheduler.ENDPOINTS], {"{job}": "job"},
-             _scheduler_world)]
+             _scheduler_world),
+            # walked as the callers a step succeeds for (the others are turned away whatever the body) and
+            # as the roles only, not the handlers of another bank, station or district
+            ("loans", [(m, p, b, {w for w in a if w in {"anonymous", *loans.ROLES} and expected_status(s, w)[0] < 400})
+                       for m, p, b, a, s in loans.ENDPOINTS], loans.PLACEHOLDERS, _loans_world)]
 
 
 def _openapi_path(path: str, placeholders: dict) -> str:

@@ -1,5 +1,5 @@
 """Every endpoint × every role + anonymous: the exact status each caller gets. Places, accounts, login,
-devices and codes are here; vouchers, events and check-ins have their matrices beside their tests, and
+devices and codes are here; vouchers, events, check-ins, loans… have their matrices beside their tests, and
 every operation of the OpenAPI document has a row in one of them."""
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -107,12 +107,13 @@ def test_every_row_states_a_status_for_each_caller_it_lets_in():
 def _matrices():
     from tests.checkins import test_permissions as checkins
     from tests.events import test_permissions as events
+    from tests.loans import test_permissions as loans
     from tests.programme import test_permissions as programme
     from tests.scheduler import test_permissions as scheduler
     from tests.vouchers import test_permissions as vouchers
 
     return [(ENDPOINTS, PLACEHOLDERS),
-            *((m.ENDPOINTS, m.PLACEHOLDERS) for m in (vouchers, events, checkins, programme, scheduler))]
+            *((m.ENDPOINTS, m.PLACEHOLDERS) for m in (vouchers, events, checkins, programme, scheduler, loans))]
 
 
 def test_every_openapi_operation_has_a_row(client):

@@ -15,7 +15,7 @@ from backend.accounts.enums import Role
 from tests.matrix import fill
 
 MATRICES = ["tests.test_permissions", "tests.vouchers.test_permissions", "tests.events.test_permissions",
-            "tests.checkins.test_permissions", "tests.programme.test_permissions"]
+            "tests.checkins.test_permissions", "tests.programme.test_permissions", "tests.loans.test_permissions"]
 OTHER_DISTRICT = "370883"  # 邹城市; the matrices' worlds are in 任城区
 
 # How another district's administrator is answered, row by row:
@@ -86,6 +86,12 @@ EXPECT = {
     "POST /api/admin/targets": HIDDEN,
     "PATCH /api/admin/targets/{target}": HIDDEN,
     "DELETE /api/admin/targets/{target}": HIDDEN,
+    # loan cases: the world's are in 任城区, so another district's administrator finds none of them
+    # (their lists and the steps everyone signed in may call are tests/loans/test_permissions.py's)
+    "POST /api/loans/cases/{case}/request-documents": HIDDEN,
+    "POST /api/loans/cases/{review}/approve": HIDDEN,
+    "POST /api/loans/cases/{review}/reject": HIDDEN,
+    "POST /api/loans/cases/{notice}/refer": HIDDEN,
 }
 WORLD_PLACE = "测试驿站"  # tests.factories.make_place's name
 

@@ -22,7 +22,7 @@ BATCH = {"name": "权限测试批次", "district": "370811", "face_value": 10000
 REDEEM = {"scan_token": "{scan_token}", "voucher_id": "{voucher}", "bill_amount": 100, "category": "rent"}
 PROVIDER = {"name": "权限测试服务机构", "credit_code": "{credit_code}", "categories": ["tax"], "district": "370811",
             "address": "任城区权限路 1 号", "contact_name": "联系人", "contact_phone": "13912345678"}
-NOT_STAFF = ("entrepreneur", "station_staff", "organiser", "admin")
+NOT_STAFF = ("entrepreneur", "station_staff", "organiser", "admin", "bank_staff")
 
 # method, path, json body, who may call it, the status they get
 ENDPOINTS = [
