@@ -92,6 +92,12 @@ EXPECT = {
     "POST /api/loans/cases/{review}/approve": HIDDEN,
     "POST /api/loans/cases/{review}/reject": HIDDEN,
     "POST /api/loans/cases/{notice}/refer": HIDDEN,
+    # the world's statements are of a bank in 任城区; its rules row too (the province's rows apply everywhere)
+    "POST /api/loans/statements/{statement}/approve": HIDDEN,
+    "POST /api/loans/statements/{approved}/pay": HIDDEN,
+    "GET /api/loans/rules": 200,
+    "POST /api/loans/rules": HIDDEN,
+    "PATCH /api/loans/rules/{rule}": HIDDEN,
 }
 WORLD_PLACE = "测试驿站"  # tests.factories.make_place's name
 

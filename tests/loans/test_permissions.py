@@ -8,7 +8,8 @@ gets 404 loan_case_not_found, as if it did not exist — never 403, which would 
 their lists leave it out. A caller who does handle the case but not this step gets 403 forbidden.
 Each row is built by ``on_case`` from those two sets, so the 404s are stated, not implied.
 
-The subsidy statements (/api/loans/statements*) are not here yet: their matrix rows come with them."""
+The subsidy statements belong to a bank and are seen by its officers and the administrators of the
+bank's region (404 statement_not_found for anyone else signed in); the rules are the administrators'."""
 import io
 
 import pytest
@@ -83,9 +84,31 @@ ENDPOINTS = [
     ("GET", "/api/loans/notice", None, {"anonymous", *SIGNED_IN}, 200),
     ("GET", "/api/loans/stations", None, {"anonymous", *SIGNED_IN}, 200),
     everyone_signed_in("GET", "/api/loans/banks", None, 200),
+    # the banks' quarterly interest statements: {statement} is the world's bank's, waiting; {approved} is approved
+    everyone_signed_in("GET", "/api/loans/statements", None, 200),
+    ("POST", "/api/loans/statements", {"year": "{last_year}", "quarter": "{last_quarter}",
+                                       "lines": [{"case_id": "{loan}", "interest": 1500_00}]},
+     {BANK, OTHER_BANK}, {BANK: 201, OTHER_BANK: (422, "validation_error")}),
+    everyone_signed_in("GET", "/api/loans/statements/{statement}", None, (404, "statement_not_found"),
+                       bank_staff=200, admin=200),
+    everyone_signed_in("GET", "/api/loans/statements/{statement}.xlsx", None, (404, "statement_not_found"),
+                       bank_staff=200, admin=200),
+    ("POST", "/api/loans/statements/{statement}/approve", None, {ADMIN, OTHER_ADMIN},
+     {ADMIN: 200, OTHER_ADMIN: (404, "statement_not_found")}),
+    ("POST", "/api/loans/statements/{approved}/pay", None, {ADMIN, OTHER_ADMIN},
+     {ADMIN: 200, OTHER_ADMIN: (404, "statement_not_found")}),
+    # the rules as data: an administrator of another district reads the rows that apply there too
+    ("GET", "/api/loans/rules", None, {ADMIN, OTHER_ADMIN}, 200),
+    ("POST", "/api/loans/rules", {"region_code": "370811", "borrower_type": "firm", "valid_from": "2027-01-01",
+                                  "name": "任城区小微企业贷款（权限测试）", "max_amount": 300_0000_00,
+                                  "max_term_months": 24, "max_times": 2, "finance_share_pct": 100},
+     {ADMIN, OTHER_ADMIN}, {ADMIN: 201, OTHER_ADMIN: (403, "region_forbidden")}),
+    ("PATCH", "/api/loans/rules/{rule}", {"max_amount": 12_0000_00}, {ADMIN, OTHER_ADMIN},
+     {ADMIN: 200, OTHER_ADMIN: (404, "loan_rule_not_found")}),
 ]
 CASES = ("case", "review", "notice", "referred", "diligence", "loan", "overdue")
-PLACEHOLDERS = {**{"{" + name + "}": "case_id" for name in CASES}, "{document}": "document_id"}
+PLACEHOLDERS = {**{"{" + name + "}": "case_id" for name in CASES}, "{document}": "document_id",
+                "{statement}": "statement_id", "{approved}": "statement_id", "{rule}": "rule_id"}
 # the world's cases each caller has in their list
 LISTED = {OWNER: {"case"}, STATION: set(CASES), ADMIN: set(CASES), BANK: {"referred", "diligence", "loan", "overdue"}}
 
@@ -100,7 +123,7 @@ def world(caller):
     are its 专员 (given one if they have none), their bank as the one the cases are referred to, the
     caller as the applicant of {case} when they are an entrepreneur. The steps are taken by handlers
     of the world's own, so the caller's rights come only from what they are."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from backend.accounts import service as accounts
     from backend.checkins import service as checkins
@@ -109,7 +132,7 @@ def world(caller):
     from backend.core.codes import CodeType
     from backend.extensions import db
     from backend.loans import flow
-    from backend.loans.models import Bank
+    from backend.loans.models import Bank, LoanRule
     from backend.places.models import Place
     from tests.factories import make_bank, make_entrepreneur, make_loan_case, make_place, make_user
 
@@ -129,12 +152,43 @@ def world(caller):
         cases[name] = make_loan_case(state, **handlers)
     # the notice period of {notice} is over, so it may be referred today
     cases["notice"].notice_until = flow.today() - timedelta(days=1)
+    statement, approved = _statements(handlers["bank_staff"], bank, cases["loan"])
+    rule = LoanRule(region_code="370811", borrower_type="individual", valid_from=date(2027, 1, 1), name="任城区试点规则",
+                    max_amount=15_0000_00, max_term_months=24, max_times=1, finance_share_pct=50, documents=[])
+    db.session.add(rule)
     visit, _ = checkins.self_check_in(user=make_entrepreneur(), purpose=VisitPurpose.loan, nonce=f"perm-{station.id}",
                                       code=signing.sign_text(CodeType.place, {"place_id": station.id}))
     db.session.flush()
     return {**{name: case.id for name, case in cases.items()}, "document": cases["case"].documents[0].id,
             "station": station.id, "bank": bank.id, "visit": visit.id, "today": flow.today().isoformat(),
-            "extend_until": (cases["loan"].matures_on + timedelta(days=180)).isoformat(), "_place": station}
+            "extend_until": (cases["loan"].matures_on + timedelta(days=180)).isoformat(), "_place": station,
+            "statement": statement.id, "approved": approved.id, "rule": rule.id, **_last_quarter()}
+
+
+def _last_quarter() -> dict:
+    from backend.loans import flow
+
+    today = flow.today()
+    year, quarter = today.year, (today.month - 1) // 3
+    return {"last_year": year if quarter else year - 1, "last_quarter": quarter or 4}
+
+
+def _statements(officer, bank, loan):
+    """The world's bank's statement for the quarter before the last one (the loan, lent 200 days ago,
+    ran in it), waiting; and an approved one (no lines) for a year before."""
+    from backend.extensions import db
+    from backend.loans import statements
+    from backend.loans.models import SubsidyStatement
+
+    last = _last_quarter()
+    year, quarter = (last["last_year"], last["last_quarter"] - 1) if last["last_quarter"] > 1 \
+        else (last["last_year"] - 1, 4)
+    waiting = statements.submit(user=officer, year=year, quarter=quarter, lines=[{"case_id": loan.id,
+                                                                                  "interest": 1000_00}])
+    approved = SubsidyStatement(bank_id=bank.id, year=year - 1, quarter=quarter, state="approved")
+    db.session.add(approved)
+    db.session.flush()
+    return waiting, approved
 
 
 def make_caller(make_user, who):
@@ -217,7 +271,6 @@ def test_the_applicant_may_not_take_a_handlers_step_on_their_own_case(client, ma
 
 def test_every_loan_route_is_in_the_table(app):
     table = table_rules(ENDPOINTS, PLACEHOLDERS)
-    # the subsidy statements' routes have their rows with them (the lead adds them with statements.py)
-    routes = {(m, rule) for m, rule in app_rules(app, ("/api/loans",)) if not rule.startswith("/api/loans/statements")}
+    routes = app_rules(app, ("/api/loans",))
     assert routes - table == set()
     assert table - routes == set()
