@@ -158,9 +158,11 @@ def live_database_url(live_database_kind, tmp_path_factory):
 def live_server(request, tmp_path_factory, live_database_url):
     """Each test module gets its own app and database, so no module depends on what another did. The
     demo's history (60 days of visits, settled months) only where the module sets DEMO_HISTORY = True:
-    the others count what they do themselves."""
+    the others count what they do themselves. A module's SERVER_ENV adds settings (environment)."""
     server = LiveServer(tmp_path_factory.mktemp("live"), live_database_url,
-                        history=getattr(request.module, "DEMO_HISTORY", False)).start()
+                        history=getattr(request.module, "DEMO_HISTORY", False))
+    server.env.update(getattr(request.module, "SERVER_ENV", {}))  # a module's own settings
+    server.start()
     yield server
     server.stop()
 
