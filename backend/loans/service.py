@@ -2,6 +2,7 @@
 what is given, and moves the case through flow.move."""
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from datetime import date, timedelta
 
@@ -301,19 +302,29 @@ def change_rate(*, user, id: int, effective_from: date, rate_bp: int) -> LoanCas
 
 def list_query(*, user, state=None, overdue=False, q=None) -> sa.Select:
     """The cases the user owns or handles; late steps first, then the newest."""
-    from backend.accounts.models import User
-
     query = visible(sa.select(LoanCase), user)
     if state:
         query = query.where(LoanCase.state == state)
     if overdue:
         query = query.where(LoanCase.step_due_at < flow.utcnow())
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(LoanCase.applicant_id.in_(sa.select(User.id).where(
-            User.name.ilike(f"%{escaped}%", escape="\\"))))
+        query = query.where(_search(q.strip()))
     late = sa.case((LoanCase.step_due_at < flow.utcnow(), 0), else_=1)
     return query.order_by(late, LoanCase.updated_at.desc(), LoanCase.id.desc())
+
+
+def _search(q: str):
+    """A case number (DK…), a whole phone number (matched by its blind index), or part of a name."""
+    from backend.accounts.models import User
+    from backend.core.pii import blind_index
+
+    number = re.fullmatch(r"(?i)DK\d{8}(\d{1,9})", q)
+    if number:
+        return LoanCase.id == int(number.group(1))
+    if re.fullmatch(r"1\d{10}", q):
+        return LoanCase.applicant_id.in_(sa.select(User.id).where(User.phone_hash == blind_index(q)))
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return LoanCase.applicant_id.in_(sa.select(User.id).where(User.name.ilike(f"%{escaped}%", escape="\\")))
 
 
 def notice_query() -> sa.Select:

@@ -335,3 +335,19 @@ def test_late_steps_are_told_to_whoever_must_act_once(client, auth, world):
     assert {(n.user_id, n.link.rsplit("=", 1)[1]) for n in late} == {(world["staff"].id, str(with_station)),
                                                                       (world["officer"].id, str(with_bank))}
     assert reminders.remind_late(now=datetime(2026, 1, 7, tzinfo=timezone.utc)) == {"cases": 2, "handlers": 0}
+
+
+def test_handlers_find_a_case_by_number_phone_or_name(client, auth, world):
+    mine = open_case(client, auth, world)
+    other = open_case(client, auth, dict(world, person=make_entrepreneur()))
+    number = client.get(f"/api/loans/cases/{mine}", headers=auth(world["staff"])).get_json()["number"]
+
+    def found(q):
+        return [r["id"] for r in client.get("/api/loans/cases", query_string={"q": q},
+                                             headers=auth(world["staff"])).get_json()]
+
+    assert found(number) == [mine] and found(number.lower()) == [mine]
+    assert found(world["person"].phone) == [mine]
+    assert found(world["person"].phone[:7]) == []  # part of a phone finds nothing (it is stored encrypted)
+    assert set(found("测试")) == {mine, other}  # make_entrepreneur's name
+    assert found("DK2026") == []
