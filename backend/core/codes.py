@@ -125,15 +125,21 @@ def b45encode(data: bytes) -> str:
     return "".join(out)
 
 
+_B45_TABLE = bytes(B45.index(chr(i)) if chr(i) in B45 else 255 for i in range(256))
+
+
 def b45decode(text: str) -> bytes:
     try:
-        values = [B45_INDEX[c] for c in text]
-    except KeyError:
+        values = text.encode("ascii").translate(_B45_TABLE)  # each character's value, 255 if not Base45
+    except UnicodeEncodeError:
         raise CodeError("malformed") from None
+    if 255 in values:
+        raise CodeError("malformed")
     whole, rest = divmod(len(values), 3)
     if rest == 1:
         raise CodeError("malformed")
-    pairs = [values[i] + values[i + 1] * 45 + values[i + 2] * 2025 for i in range(0, whole * 3, 3)]
+    body = values[:whole * 3]
+    pairs = [a + b * 45 + c * 2025 for a, b, c in zip(body[0::3], body[1::3], body[2::3])]
     if pairs and max(pairs) > 0xFFFF:
         raise CodeError("malformed")
     out = struct.pack(f">{whole}H", *pairs)
