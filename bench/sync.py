@@ -279,7 +279,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--app-batches", type=int, default=360, help="lines prepared for the app (and minimum correct)")
+    parser.add_argument("--app-batches", type=int, default=360, help="lines prepared for the app")
+    parser.add_argument("--min-batches", type=int, default=600, help="lines prepared for the minimum correct ceiling")
     parser.add_argument("--bare-batches", type=int, default=3000)
     args = parser.parse_args()
     if args.people < args.batch:
@@ -290,7 +291,7 @@ def main() -> int:
         started = time.perf_counter()
         base = datetime.now(timezone.utc).replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=1)
         app_lines, day = batches(world, "app", args.app_batches, args.batch, 0, base)
-        min_lines, day = batches(world, "min", args.app_batches, args.batch, day, base)
+        min_lines, day = batches(world, "min", args.min_batches, args.batch, day, base)
         bare_lines, _ = batches(world, "bare", args.bare_batches, args.batch, day, base, sign=False,
                                 reuse=codes_by_user(app_lines, args.people, args.batch))
         print(f"prepared {len(app_lines) + len(min_lines)} batches of {args.batch} signed scans and "
