@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
+
 from marshmallow import ValidationError, validate, validates_schema
 
 from backend.checkins.enums import REASON_LABELS, Channel, VisitPurpose, VisitSource, result_label
@@ -9,7 +12,8 @@ from backend.core.schemas import Schema
 from backend.core.validators import mask_name
 
 ID = fields.Id()
-NONCE = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_\-]{16,64}$",
+NONCE_PATTERN = r"^[A-Za-z0-9_\-]{16,64}$"
+NONCE = fields.String(required=True, validate=validate.Regexp(NONCE_PATTERN,
                                                               error="扫码编号应为 16 到 64 位字母、数字、- 或 _"))
 PURPOSE = fields.Enum(VisitPurpose, required=True, error_messages={"unknown": "请选择到访目的"})
 DISTRICT = fields.String(validate=validate.OneOf(list(DISTRICTS), error="区县代码不正确"))
@@ -39,9 +43,74 @@ class SyncItemIn(Schema):
     note = fields.Nested(VisitNoteIn, load_default=None, allow_none=True)
 
 
+_ITEM = SyncItemIn()
+_NONCE_FULL = re.compile(NONCE_PATTERN.rstrip("$"))  # fullmatch: no trailing newline either
+_CODE_LENGTH = (_ITEM.fields["code"].validators[0].min, _ITEM.fields["code"].validators[0].max)
+_PURPOSES = dict(VisitPurpose.__members__)
+_EARLIEST, _LATEST = _ITEM.fields["scanned_at"].earliest, _ITEM.fields["scanned_at"].latest  # as fields._Bounded
+_SCANNED_BOUNDS = (datetime(_EARLIEST.year, _EARLIEST.month, _EARLIEST.day, tzinfo=timezone.utc),
+                   datetime(_LATEST.year, _LATEST.month, _LATEST.day, 23, 59, 59, 999999, tzinfo=timezone.utc))
+
+
+def _plain_item(raw) -> dict | None:
+    """A scanner's item as ``SyncItemIn`` loads it, by plain checks, when it is of the shape scanners
+    send (strings, a bool, an aware ISO time, no note); None for anything else, which then goes through
+    ``SyncItemIn`` itself. Accepts only what ``SyncItemIn`` accepts, and builds the same dict."""
+    if type(raw) is not dict:
+        return None
+    nonce, code, purpose = raw.get("nonce"), raw.get("code"), raw.get("purpose")
+    if type(nonce) is not str or not _NONCE_FULL.fullmatch(nonce):
+        return None
+    if type(code) is not str or not _CODE_LENGTH[0] <= len(code) <= _CODE_LENGTH[1] or fields.text_problem(code):
+        return None
+    if type(purpose) is not str or purpose not in _PURPOSES:
+        return None
+    offline = raw.get("offline", False)
+    if type(offline) is not bool or raw.get("note") is not None:
+        return None
+    scanned_at = raw.get("scanned_at")
+    if scanned_at is not None:
+        if type(scanned_at) is not str:
+            return None
+        try:
+            scanned_at = datetime.fromisoformat(scanned_at)
+        except ValueError:
+            return None
+        if scanned_at.tzinfo is None or scanned_at.utcoffset() is None \
+                or not _SCANNED_BOUNDS[0] <= scanned_at <= _SCANNED_BOUNDS[1]:
+            return None
+    return {"nonce": nonce, "code": code, "purpose": _PURPOSES[purpose], "scanned_at": scanned_at,
+            "offline": offline, "note": None}
+
+
+class SyncItems(fields.List):
+    """The batch's items, each one ``SyncItemIn``, read in one pass: the scanner's usual item by
+    ``_plain_item`` (a marshmallow load of 500 items was a sixth of a batch's CPU), any other through
+    ``SyncItemIn``, so every refusal keeps its Chinese message at its index, as before."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not list:
+            return super()._deserialize(value, attr, data, **kwargs)
+        result, errors = [], {}
+        for index, raw in enumerate(value):
+            item = _plain_item(raw)
+            if item is None:
+                try:
+                    item = self.inner.deserialize(raw, **kwargs)
+                except ValidationError as error:
+                    if error.valid_data is not None:
+                        result.append(error.valid_data)
+                    errors[index] = error.messages
+                    continue
+            result.append(item)
+        if errors:
+            raise ValidationError(errors, valid_data=result)
+        return result
+
+
 class SyncIn(Schema):
-    items = fields.List(fields.Nested(SyncItemIn), required=True,
-                        validate=validate.Length(min=1, max=1000, error="每次上传 1 到 1000 条"))
+    items = SyncItems(fields.Nested(SyncItemIn), required=True,
+                      validate=validate.Length(min=1, max=1000, error="每次上传 1 到 1000 条"))
     sent_at = fields.AwareDateTime(load_default=None, allow_none=True,
                                    metadata={"description": "the device's clock when it sent the batch"})
     place_id = ID
@@ -71,8 +140,47 @@ class SyncResultOut(Schema):
     visit = fields.Nested(VisitBriefOut, allow_none=True)
 
 
+_ANSWER_KEYS = ("nonce", "result", "code", "message", "conflict", "replayed")
+_ANSWER_TYPES = {"nonce": (str,), "result": (str,), "code": (str, type(None)), "message": (str,),
+                 "conflict": (bool,), "replayed": (bool,)}
+_VISIT_TYPES = {"id": int, "name": str, "purpose": str, "purpose_label": str, "visited_at": datetime}
+
+
+def _plain_answer(answer) -> dict | None:
+    """An answer as ``SyncResultOut`` dumps it, for the engine's usual shape (plain str, bool and int
+    values, the visit's time a datetime); None for anything else, which ``SyncResultOut`` dumps."""
+    if type(answer) is not dict:
+        return None
+    out = {}
+    for key in _ANSWER_KEYS:
+        if key in answer:
+            value = answer[key]
+            if type(value) not in _ANSWER_TYPES[key]:
+                return None
+            out[key] = value
+    if "visit" in answer:
+        visit = answer["visit"]
+        if visit is not None:
+            if type(visit) is not dict or any(type(visit.get(key)) is not kind for key, kind in _VISIT_TYPES.items()):
+                return None
+            visit = {"id": visit["id"], "name": visit["name"], "purpose": visit["purpose"],
+                     "purpose_label": visit["purpose_label"], "visited_at": visit["visited_at"].isoformat()}
+        out["visit"] = visit
+    return out
+
+
+class SyncResults(fields.List):
+    """The answers, each one ``SyncResultOut``, written in one pass (``_plain_answer``)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if type(value) is not list:
+            return super()._serialize(value, attr, obj, **kwargs)
+        return [out if (out := _plain_answer(answer)) is not None else self.inner._serialize(answer, attr, obj, **kwargs)
+                for answer in value]
+
+
 class SyncOut(Schema):
-    results = fields.List(fields.Nested(SyncResultOut), required=True)
+    results = SyncResults(fields.Nested(SyncResultOut), required=True)
     server_time = fields.DateTime(required=True)
 
 

@@ -19,8 +19,10 @@ the two from drifting.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import struct
+import threading
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -123,15 +125,21 @@ def b45encode(data: bytes) -> str:
     return "".join(out)
 
 
+_B45_TABLE = bytes(B45.index(chr(i)) if chr(i) in B45 else 255 for i in range(256))
+
+
 def b45decode(text: str) -> bytes:
     try:
-        values = [B45_INDEX[c] for c in text]
-    except KeyError:
+        values = text.encode("ascii").translate(_B45_TABLE)  # each character's value, 255 if not Base45
+    except UnicodeEncodeError:
         raise CodeError("malformed") from None
+    if 255 in values:
+        raise CodeError("malformed")
     whole, rest = divmod(len(values), 3)
     if rest == 1:
         raise CodeError("malformed")
-    pairs = [values[i] + values[i + 1] * 45 + values[i + 2] * 2025 for i in range(0, whole * 3, 3)]
+    body = values[:whole * 3]
+    pairs = [a + b * 45 + c * 2025 for a, b, c in zip(body[0::3], body[1::3], body[2::3])]
     if pairs and max(pairs) > 0xFFFF:
         raise CodeError("malformed")
     out = struct.pack(f">{whole}H", *pairs)
@@ -240,8 +248,42 @@ def parse_signed(data: bytes) -> Signed:
     return Signed(code_type, kid, fields, not_before, not_after, body, signature)
 
 
+# Signatures already verified, per process, keyed by the exact bytes of the signed payload (a phone's
+# credential is shown in every personal code it makes for weeks; a scanner's batch carries hundreds).
+# Only authenticity is remembered: "these bytes were signed by the key whose public bytes are …". A
+# hit still needs that kid to be an active key now, with the same public key, so a retired key stops
+# verifying at once; and everything that can change after signing is checked on every call by the
+# callers, never cached: the type, the validity window against that call's ``now``, the revocation
+# lists (``verify_signed``), and the live database's revoked phones and blocked people (the check-in
+# engine's ``_people``, ``devices.verify_code``). Bytes that fail are never remembered. Bounded: the
+# oldest entry goes first when full (a few hundred bytes each).
+VERIFIED_MAX = 8192
+_verified: dict[bytes, tuple[Signed, bytes]] = {}
+_verified_lock = threading.Lock()
+
+
+def _remember(data: bytes, parsed: Signed, public: bytes) -> None:
+    with _verified_lock:
+        if len(_verified) >= VERIFIED_MAX:
+            _verified.pop(next(iter(_verified)), None)
+        _verified[data] = (parsed, public)
+
+
+def forget_verified() -> None:
+    """Empty this process's cache of verified signatures (tests)."""
+    with _verified_lock:
+        _verified.clear()
+
+
 def authentic(data: bytes, *, keys: dict[int, ed25519.Ed25519PublicKey]) -> Signed:
-    """Parse and check the server signature only."""
+    """Parse and check the server signature only (the returned ``Signed`` may be shared: read it only)."""
+    blob = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else None
+    hit = _verified.get(blob) if blob is not None else None
+    if hit is not None:
+        parsed, public = hit
+        key = keys.get(parsed.kid)
+        if key is not None and key.public_bytes_raw() == public:
+            return parsed
     parsed = parse_signed(data)
     key = keys.get(parsed.kid)
     if key is None:
@@ -250,6 +292,8 @@ def authentic(data: bytes, *, keys: dict[int, ed25519.Ed25519PublicKey]) -> Sign
         key.verify(parsed.signature, parsed.signed_part)
     except InvalidSignature:
         raise CodeError("bad_signature") from None
+    if blob is not None:
+        _remember(blob, parsed, key.public_bytes_raw())
     return parsed
 
 
@@ -300,6 +344,12 @@ def load_p256(point: bytes) -> ec.EllipticCurvePublicKey:
         raise CodeError("malformed") from None
 
 
+@functools.lru_cache(maxsize=VERIFIED_MAX)
+def _device_key(point: bytes) -> ec.EllipticCurvePublicKey:
+    """A verified credential's device key, decompressed once per process (a failure is not cached)."""
+    return load_p256(point)
+
+
 def encode_personal(credential: bytes, *, device_key: ec.EllipticCurvePrivateKey, purpose: Purpose, ts: int) -> bytes:
     """What the phone does (in JS); here for tests, vectors and benchmarks."""
     body = bytes([VERSION, int(CodeType.personal), int(purpose)]) + put_uvarint(to_epoch(ts))
@@ -327,7 +377,7 @@ def verify_personal(data: bytes, *, keys: dict[int, ed25519.Ed25519PublicKey], n
         raise CodeError("malformed")
     credential = verify_signed(body[pos:], keys=keys, now=now, expected=CodeType.credential,
                                revoked=revoked_devices)
-    device_key = load_p256(credential.fields["device_key"])
+    device_key = _device_key(bytes(credential.fields["device_key"]))
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     try:
         device_key.verify(der, body, ec.ECDSA(hashes.SHA256()))

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from backend.checkins.models import Scan, Visit, VisitNote
+from backend.core import codes
 from backend.core.codes import Purpose
 from backend.core.db import utcnow
 from backend.extensions import db
@@ -121,6 +122,24 @@ def test_blocked_person_is_forced_offline(client, station, auth):
     client.patch(f"/api/admin/users/{user.id}", json={"is_active": False}, headers=auth(make_user("admin")))
     result = sync(client, token, item(code, offline=True))[0]
     assert result["result"] == "forced" and result["code"] == "user_blocked"
+
+
+def test_a_cached_credential_is_refused_as_soon_as_its_phone_is_revoked_or_its_person_blocked(client, station, auth):
+    """Verified credentials are remembered per process (codes.authentic), but revocation is not a property
+    of the signature: the engine reads the batch's phones and people from the database every time
+    (station._people), so a revoked phone or a blocked person is refused from the next batch on."""
+    place, token = station
+    user, phone = person()
+    other, other_phone = person()
+    codes.forget_verified()
+    first = sync(client, token, item(personal(phone)), item(personal(other_phone)))
+    assert [r["result"] for r in first] == ["ok", "ok"]
+    assert codes.from_text(phone.credential) in codes._verified  # both credentials now cached
+    assert codes.from_text(other_phone.credential) in codes._verified
+    client.delete(f"/api/me/devices/{phone.id}", headers=auth(user))
+    client.patch(f"/api/admin/users/{other.id}", json={"is_active": False}, headers=auth(make_user("admin")))
+    later = sync(client, token, item(personal(phone)), item(personal(other_phone)))
+    assert [(r["result"], r["code"]) for r in later] == [("rejected", "revoked"), ("rejected", "user_blocked")]
 
 
 def test_revoked_device_hands_in_its_offline_scans(client, station, auth):

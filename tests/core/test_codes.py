@@ -88,3 +88,75 @@ def test_every_single_bit_flip_is_caught(name):
         flipped[i // 8] ^= 1 << (i % 8)
         with pytest.raises(CodeError):
             codes.verify_any(bytes(flipped), expect=expect, keys=trusted_keys(), now=VECTORS["now"])
+
+
+# --- verified signatures remembered per process -----------------------------------------------------
+
+class CountingKey:
+    """A server public key that counts its signature checks."""
+
+    def __init__(self, key: ed25519.Ed25519PublicKey):
+        self.key, self.checks = key, 0
+
+    def verify(self, signature, data):
+        self.checks += 1
+        return self.key.verify(signature, data)
+
+    def public_bytes_raw(self):
+        return self.key.public_bytes_raw()
+
+
+def signed_place(place_id=7, kid=9, key=None):
+    key = key or ed25519.Ed25519PrivateKey.generate()
+    data = codes.encode_signed(codes.CodeType.place, {"place_id": place_id}, kid=kid, private_key=key,
+                               not_before=codes.EPOCH + 100, not_after=codes.EPOCH + 1000)
+    return data, key
+
+
+def test_a_verified_signature_is_remembered_and_what_can_change_is_checked_every_time():
+    codes.forget_verified()
+    data, key = signed_place()
+    public = CountingKey(key.public_key())
+    keys = {9: public}
+    inside = codes.EPOCH + 500
+    assert codes.verify_signed(data, keys=keys, now=inside, expected=codes.CodeType.place).fields == {"place_id": 7}
+    assert codes.verify_signed(data, keys=keys, now=inside, expected=codes.CodeType.place).fields == {"place_id": 7}
+    assert public.checks == 1  # the second time from the cache
+    for kwargs, code in [({"now": codes.EPOCH + 2000}, "expired"), ({"now": codes.EPOCH}, "not_yet_valid"),
+                         ({"revoked": {7}}, "revoked"), ({"expected": codes.CodeType.ticket}, "wrong_type")]:
+        with pytest.raises(CodeError) as refused:
+            codes.verify_signed(data, keys=keys, **{"now": inside, **kwargs})
+        assert refused.value.code == code
+    # the key retired (no longer among the active keys): refused at once, cached or not
+    with pytest.raises(CodeError) as refused:
+        codes.verify_signed(data, keys={}, now=inside)
+    assert refused.value.code == "unknown_key"
+    # another key under the same kid: verified again, and refused
+    with pytest.raises(CodeError) as refused:
+        codes.verify_signed(data, keys={9: ed25519.Ed25519PrivateKey.generate().public_key()}, now=inside)
+    assert refused.value.code == "bad_signature"
+    assert public.checks == 1
+
+
+def test_bytes_that_fail_are_never_remembered():
+    codes.forget_verified()
+    data, key = signed_place()
+    public = CountingKey(key.public_key())
+    forged = bytearray(data)
+    forged[-1] ^= 1
+    for _ in range(2):
+        with pytest.raises(CodeError) as refused:
+            codes.authentic(bytes(forged), keys={9: public})
+        assert refused.value.code == "bad_signature"
+    assert public.checks == 2 and bytes(forged) not in codes._verified
+
+
+def test_the_cache_of_verified_signatures_is_bounded(monkeypatch):
+    codes.forget_verified()
+    monkeypatch.setattr(codes, "VERIFIED_MAX", 3)
+    key = ed25519.Ed25519PrivateKey.generate()
+    payloads = [signed_place(place_id=n, key=key)[0] for n in range(1, 6)]
+    for data in payloads:
+        codes.authentic(data, keys={9: key.public_key()})
+    assert list(codes._verified) == payloads[2:]  # the oldest went first
+    codes.forget_verified()
