@@ -73,7 +73,7 @@ class StationChannel:
             return
         rows = db.session.execute(sa.select(PersonalDevice.id, PersonalDevice.user_id, PersonalDevice.revoked_at,
                                             User.is_active).join(User, User.id == PersonalDevice.user_id)
-                                  .where(PersonalDevice.id.in_(ids))).all()
+                                  .where(engine.among(PersonalDevice.id, sorted(ids)))).all()
         found = {row.id: row for row in rows}
         for item in items:
             if item.user_id is None or item.reason:
@@ -102,10 +102,13 @@ class StationChannel:
             index_elements=["place_id", "user_id", "day"],
             set_={name: statement.excluded[name] for name in replaced},
             where=Visit.__table__.c.visited_at > statement.excluded.visited_at))
-        keys = [item.key for item in items]
+        # the batch's people and days as two arrays (one parameter each on PostgreSQL) rather than a
+        # (user, day) IN list of a thousand parameters; pairs outside the batch are dropped here
+        keys = {item.key for item in items}
         rows = db.session.execute(sa.select(Visit.id, Visit.user_id, Visit.day, Visit.scan_nonce).where(
-            Visit.place_id == self.place_id, sa.tuple_(Visit.user_id, Visit.day).in_(keys))).all()
-        return {(row.user_id, row.day): (row.id, row.scan_nonce) for row in rows}
+            Visit.place_id == self.place_id, engine.among(Visit.user_id, sorted({key[0] for key in keys})),
+            engine.among(Visit.day, sorted({key[1] for key in keys})))).all()
+        return {(row.user_id, row.day): (row.id, row.scan_nonce) for row in rows if (row.user_id, row.day) in keys}
 
     def link(self, item: engine.Item, subject_id: int | None) -> None:
         item.columns["visit_id"] = subject_id
@@ -127,13 +130,14 @@ class StationChannel:
     # --- the answer -------------------------------------------------------------------------------
 
     def answers(self, scans: list[Scan]) -> dict[str, dict]:
-        visits = {visit.id: visit for visit in db.session.scalars(sa.select(Visit).where(
-            Visit.id.in_({scan.visit_id for scan in scans if scan.visit_id}))
-            .execution_options(populate_existing=True))}  # claim() changed them behind the session's back
+        # plain rows read now (claim() changed the visits behind the session's back): what the answer shows
+        ids = sorted({scan.visit_id for scan in scans if scan.visit_id})
+        visits = {visit.id: visit for visit in db.session.execute(
+            sa.select(Visit.id, Visit.purpose, Visit.visited_at).where(engine.among(Visit.id, ids)))} if ids else {}
         return {scan.nonce: answer(scan, visits.get(scan.visit_id)) for scan in scans}
 
 
-def answer(scan: Scan, visit: Visit | None) -> dict:
+def answer(scan: Scan, visit) -> dict:
     """What the scanner is told about one stored scan (the first time and on every replay)."""
     out = {"nonce": scan.nonce, "result": scan.result.value, "code": scan.reason, "conflict": scan.conflict,
            "replayed": False, "visit": None}
