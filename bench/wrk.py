@@ -131,7 +131,7 @@ def wrk(url: str, lines: list, seconds: float, pids: Callable[[], dict[str, list
     groups = pids()
     before = {name: cpu_seconds(p) for name, p in groups.items()}
     _children_cpu()
-    proc = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+    proc = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                            "-s", str(LUA), url, "--", f.name, str(WRK_THREADS)],
                           capture_output=True, text=True, timeout=seconds + 120)
     after = {name: cpu_seconds(p) for name, p in groups.items()}
