@@ -2,7 +2,7 @@
 entrepreneurs, many people × many events, every (person, event) pair once, in random order; half the
 events have few seats, so they fill and the waitlist is exercised, the other half never fill.
 
-    .venv/bin/python bench/signup.py [--people 4000] [--events 20] [--seats 150] [--seconds 10] [--rounds 3]
+    .venv/bin/python bench/signup.py [--people 4000] [--events 20] [--seats 60] [--seconds 10] [--rounds 3]
 
 The app runs as production runs it (bench/wrk.py: deploy/serve.py's gunicorn, 2 workers × 4 threads,
 PostgreSQL, rate limiting on in Redis), wrk 16 connections, each request a unique prepared line. Beside it,
@@ -161,7 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=4_000)
     parser.add_argument("--events", type=int, default=20)
-    parser.add_argument("--seats", type=int, default=150)
+    parser.add_argument("--seats", type=int, default=60)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
