@@ -48,23 +48,24 @@ def _seat_statements() -> tuple[sa.Update, sa.Update]:
 def _take_seat(event_id: int, event: Event | None = None) -> bool:
     """Take one seat if one is left; the loaded ``event`` (if given) learns the new count."""
     taken = db.session.execute(_seat_statements()[0], {"event_id": event_id}).scalar()
-    _learn_seats(event, event_id, taken)
+    _learn_seats(event, event_id, taken, guarded="full")
     return taken is not None
 
 
 def _free_seat(event_id: int, event: Event | None = None) -> None:
-    _learn_seats(event, event_id, db.session.execute(_seat_statements()[1], {"event_id": event_id}).scalar())
+    taken = db.session.execute(_seat_statements()[1], {"event_id": event_id}).scalar()
+    _learn_seats(event, event_id, taken, guarded="empty")
 
 
-def _learn_seats(event: Event | None, event_id: int, taken: int | None) -> None:
-    """Keep the event object in the session in step with the guarded UPDATE it did not see."""
+def _learn_seats(event: Event | None, event_id: int, taken: int | None, *, guarded: str) -> None:
+    """Keep the event object in the session in step with the guarded UPDATE it did not see: the new
+    count, or, when the guard held the UPDATE back, the bound it met (full: capacity; empty: 0)."""
     event = event if event is not None else db.session.identity_map.get(db.session.identity_key(Event, event_id))
     if event is None or "seats_taken" not in event.__dict__:
         return
     if taken is None:
-        db.session.expire(event, ["seats_taken"])  # nothing changed here: read it again if it is asked for
-    else:
-        set_committed_value(event, "seats_taken", taken)
+        taken = event.capacity if guarded == "full" else 0
+    set_committed_value(event, "seats_taken", taken)
 
 
 def _move(registration_id: int, *, from_: RegistrationState, to: RegistrationState, **values) -> bool:
@@ -196,6 +197,8 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
         code, message = problem
         raise DomainError(message, code=code,
                           status=409 if code in {"signup_closed", "event_cancelled", "event_full"} else 422)
+    if not event.approval_required and db.session.get_bind().dialect.name == "postgresql":
+        return _seat_and_insert(event, user.id)
     if event.approval_required:
         state = R.pending
     elif _take_seat(event.id, event):  # the event's row stays locked for one INSERT and the commit
@@ -209,6 +212,46 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
         if state == R.registered:
             _free_seat(event.id, event)
         return live_registration(user_id=user.id, event_id=event.id), False
+    return registration, True
+
+
+@cache
+def _seat_and_insert_statement() -> sa.TextClause:
+    """PostgreSQL: the guarded seat UPDATE and the registration INSERT as one statement (one round trip
+    while the event's row is locked), answering whether a seat was taken and the row, if one was inserted
+    (none when the person's other request won the race, or the event is full with no waitlist)."""
+    table = Registration.__table__
+    names = [c.name for c in table.c]
+    return sa.text(
+        "WITH seat AS (UPDATE event SET seats_taken = seats_taken + 1, updated_at = :now "
+        "WHERE id = :event_id AND seats_taken < capacity RETURNING seats_taken), "
+        "ins AS (INSERT INTO registration (event_id, user_id, state, created_at, reason) "
+        "SELECT :event_id, :user_id, CASE WHEN EXISTS (SELECT FROM seat) THEN 'registered' ELSE 'waitlisted' END, "
+        ":now, '' WHERE EXISTS (SELECT FROM seat) OR :waitlist "
+        f"ON CONFLICT (event_id, user_id) WHERE {LIVE} DO NOTHING RETURNING *) "
+        f"SELECT (SELECT seats_taken FROM seat) AS taken, {', '.join('ins.' + n for n in names)} "
+        "FROM (SELECT 1) AS one LEFT JOIN ins ON true"
+    ).bindparams(sa.bindparam("now", type_=table.c.created_at.type), sa.bindparam("event_id", type_=sa.Integer),
+                 sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("waitlist", type_=sa.Boolean)) \
+        .columns(sa.column("taken", sa.Integer), *(sa.column(c.name, c.type) for c in table.c))
+
+
+def _seat_and_insert(event: Event, user_id: int) -> tuple[Registration, bool]:
+    """A seat while there are seats, else the waitlist (if the event keeps one), in one statement."""
+    row = db.session.execute(_seat_and_insert_statement(), {"now": utcnow(), "event_id": event.id,
+                                                            "user_id": user_id, "waitlist": event.waitlist}).one()
+    values = row._mapping
+    _learn_seats(event, event.id, values["taken"], guarded="full")
+    if values["id"] is None:
+        if values["taken"] is None and not event.waitlist:
+            raise DomainError("名额已满", code="event_full", status=409)
+        if values["taken"] is not None:  # a second request of the same person won the race
+            _free_seat(event.id, event)
+        return live_registration(user_id=user_id, event_id=event.id), False
+    registration = Registration(**{c.name: values[c.name] for c in Registration.__table__.c})
+    make_transient_to_detached(registration)
+    db.session.add(registration)
+    set_committed_value(registration, "event", event)
     return registration, True
 
 
