@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from backend.accounts.models import User
 from backend.checkins import engine
@@ -20,7 +21,7 @@ from backend.checkins.enums import Channel, ScanResult
 from backend.checkins.models import Scan
 from backend.core import codes, signing
 from backend.core.codes import CodeError, CodeType
-from backend.core.db import utcnow
+from backend.core.db import UTCDateTime, utcnow
 from backend.core.keys import keyring
 from backend.core.localtime import LOCAL
 from backend.core.validators import mask_name
@@ -101,23 +102,26 @@ def _seats(ids) -> dict[int, Seat]:
 
 
 @cache
-def _lock_statement() -> sa.Select:
-    table = Registration.__table__
-    return (sa.select(table.c.id, table.c.checked_in_at, table.c.checkin_nonce)
-            .where(table.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(table.c.id).with_for_update())
-
-
-@cache
-def _claim_statement() -> sa.Update:
-    """The earliest scan holds the check-in: one UPDATE for the batch (arrays unnested, PostgreSQL)."""
-    table = Registration.__table__
-    batch = sa.select(
-        sa.func.unnest(sa.bindparam("ids", type_=sa.ARRAY(sa.Integer))).label("id"),
-        sa.func.unnest(sa.bindparam("ats", type_=sa.ARRAY(sa.DateTime(timezone=True)))).label("at"),
-        sa.func.unnest(sa.bindparam("nonces", type_=sa.ARRAY(sa.String))).label("nonce")).subquery()
-    return sa.update(table).where(
-        table.c.id == batch.c.id, sa.or_(table.c.checked_in_at.is_(None), table.c.checked_in_at > batch.c.at)
-    ).values(checked_in_at=batch.c.at, checkin_nonce=batch.c.nonce)
+def _claim_statement() -> sa.TextClause:
+    """PostgreSQL, one statement: lock the batch's registrations in id order, let each scan earlier than
+    the one holding its registration (or the first) take it, and answer who holds each now. The arrays
+    travel as three parameters whatever the batch size."""
+    return sa.text(
+        "WITH locked AS (SELECT id, checked_in_at, checkin_nonce FROM registration WHERE id = ANY(:ids) "
+        "ORDER BY id FOR UPDATE), "
+        "batch AS (SELECT * FROM unnest(:ids, :ats, :nonces) AS b(id, at, nonce)), "
+        "taken AS (UPDATE registration SET checked_in_at = batch.at, checkin_nonce = batch.nonce "
+        "FROM batch JOIN locked ON locked.id = batch.id WHERE registration.id = batch.id "
+        "AND (locked.checked_in_at IS NULL OR locked.checked_in_at > batch.at) "
+        "RETURNING registration.id, registration.checked_in_at, registration.checkin_nonce) "
+        "SELECT locked.id, coalesce(taken.checked_in_at, locked.checked_in_at) AS checked_in_at, "
+        "coalesce(taken.checkin_nonce, locked.checkin_nonce) AS checkin_nonce "
+        "FROM locked LEFT JOIN taken ON taken.id = locked.id"
+    ).bindparams(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)),
+                 sa.bindparam("ats", type_=postgresql.ARRAY(sa.DateTime(timezone=True))),
+                 sa.bindparam("nonces", type_=postgresql.ARRAY(sa.String))) \
+        .columns(sa.column("id", sa.Integer), sa.column("checked_in_at", UTCDateTime),
+                 sa.column("checkin_nonce", sa.String))
 
 
 @cache
@@ -225,23 +229,9 @@ class DoorChannel:
         ids = [item.key for item in items]
         table = Registration.__table__
         if engine.dialect() == "postgresql":
-            # lock the rows and read who holds them; only the scans earlier than the holder's write
-            current = {row.id: row for row in db.session.execute(_lock_statement(), {"ids": ids})}
-            held = {}
-            earlier = []
-            for item in items:
-                row = current.get(item.key)
-                if row is None:
-                    continue
-                if row.checked_in_at is None or row.checked_in_at > item.scanned_at:
-                    earlier.append(item)
-                    held[item.key] = (item.key, item.nonce, item.scanned_at)
-                else:
-                    held[item.key] = (item.key, row.checkin_nonce, row.checked_in_at)
-            if earlier:
-                db.session.execute(_claim_statement(), {"ids": [i.key for i in earlier],
-                                                        "ats": [i.scanned_at for i in earlier],
-                                                        "nonces": [i.nonce for i in earlier]})
+            held = {row.id: (row.id, row.checkin_nonce, row.checked_in_at) for row in db.session.execute(
+                _claim_statement(), {"ids": ids, "ats": [i.scanned_at for i in items],
+                                     "nonces": [i.nonce for i in items]})}
         else:
             at = sa.case({item.key: item.scanned_at for item in items}, value=table.c.id)
             nonce = sa.case({item.key: item.nonce for item in items}, value=table.c.id)
