@@ -2,9 +2,9 @@
 waitlist in arrival order after that, approval first where the organiser wants it, and a freed
 seat handed to the first in the queue, who is told.
 
-Seats move only through ``_take_seat`` / ``_free_seat``: one guarded UPDATE of the event row each,
-so concurrent requests serialise on that row for the shortest time — the registration row is
-written first, the event's hot row last."""
+Seats move only by one guarded UPDATE of the event row (``_take_seat`` / ``_free_seat``; a sign-up on
+PostgreSQL takes its seat and inserts its registration in one statement, ``_seat_and_insert``), the
+last write of the request, so concurrent requests serialise on that row for the shortest time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
