@@ -8,9 +8,12 @@ check-in engine (``backend/checkins/engine.py``): the subject is a registration,
 earliest scan of its ticket; every scan is kept in the check-in scan log and its review queue."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from backend.accounts.models import User
 from backend.checkins import engine
@@ -18,7 +21,7 @@ from backend.checkins.enums import Channel, ScanResult
 from backend.checkins.models import Scan
 from backend.core import codes, signing
 from backend.core.codes import CodeError, CodeType
-from backend.core.db import utcnow
+from backend.core.db import UTCDateTime, utcnow
 from backend.core.keys import keyring
 from backend.core.localtime import LOCAL
 from backend.core.validators import mask_name
@@ -63,12 +66,68 @@ def check_in(*, items: list[dict], event_id: int | None = None, sent_at: datetim
              device=None) -> list[dict]:
     """Record door scans; ``event_id`` narrows to one event (the organiser's door page)."""
     channel = DoorChannel(event_id=event_id, staff=staff, device=device)
+    channel.prefetch(items)
     # where the door stands: the scanner's place, else the place of the event the door page names (a
     # scan whose code names no event is still filed under that place for review)
-    place_id = device.place_id if device is not None else (
-        db.session.scalar(sa.select(Event.place_id).where(Event.id == event_id)) if event_id else None)
+    place_id = device.place_id if device is not None else channel.place_of(event_id) if event_id else None
     return engine.perform(items=items, channel=channel, sent_at=sent_at, device=device, staff=staff,
                           place_id=place_id)
+
+
+@dataclass
+class Seat:
+    """What the door needs of a registration, read as one Core row with its event and holder's name."""
+    id: int
+    event_id: int
+    user_id: int
+    state: RegistrationState
+    checked_in_at: datetime | None
+    place_id: int
+    event_state: EventState
+    event_title: str
+    name: str | None
+
+
+@cache
+def _seats_query() -> sa.Select:
+    r, e, u = Registration.__table__, Event.__table__, User.__table__
+    return (sa.select(r.c.id, r.c.event_id, r.c.user_id, r.c.state, r.c.checked_in_at, e.c.place_id, e.c.state,
+                      e.c.title, u.c.name)
+            .join(e, e.c.id == r.c.event_id).outerjoin(u, u.c.id == r.c.user_id)
+            .where(r.c.id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def _seats(ids) -> dict[int, Seat]:
+    return {row[0]: Seat(*row) for row in db.session.execute(_seats_query(), {"ids": sorted(ids)})} if ids else {}
+
+
+@cache
+def _claim_statement() -> sa.TextClause:
+    """PostgreSQL, one statement: lock the batch's registrations in id order, let each scan earlier than
+    the one holding its registration (or the first) take it, and answer who holds each now. The arrays
+    travel as three parameters whatever the batch size."""
+    return sa.text(
+        "WITH locked AS (SELECT id, checked_in_at, checkin_nonce FROM registration WHERE id = ANY(:ids) "
+        "ORDER BY id FOR UPDATE), "
+        "batch AS (SELECT * FROM unnest(:ids, :ats, :nonces) AS b(id, at, nonce)), "
+        "taken AS (UPDATE registration SET checked_in_at = batch.at, checkin_nonce = batch.nonce "
+        "FROM batch JOIN locked ON locked.id = batch.id WHERE registration.id = batch.id "
+        "AND (locked.checked_in_at IS NULL OR locked.checked_in_at > batch.at) "
+        "RETURNING registration.id, registration.checked_in_at, registration.checkin_nonce) "
+        "SELECT locked.id, coalesce(taken.checked_in_at, locked.checked_in_at) AS checked_in_at, "
+        "coalesce(taken.checkin_nonce, locked.checkin_nonce) AS checkin_nonce "
+        "FROM locked LEFT JOIN taken ON taken.id = locked.id"
+    ).bindparams(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)),
+                 sa.bindparam("ats", type_=postgresql.ARRAY(sa.DateTime(timezone=True))),
+                 sa.bindparam("nonces", type_=postgresql.ARRAY(sa.String))) \
+        .columns(sa.column("id", sa.Integer), sa.column("checked_in_at", UTCDateTime),
+                 sa.column("checkin_nonce", sa.String))
+
+
+@cache
+def _maker_nonce() -> sa.ScalarSelect:
+    return sa.select(Registration.checkin_nonce).where(Registration.id == Scan.registration_id).correlate_except(
+        Registration).scalar_subquery()
 
 
 class DoorChannel:
@@ -77,6 +136,25 @@ class DoorChannel:
 
     def __init__(self, *, event_id: int | None, staff, device):
         self.event_id, self.staff, self.device = event_id, staff, device
+        self.seats: dict[int, Seat] = {}
+        self._places = ...  # the staff member's places, asked once a batch
+
+    def prefetch(self, items: list[dict]) -> None:
+        """The registrations the batch's tickets name, with their events and holders, in one query (the
+        signatures are checked in ``identify``; a code that does not parse names nobody)."""
+        ids = set()
+        for raw in items:
+            try:
+                ids.add(codes.parse_signed(codes.from_text(raw["code"])).fields["registration_id"])
+            except (CodeError, KeyError):
+                continue
+        self.seats = _seats(ids)
+
+    def place_of(self, event_id: int) -> int | None:
+        for seat in self.seats.values():
+            if seat.event_id == event_id:
+                return seat.place_id
+        return db.session.scalar(sa.select(Event.place_id).where(Event.id == event_id))
 
     # --- whose ticket, and may this caller act for its event? ---------------------------------------
 
@@ -95,51 +173,51 @@ class DoorChannel:
                 item.reason = "wrong_type"
                 continue
             parsed[item.nonce] = ticket
-        ids = {ticket.fields["registration_id"] for ticket in parsed.values()}
-        found = {registration.id: registration for registration in db.session.scalars(
-            sa.select(Registration).where(Registration.id.in_(ids)))} if ids else {}
+        missing = {t.fields["registration_id"] for t in parsed.values()} - set(self.seats)
+        self.seats.update(_seats(missing))
         for item in items:
             ticket = parsed.get(item.nonce)
             if ticket is None:
                 continue
-            registration = found.get(ticket.fields["registration_id"])
-            if registration is None or registration.event_id != ticket.fields["event_id"]:
+            seat = self.seats.get(ticket.fields["registration_id"])
+            if seat is None or seat.event_id != ticket.fields["event_id"]:
                 item.reason = "registration_not_found"
                 continue
             # Decided before anything else: a refusal for lack of authority names nobody and is never
             # kept as forced, whatever the scanner says it let through.
-            item.reason = self._authority(registration)
+            item.reason = self._authority(seat)
             if item.reason:
                 continue
-            event = registration.event
-            item.key, item.user_id = registration.id, registration.user_id
-            item.columns = {"event_id": event.id, "registration_id": registration.id, "place_id": event.place_id}
-            item.reason = self._refusal(ticket, registration, at=item.scanned_at)
+            item.key, item.user_id = seat.id, seat.user_id
+            item.columns = {"event_id": seat.event_id, "registration_id": seat.id, "place_id": seat.place_id}
+            item.reason = self._refusal(ticket, seat, at=item.scanned_at)
 
-    def _authority(self, registration: Registration) -> str | None:
+    def _authority(self, seat: Seat) -> str | None:
         """The door may check in tickets of its own event (the organiser's door page names one) at its
         own place."""
-        event = registration.event
-        if self.event_id is not None and event.id != self.event_id:
+        if self.event_id is not None and seat.event_id != self.event_id:
             return "wrong_event"
-        if self.device is not None and self.device.place_id != event.place_id:
+        if self.device is not None and self.device.place_id != seat.place_id:
             return "wrong_place"
-        if self.staff is not None and not access.can_organise(self.staff, event.place_id):
-            return "wrong_place"
+        if self.staff is not None:
+            if self._places is ...:
+                self._places = access.organiser_place_ids(self.staff)
+            if self._places is not None and seat.place_id not in self._places:
+                return "wrong_place"
         return None
 
     @staticmethod
-    def _refusal(ticket, registration: Registration, *, at: datetime) -> str | None:
+    def _refusal(ticket, seat: Seat, *, at: datetime) -> str | None:
         now = at.timestamp()
         if ticket.not_before is not None and now < ticket.not_before:
             return "not_yet_valid"
         if ticket.not_after is not None and now > ticket.not_after:
             return "expired"
-        if registration.event.state == EventState.cancelled:
+        if seat.event_state == EventState.cancelled:
             return "event_cancelled"
-        if registration.state == RegistrationState.cancelled:
+        if seat.state == RegistrationState.cancelled:
             return "registration_cancelled"
-        if registration.state != RegistrationState.registered:
+        if seat.state != RegistrationState.registered:
             return "not_registered"
         return None
 
@@ -151,25 +229,21 @@ class DoorChannel:
         ids = [item.key for item in items]
         table = Registration.__table__
         if engine.dialect() == "postgresql":
-            db.session.execute(sa.select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
-            batch = sa.select(
-                sa.func.unnest(sa.bindparam("ids", ids, type_=sa.ARRAY(sa.Integer))).label("id"),
-                sa.func.unnest(sa.bindparam("ats", [i.scanned_at for i in items],
-                                            type_=sa.ARRAY(sa.DateTime(timezone=True)))).label("at"),
-                sa.func.unnest(sa.bindparam("nonces", [i.nonce for i in items],
-                                            type_=sa.ARRAY(sa.String))).label("nonce")).subquery()
-            db.session.execute(sa.update(table).where(
-                table.c.id == batch.c.id,
-                sa.or_(table.c.checked_in_at.is_(None), table.c.checked_in_at > batch.c.at))
-                .values(checked_in_at=batch.c.at, checkin_nonce=batch.c.nonce))
+            held = {row.id: (row.id, row.checkin_nonce, row.checked_in_at) for row in db.session.execute(
+                _claim_statement(), {"ids": ids, "ats": [i.scanned_at for i in items],
+                                     "nonces": [i.nonce for i in items]})}
         else:
             at = sa.case({item.key: item.scanned_at for item in items}, value=table.c.id)
             nonce = sa.case({item.key: item.nonce for item in items}, value=table.c.id)
             db.session.execute(sa.update(table).where(
                 table.c.id.in_(ids), sa.or_(table.c.checked_in_at.is_(None), table.c.checked_in_at > at))
                 .values(checked_in_at=at, checkin_nonce=nonce))
-        rows = db.session.execute(sa.select(table.c.id, table.c.checkin_nonce).where(table.c.id.in_(ids))).all()
-        return {row.id: (row.id, row.checkin_nonce) for row in rows}
+            held = {row.id: (row.id, row.checkin_nonce, row.checked_in_at) for row in db.session.execute(
+                sa.select(table.c.id, table.c.checkin_nonce, table.c.checked_in_at).where(table.c.id.in_(ids)))}
+        for key, (_, _, at) in held.items():
+            if key in self.seats:
+                self.seats[key].checked_in_at = at  # the answers tell the check-in as it is now
+        return {key: (subject, nonce) for key, (subject, nonce, _) in held.items()}
 
     def link(self, item: engine.Item, subject_id: int | None) -> None:
         pass  # the registration is on the row already (identify)
@@ -181,24 +255,19 @@ class DoorChannel:
         return Scan.registration_id
 
     def maker_nonce(self):
-        return sa.select(Registration.checkin_nonce).where(Registration.id == Scan.registration_id).correlate_except(
-            Registration).scalar_subquery()
+        return _maker_nonce()
 
     # --- the answer -------------------------------------------------------------------------------
 
     def answers(self, scans: list[Scan]) -> dict[str, dict]:
         ids = {scan.registration_id for scan in scans if scan.registration_id}
-        found = {registration.id: registration for registration in db.session.scalars(
-            sa.select(Registration).where(Registration.id.in_(ids)).execution_options(populate_existing=True))} \
-            if ids else {}
-        names = dict(db.session.execute(sa.select(User.id, User.name).where(
-            User.id.in_({r.user_id for r in found.values()}))).all()) if found else {}
-        return {scan.nonce: answer(scan, found.get(scan.registration_id), names) for scan in scans}
+        self.seats.update(_seats(ids - set(self.seats)))
+        return {scan.nonce: answer(scan, self.seats.get(scan.registration_id)) for scan in scans}
 
 
-def answer(scan: Scan, registration: Registration | None, names: dict) -> dict:
+def answer(scan: Scan, seat: Seat | None) -> dict:
     """What the door is told about one stored scan (the first time and on every replay)."""
-    checked_in_at = registration.checked_in_at if registration is not None else None
+    checked_in_at = seat.checked_in_at if seat is not None else None
     if scan.result == ScanResult.ok:
         text = "签到成功"
     elif scan.result == ScanResult.duplicate:
@@ -208,9 +277,9 @@ def answer(scan: Scan, registration: Registration | None, names: dict) -> dict:
     else:
         text = TICKET_MESSAGES.get(scan.reason) or engine.message(scan.reason)
     who = None
-    if registration is not None:
-        who = {"id": registration.id, "name": mask_name(names.get(registration.user_id)) or "未填姓名",
-               "event_id": registration.event_id, "event_title": registration.event.title}
+    if seat is not None:
+        who = {"id": seat.id, "name": mask_name(seat.name) or "未填姓名", "event_id": seat.event_id,
+               "event_title": seat.event_title}
     return {"nonce": scan.nonce, "result": scan.result.value, "code": scan.reason, "message": text,
             "registration": who, "checked_in_at": checked_in_at, "conflict": scan.conflict, "replayed": False}
 

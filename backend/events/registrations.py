@@ -2,16 +2,18 @@
 waitlist in arrival order after that, approval first where the organiser wants it, and a freed
 seat handed to the first in the queue, who is told.
 
-Seats move only through ``_take_seat`` / ``_free_seat``: one guarded UPDATE of the event row each,
-so concurrent requests serialise on that row for the shortest time — the registration row is
-written first, the event's hot row last."""
+Seats move only by one guarded UPDATE of the event row (``_take_seat`` / ``_free_seat``; a sign-up on
+PostgreSQL takes its seat and inserts its registration in one statement, ``_seat_and_insert``), the
+last write of the request, so concurrent requests serialise on that row for the shortest time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.enums import SUBJECT_LABELS, SubjectType
 from backend.core import audit
@@ -30,15 +32,40 @@ R = RegistrationState
 
 # --- seats ----------------------------------------------------------------------------------------
 
-def _take_seat(event_id: int) -> bool:
-    row = db.session.execute(sa.update(Event).where(Event.id == event_id, Event.seats_taken < Event.capacity)
-                             .values(seats_taken=Event.seats_taken + 1).returning(Event.seats_taken)).first()
-    return row is not None
+@cache
+def _seat_statements() -> tuple[sa.Update, sa.Update]:
+    """The guarded seat UPDATEs, built once (Core on the table: no ORM session sync to pay for; the
+    event's updated_at still moves, as a column ``onupdate``)."""
+    table = Event.__table__
+    event_id = sa.bindparam("event_id", type_=sa.Integer)
+    take = (table.update().where(table.c.id == event_id, table.c.seats_taken < table.c.capacity)
+            .values(seats_taken=table.c.seats_taken + 1).returning(table.c.seats_taken))
+    free = (table.update().where(table.c.id == event_id, table.c.seats_taken > 0)
+            .values(seats_taken=table.c.seats_taken - 1).returning(table.c.seats_taken))
+    return take, free
 
 
-def _free_seat(event_id: int) -> None:
-    db.session.execute(sa.update(Event).where(Event.id == event_id, Event.seats_taken > 0)
-                       .values(seats_taken=Event.seats_taken - 1))
+def _take_seat(event_id: int, event: Event | None = None) -> bool:
+    """Take one seat if one is left; the loaded ``event`` (if given) learns the new count."""
+    taken = db.session.execute(_seat_statements()[0], {"event_id": event_id}).scalar()
+    _learn_seats(event, event_id, taken, guarded="full")
+    return taken is not None
+
+
+def _free_seat(event_id: int, event: Event | None = None) -> None:
+    taken = db.session.execute(_seat_statements()[1], {"event_id": event_id}).scalar()
+    _learn_seats(event, event_id, taken, guarded="empty")
+
+
+def _learn_seats(event: Event | None, event_id: int, taken: int | None, *, guarded: str) -> None:
+    """Keep the event object in the session in step with the guarded UPDATE it did not see: the new
+    count, or, when the guard held the UPDATE back, the bound it met (full: capacity; empty: 0)."""
+    event = event if event is not None else db.session.identity_map.get(db.session.identity_key(Event, event_id))
+    if event is None or "seats_taken" not in event.__dict__:
+        return
+    if taken is None:
+        taken = event.capacity if guarded == "full" else 0
+    set_committed_value(event, "seats_taken", taken)
 
 
 def _move(registration_id: int, *, from_: RegistrationState, to: RegistrationState, **values) -> bool:
@@ -75,20 +102,31 @@ def signup_problem(*, user, event: Event) -> tuple[str, str] | None:
     return None
 
 
-def _insert(event_id: int, user_id: int, state: RegistrationState) -> Registration | None:
-    """Insert the person's registration; None when they already have a live one (one per person).
-    The row comes back from the INSERT itself and joins the session without another SELECT."""
-    dialect = db.session.get_bind().dialect.name
+@cache
+def _insert_statement(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT (one live registration per person) DO NOTHING RETURNING the row, built once."""
+    table = Registration.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Registration).values(event_id=event_id, user_id=user_id, state=state, created_at=utcnow())
-    statement = statement.on_conflict_do_nothing(index_elements=["event_id", "user_id"],
-                                                 index_where=sa.text(LIVE)).returning(*Registration.__table__.c)
-    row = db.session.execute(statement).mappings().first()
+    return (insert(table).values(event_id=sa.bindparam("event_id"), user_id=sa.bindparam("user_id"),
+                                 state=sa.bindparam("state", type_=table.c.state.type),
+                                 created_at=sa.bindparam("created_at", type_=table.c.created_at.type))
+            .on_conflict_do_nothing(index_elements=["event_id", "user_id"], index_where=sa.text(LIVE))
+            .returning(*table.c))
+
+
+def _insert(event: Event, user_id: int, state: RegistrationState) -> Registration | None:
+    """Insert the person's registration; None when they already have a live one (one per person).
+    The row comes back from the INSERT itself and joins the session without another SELECT, its
+    event the one already loaded."""
+    row = db.session.execute(_insert_statement(db.session.get_bind().dialect.name),
+                             {"event_id": event.id, "user_id": user_id, "state": state,
+                              "created_at": utcnow()}).mappings().first()
     if row is None:
         return None
     registration = Registration(**row)
     make_transient_to_detached(registration)
     db.session.add(registration)
+    set_committed_value(registration, "event", event)
     return registration
 
 
@@ -135,12 +173,21 @@ def with_standing(*, viewer, page: list[Event]) -> list[Event]:
     return page
 
 
+@cache
+def _event_and_mine() -> sa.Select:
+    """The event (with its place) and the person's live registration there, in one statement."""
+    mine = sa.orm.aliased(Registration, name="mine")
+    return (sa.select(Event, mine).outerjoin(mine, sa.and_(
+        mine.event_id == Event.id, mine.user_id == sa.bindparam("user_id"), mine.state.in_(ACTIVE_STATES)))
+        .where(Event.id == sa.bindparam("event_id")).options(sa.orm.lazyload(mine.event)))
+
+
 def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
     """Sign up; returns (registration, created). Signing up again returns the live registration."""
-    event = db.session.get(Event, event_id)
+    found = db.session.execute(_event_and_mine(), {"event_id": event_id, "user_id": user.id}).first()
+    event, existing = found if found is not None else (None, None)
     if event is None or event.state == EventState.draft:
         raise NotFound("活动不存在或尚未发布", code="event_not_found")
-    existing = live_registration(user_id=user.id, event_id=event.id)
     if existing is not None:
         if existing.state == R.rejected:
             raise DomainError("组织者未通过您的报名", code="registration_rejected", status=409)
@@ -150,19 +197,61 @@ def sign_up(*, user, event_id: int) -> tuple[Registration, bool]:
         code, message = problem
         raise DomainError(message, code=code,
                           status=409 if code in {"signup_closed", "event_cancelled", "event_full"} else 422)
+    if not event.approval_required and db.session.get_bind().dialect.name == "postgresql":
+        return _seat_and_insert(event, user.id)
     if event.approval_required:
         state = R.pending
-    elif _take_seat(event.id):  # the event's row stays locked for one INSERT and the commit
+    elif _take_seat(event.id, event):  # the event's row stays locked for one INSERT and the commit
         state = R.registered
     elif event.waitlist:
         state = R.waitlisted
     else:
         raise DomainError("名额已满", code="event_full", status=409)
-    registration = _insert(event.id, user.id, state)
+    registration = _insert(event, user.id, state)
     if registration is None:  # a second request of the same person won the race
         if state == R.registered:
-            _free_seat(event.id)
+            _free_seat(event.id, event)
         return live_registration(user_id=user.id, event_id=event.id), False
+    return registration, True
+
+
+@cache
+def _seat_and_insert_statement() -> sa.TextClause:
+    """PostgreSQL: the guarded seat UPDATE and the registration INSERT as one statement (one round trip
+    while the event's row is locked), answering whether a seat was taken and the row, if one was inserted
+    (none when the person's other request won the race, or the event is full with no waitlist)."""
+    table = Registration.__table__
+    names = [c.name for c in table.c]
+    return sa.text(
+        "WITH seat AS (UPDATE event SET seats_taken = seats_taken + 1, updated_at = :now "
+        "WHERE id = :event_id AND seats_taken < capacity RETURNING seats_taken), "
+        "ins AS (INSERT INTO registration (event_id, user_id, state, created_at, reason) "
+        "SELECT :event_id, :user_id, CASE WHEN EXISTS (SELECT FROM seat) THEN 'registered' ELSE 'waitlisted' END, "
+        ":now, '' WHERE EXISTS (SELECT FROM seat) OR :waitlist "
+        f"ON CONFLICT (event_id, user_id) WHERE {LIVE} DO NOTHING RETURNING *) "
+        f"SELECT (SELECT seats_taken FROM seat) AS taken, {', '.join('ins.' + n for n in names)} "
+        "FROM (SELECT 1) AS one LEFT JOIN ins ON true"
+    ).bindparams(sa.bindparam("now", type_=table.c.created_at.type), sa.bindparam("event_id", type_=sa.Integer),
+                 sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("waitlist", type_=sa.Boolean)) \
+        .columns(sa.column("taken", sa.Integer), *(sa.column(c.name, c.type) for c in table.c))
+
+
+def _seat_and_insert(event: Event, user_id: int) -> tuple[Registration, bool]:
+    """A seat while there are seats, else the waitlist (if the event keeps one), in one statement."""
+    row = db.session.execute(_seat_and_insert_statement(), {"now": utcnow(), "event_id": event.id,
+                                                            "user_id": user_id, "waitlist": event.waitlist}).one()
+    values = row._mapping
+    _learn_seats(event, event.id, values["taken"], guarded="full")
+    if values["id"] is None:
+        if values["taken"] is None and not event.waitlist:
+            raise DomainError("名额已满", code="event_full", status=409)
+        if values["taken"] is not None:  # a second request of the same person won the race
+            _free_seat(event.id, event)
+        return live_registration(user_id=user_id, event_id=event.id), False
+    registration = Registration(**{c.name: values[c.name] for c in Registration.__table__.c})
+    make_transient_to_detached(registration)
+    db.session.add(registration)
+    set_committed_value(registration, "event", event)
     return registration, True
 
 

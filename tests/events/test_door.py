@@ -239,3 +239,42 @@ def test_duplicate_nonces_in_one_batch_are_refused_whole(client, auth, seated):
     assert answer.status_code == 422
     assert door_scans().count() == 0
     assert registrations.check_invariants() == []
+
+
+@pytest.mark.parametrize("raw", [
+    {"nonce": "n" * 16, "code": "CY:" + "A" * 40},
+    {"nonce": "a-b_c" * 4, "code": "CY:" + "B" * 40, "offline": True, "scanned_at": "2026-12-05T01:02:03.456Z"},
+    {"nonce": "x" * 64, "code": "C" * 600, "offline": False, "scanned_at": "2026-12-05T09:02:03+08:00"},
+    {"nonce": "y" * 20, "code": "C" * 10, "scanned_at": "2026-12-05T09:02:03.123456-05:30"},
+    {"nonce": "y" * 20, "code": "C" * 10, "scanned_at": None},
+])
+def test_the_door_pages_usual_item_loads_as_the_schema_loads_it(raw):
+    from backend.events.schemas import DoorScanIn, plain_scan
+
+    assert plain_scan(raw) == DoorScanIn().load(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    {"nonce": "short", "code": "CY:" + "A" * 40},  # refused by the schema
+    {"nonce": "n" * 16 + "\n", "code": "CY:" + "A" * 40},
+    {"nonce": "n" * 16, "code": "CY:A\u202e" + "A" * 40},
+    {"nonce": "n" * 16, "code": "C" * 601},
+    {"nonce": "n" * 16, "code": "C" * 40, "offline": "true"},  # the schema decides these
+    {"nonce": "n" * 16, "code": "C" * 40, "scanned_at": "2026-12-05 01:02:03Z"},
+    {"nonce": "n" * 16, "code": "C" * 40, "scanned_at": "1999-12-05T01:02:03Z"},
+    {"nonce": "n" * 16, "code": "C" * 40, "extra": 1},
+    ["n" * 16],
+])
+def test_any_other_item_goes_through_the_schema(raw):
+    from backend.events.schemas import plain_scan
+
+    assert plain_scan(raw) is None
+
+
+def test_a_bad_item_is_named_by_its_index_among_good_ones(client, auth, seated):
+    event, person, registration_id, code = seated
+    items = [{"nonce": nonce(), "code": code}, {"nonce": "bad", "code": code}, {"nonce": nonce(), "code": code, "offline": 1}]
+    answer = client.post("/api/events/checkins", json={"items": items}, headers=auth(organiser_of(event)))
+    assert answer.status_code == 422
+    errors = answer.get_json()["details"]["json"]["items"]
+    assert set(errors) == {"1"} and "扫码编号" in errors["1"]["nonce"][0]

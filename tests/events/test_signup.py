@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from backend.core.db import utcnow
 from backend.events import registrations
@@ -261,3 +262,28 @@ def test_a_page_of_events_and_of_my_waitlist_places_costs_the_same_few_queries(c
     assert (many_events, many_mine) == (few_events, few_mine)
     assert len(mine) == 6 and {r["waitlist_position"] for r in mine} == {2}
     assert sum(e["reason_code"] == "already_registered" for e in events) == 6
+
+
+def test_a_sign_up_answers_the_seats_it_left_and_costs_two_statements(client, auth):
+    """The answer's seat count comes from the guarded UPDATE itself (no reload), waitlisted answers show
+    the event full, and the service runs the event read and one write (PostgreSQL; SQLite two writes)."""
+    event = make_event(capacity=2)
+    people = [make_entrepreneur() for _ in range(3)]
+    answers = [sign_up(client, auth, person, event).get_json() for person in people[:2]]
+    assert [(a["event"]["seats_taken"], a["event"]["seats_left"]) for a in answers] == [(1, 1), (2, 0)]
+    late, event_id = make_entrepreneur(), event.id
+    db.session.flush()
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement[:60])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        registration, created = registrations.sign_up(user=late, event_id=event_id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert created and registration.state.value == "waitlisted"
+    assert (registration.event.seats_taken, registration.event.seats_left) == (2, 0)
+    assert len(seen) == (2 if db.engine.dialect.name == "postgresql" else 3), seen
+    assert registrations.check_invariants() == []
