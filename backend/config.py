@@ -69,6 +69,11 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30"))),
         "JWT_TOKEN_LOCATION": ["headers"],
+        # how long a process trusts what it read about a token's user (account active, role grants) and
+        # whether the token is revoked: a role revoked, an account blocked or a logout made through
+        # ANOTHER process or server takes effect here within this many seconds; made through this
+        # process, at once (backend/accounts/identity.py). 0: read the database on every request.
+        "IDENTITY_CACHE_SECONDS": float(os.environ.get("IDENTITY_CACHE_SECONDS", "5")),
         "SMS_CODE_TTL_SECONDS": 300,
         "SMS_CODE_MAX_ATTEMPTS": 5,
         "SMS_RESEND_SECONDS": 60,
