@@ -48,7 +48,10 @@ def load(instance_path: str, given: dict | None = None) -> dict:
     config = {
         "APP_ENV": env,
         "SQLALCHEMY_DATABASE_URI": normalise_db_url(db_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # no pool_pre_ping (a round trip on every checkout): a pooled PostgreSQL connection is checked by
+        # the BEGIN its transaction sends anyway, at checkout, and replaced before use if a restart killed
+        # it (backend/core/ops.py); connections older than DATABASE_POOL_RECYCLE_SECONDS are replaced
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE_SECONDS", "1800"))},
         # REST API (flask-smorest); docs served from local files, no CDN
         "API_TITLE": "创业齐鲁 API",
         "API_VERSION": "v1",
