@@ -301,7 +301,7 @@ class WriteWatch:
     write, many before the database)."""
 
     def __init__(self, query):
-        self.query, self.last, self.writes, self.paused = query, None, 0, False
+        self.query, self.last, self.writes, self.paused, self.taken = query, None, 0, False, 0
 
     def __call__(self, _conn, _cursor, statement, *_args):
         if not self.paused and statement.lstrip().split(None, 1)[0].upper() not in READ_ONLY:
@@ -315,6 +315,7 @@ class WriteWatch:
             finally:
                 self.paused = False
             self.writes = 0
+            self.taken += 1
         return self.last
 
 
@@ -417,6 +418,6 @@ def _walk(spec, operations, callers, signed, watch, client, auth, make_scanner):
                              allowed_writes, query_args={**base_query, param: _query_text(value)},
                              data=_encode(_fresh(base_body)) if base_body is not None else None)
     assert set(operations) - walked == set(), "operations no permission matrix lists"
-    print("SENT", sent)
+    print("SENT", sent, "fingerprints", watch.taken)
     assert sent > 3000
     assert not failures, f"{len(failures)} of {sent} requests:\n" + "\n".join(failures[:60])
