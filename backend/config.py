@@ -48,7 +48,10 @@ def load(instance_path: str, given: dict | None = None) -> dict:
     config = {
         "APP_ENV": env,
         "SQLALCHEMY_DATABASE_URI": normalise_db_url(db_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # no pool_pre_ping (a round trip on every checkout): a pooled PostgreSQL connection is checked by
+        # the BEGIN its transaction sends anyway, at checkout, and replaced before use if a restart killed
+        # it (backend/core/ops.py); connections older than DATABASE_POOL_RECYCLE_SECONDS are replaced
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE_SECONDS", "1800"))},
         # REST API (flask-smorest); docs served from local files, no CDN
         "API_TITLE": "创业齐鲁 API",
         "API_VERSION": "v1",
@@ -69,6 +72,11 @@ def load(instance_path: str, given: dict | None = None) -> dict:
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30"))),
         "JWT_TOKEN_LOCATION": ["headers"],
+        # how long a process trusts what it read about a token's user (account active, role grants) and
+        # whether the token is revoked: a role revoked, an account blocked or a logout made through
+        # ANOTHER process or server takes effect here within this many seconds; made through this
+        # process, at once (backend/accounts/identity.py). 0: read the database on every request.
+        "IDENTITY_CACHE_SECONDS": float(os.environ.get("IDENTITY_CACHE_SECONDS", "5")),
         "SMS_CODE_TTL_SECONDS": 300,
         "SMS_CODE_MAX_ATTEMPTS": 5,
         "SMS_RESEND_SECONDS": 60,

@@ -13,6 +13,7 @@ bank's region (404 statement_not_found for anyone else signed in); the rules are
 import io
 
 import pytest
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from backend.accounts.enums import Role
 from tests.matrix import app_rules, assert_permission, check_statuses, fill, row_id, table_rules
@@ -215,25 +216,84 @@ def test_every_row_states_a_status_for_each_caller_it_lets_in():
     check_statuses(ENDPOINTS, {"anonymous", *SIGNED_IN})
 
 
-@pytest.mark.parametrize("who", ["anonymous", *SIGNED_IN])
-@pytest.mark.parametrize("method,path,body,allowed,status", ENDPOINTS, ids=[row_id(r) for r in ENDPOINTS])
-def test_permission(client, make_user, auth, who, method, path, body, allowed, status):
-    from tests.factories import png_bytes
+@pytest.fixture(scope="class")
+def shared_world(app, who):
+    """The caller and their world, built once per caller (and database) for every row of the matrix:
+    committed inside an outer transaction on one connection, rolled back when the caller's rows are
+    done (class scope: the last caller's world is gone before the module's other tests open theirs). Each test then runs in a savepoint of it, rolled back after the test (``session`` below), so
+    every row still meets the world as built. (Built per test it cost ~4–5 min over both databases.)"""
+    from types import SimpleNamespace
 
-    caller = make_caller(make_user, who)
-    # the handlers of something else meet a world that is not theirs
-    ids = world(None if who in OTHERS else caller)
-    url = path.format(**{k: v for k, v in ids.items() if not k.startswith("_")})
-    headers = {} if caller is None else auth(caller)
-    if body == "file":
-        response = client.post(url, headers=headers, content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(png_bytes()), "plan.png"), "kind": "business_plan"})
-    else:
-        response = client.open(url, method=method, json=fill(body, ids), headers=headers)
-    assert_permission(response, who, allowed, status)
-    if (method, path) == ("GET", "/api/loans/cases") and caller is not None:
-        listed = {row["id"] for row in response.get_json()}
-        assert listed == {ids[name] for name in LISTED.get(who, ())}, who
+    from backend.extensions import db
+    from tests.factories import make_user
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        try:
+            caller = make_caller(make_user, who)
+            # the handlers of something else meet a world that is not theirs
+            ids = world(None if who in OTHERS else caller)
+            ids = {k: v for k, v in ids.items() if not k.startswith("_")}
+            caller = None if caller is None else SimpleNamespace(id=caller.id)
+            db.session.commit()
+            yield SimpleNamespace(connection=connection, caller=caller, ids=ids)
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def session(request, app):
+    """As tests/conftest.py's, but a test of the matrix runs in a savepoint of its caller's shared
+    world (rolled back after it) instead of a transaction of its own."""
+    from backend.core import keys, memo
+    from backend.extensions import db, limiter
+
+    with app.app_context():
+        if "who" in request.fixturenames:
+            connection = request.getfixturevalue("shared_world").connection
+            transaction, own = connection.begin_nested(), False
+        else:
+            connection = db.engine.connect()
+            transaction, own = connection.begin(), True
+        original = db.session
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        limiter.reset()
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            if own:
+                connection.close()
+            keys.keyring().forget()  # keys a test rotated were rolled back with it
+            memo.renders().clear()
+
+
+class TestPermission:
+    @pytest.mark.parametrize("who", ["anonymous", *SIGNED_IN], scope="class")
+    @pytest.mark.parametrize("method,path,body,allowed,status", ENDPOINTS, ids=[row_id(r) for r in ENDPOINTS])
+    def test_permission(self, client, auth, shared_world, who, method, path, body, allowed, status):
+        from tests.factories import png_bytes
+
+        caller, ids = shared_world.caller, shared_world.ids
+        url = path.format(**ids)
+        headers = {} if caller is None else auth(caller)
+        if body == "file":
+            response = client.post(url, headers=headers, content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(png_bytes()), "plan.png"), "kind": "business_plan"})
+        else:
+            response = client.open(url, method=method, json=fill(body, ids), headers=headers)
+        assert_permission(response, who, allowed, status)
+        if (method, path) == ("GET", "/api/loans/cases") and caller is not None:
+            listed = {row["id"] for row in response.get_json()}
+            assert listed == {ids[name] for name in LISTED.get(who, ())}, who
 
 
 def test_a_handler_of_another_bank_station_or_district_finds_no_case(client, make_user, auth):
