@@ -128,8 +128,9 @@ UNAVAILABLE = ("service_unavailable", "服务暂时不可用，请稍后重试")
 
 
 def handle_unavailable(error: Exception):
-    """503 in the error shape; the session rolled back (and its connection given up, so the pool's
-    pre-ping makes a fresh one for the next request: the app recovers without a restart)."""
+    """503 in the error shape; the session rolled back (and its connection given up: the next checkout's
+    BEGIN finds a dead one and the pool makes a fresh one, core/ops.py, so the app recovers without a
+    restart)."""
     from backend.extensions import db
 
     try:
