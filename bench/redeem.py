@@ -110,7 +110,7 @@ def replay(url: str, lines: list[str], seconds: float = 5, connections: int = 16
     they all did; returns the summed status classes."""
     total = {"requests": 0, "ok": 0, "conflict": 0, "other": 0, "socket_errors": 0}
     rest = list(lines)
-    while rest:
+    while rest:  # a chunk that did not wrap: its last line per connection may have been unanswered, resend
         with tempfile.NamedTemporaryFile("w", suffix=".tsv") as f:
             f.write("\n".join(rest) + "\n")
             f.flush()
@@ -122,7 +122,8 @@ def replay(url: str, lines: list[str], seconds: float = 5, connections: int = 16
         r = json.loads(found[0][len("RESULT "):])
         for name in total:
             total[name] += r[name]
-        rest = [] if r["wrapped"] else rest[r["furthest"]:]
+        rest = [] if r["wrapped"] else rest[max(0, r["furthest"] - connections):]
+        seconds *= 2
     return total
 
 
