@@ -3,11 +3,13 @@ most their limit) and application with approval. Both issue through ``issue``.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.core import audit, uploads
 from backend.core.db import utcnow
@@ -116,14 +118,7 @@ def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
     if batch.daily_cap is not None and not guarded_increment(
             BatchDay, rows=[{"batch_id": batch.id, "day": local_day(now)}], limit=batch.daily_cap):
         _raise(("daily_cap_reached", "今日名额已领完，请明天再来"))
-    t = VoucherBatch.__table__.c
-    taken = db.session.execute(
-        sa.update(VoucherBatch.__table__)
-        .where(t.id == batch.id, t.state == BatchState.active.value,
-               sa.or_(t.total_count.is_(None), t.issued_count < t.total_count),
-               sa.or_(t.budget.is_(None), t.issued_amount + t.face_value <= t.budget))
-        .values(issued_count=t.issued_count + 1, issued_amount=t.issued_amount + t.face_value)
-    ).rowcount
+    taken = db.session.execute(_take_one(), {"batch_id": batch.id}).rowcount
     db.session.expire(batch, ["issued_count", "issued_amount", "state"])  # moved in SQL, not on the object
     if taken != 1:
         _raise(batches.window_problem(batch=batch) or ("sold_out", "本批次已发放完毕"))
@@ -132,29 +127,55 @@ def _issue(*, batch, holder, claim_key, application_id) -> Voucher:
     else:
         # in UTC, as it comes back from the database: the first answer and a replay read the same
         valid_until = end_of_local_day(local_day(now) + timedelta(days=batch.valid_days - 1)).astimezone(timezone.utc)
-    voucher = Voucher(batch_id=batch.id, holder_id=holder.id, face_value=batch.face_value, balance=0,
-                      claim_key=claim_key, application_id=application_id, claimed_at=now, valid_from=now,
-                      valid_until=valid_until)
+    values = dict(batch_id=batch.id, holder_id=holder.id, face_value=batch.face_value, balance=0,
+                  claim_key=claim_key, application_id=application_id, claimed_at=now, valid_from=now,
+                  valid_until=valid_until, expired_at=None, reminded_at=None)
+    # one INSERT … RETURNING id, and the object attached as persistent from what was written (the unit
+    # of work's flush cost more than the insert); its batch is the one in hand
+    voucher_id = db.session.execute(_insert_voucher(), values).scalar_one()
+    voucher = Voucher(id=voucher_id, **values)
+    make_transient_to_detached(voucher)
     db.session.add(voucher)
-    db.session.flush()
+    set_committed_value(voucher, "batch", batch)
     ledger.post(voucher=voucher, kind=LedgerKind.issue, amount=batch.face_value)
-    db.session.flush()
     return voucher
+
+
+@cache
+def _take_one() -> sa.Update:
+    """The batch's guarded counter (:batch_id): one more, within its count and its budget, while active.
+    Built once, as the statements below: assembling them cost more than running them."""
+    t = VoucherBatch.__table__.c
+    return sa.update(VoucherBatch.__table__) \
+        .where(t.id == sa.bindparam("batch_id"), t.state == BatchState.active.value,
+               sa.or_(t.total_count.is_(None), t.issued_count < t.total_count),
+               sa.or_(t.budget.is_(None), t.issued_amount + t.face_value <= t.budget)) \
+        .values(issued_count=t.issued_count + 1, issued_amount=t.issued_amount + t.face_value)
+
+
+_VOUCHER_COLUMNS = ("batch_id", "holder_id", "face_value", "balance", "claim_key", "application_id", "claimed_at",
+                    "valid_from", "valid_until", "expired_at", "reminded_at")
+
+
+@cache
+def _insert_voucher() -> sa.Insert:
+    table = Voucher.__table__
+    return sa.insert(table).values({c: sa.bindparam(c, type_=table.c[c].type) for c in _VOUCHER_COLUMNS}) \
+        .returning(table.c.id)
 
 
 def claim(*, user, batch_id: int, key: str | None = None) -> tuple[Voucher, bool]:
     """Claim a voucher of a first-come batch; the same key again returns the same voucher (created=False),
     also when the retries arrive at the same moment: the first to write wins and the others, refused by
     a counter it moved or by the unique key, answer with what it wrote."""
-    if key is not None:
-        earlier = _claimed_with(user=user, key=key, batch_id=batch_id)
-        if earlier is not None:
-            return earlier, False
+    batch, earlier = _batch_and_earlier(user=user, batch_id=batch_id, key=key)
+    if earlier is not None:
+        return earlier, False
     try:
-        batch = batches.get_public(id=batch_id)
         if batches.apply_mode(batch):
             raise DomainError("本批次需提交申请，审核通过后发放", code="apply_required", status=422)
-        problem = claim_problem(user=user, batch=batch)
+        # what they hold is not read first: issue's guarded counter refuses past the limit with the same answer
+        problem = claim_problem(user=user, batch=batch, holding=0)
         if problem:
             _raise(problem)
         return issue(batch=batch, holder=user, claim_key=key), True
@@ -165,6 +186,37 @@ def claim(*, user, batch_id: int, key: str | None = None) -> tuple[Voucher, bool
         if earlier is None:
             raise
         return earlier, False
+
+
+@cache
+def _batch_query() -> sa.Select:
+    """The batch, the id and batch of the voucher this person already claimed with this key (if any),
+    and their profile (the eligibility rules and the per-person keys read it): one round trip; built once."""
+    from backend.accounts.models import EntrepreneurProfile
+
+    v = Voucher.__table__.c
+    earlier = sa.select(v.id, v.batch_id).where(v.holder_id == sa.bindparam("holder_id"),
+                                                 v.claim_key == sa.bindparam("key")).subquery()
+    return sa.select(VoucherBatch, earlier.c.id, earlier.c.batch_id, EntrepreneurProfile) \
+        .select_from(VoucherBatch).outerjoin(earlier, sa.true()) \
+        .outerjoin(EntrepreneurProfile, EntrepreneurProfile.user_id == sa.bindparam("holder_id")) \
+        .where(VoucherBatch.id == sa.bindparam("batch_id"))
+
+
+def _batch_and_earlier(*, user, batch_id: int, key: str | None) -> tuple[VoucherBatch, Voucher | None]:
+    """As batches.get_public (no such batch, or a draft: batch_not_found), and the voucher an earlier
+    request with this key claimed (idempotency_key_reused when it was of another batch)."""
+    row = db.session.execute(_batch_query(), {"batch_id": batch_id, "holder_id": user.id, "key": key}).first()
+    if row is None or row[0].state == BatchState.draft:
+        raise NotFound("创业券批次不存在", code="batch_not_found")
+    batch, earlier_id, earlier_batch, profile = row
+    if "profile" in sa.inspect(user).unloaded:
+        set_committed_value(user, "profile", profile)
+    if earlier_id is None:
+        return batch, None
+    if earlier_batch != batch_id:
+        raise Conflict("该请求编号已用于领取另一批次的创业券", code="idempotency_key_reused")
+    return batch, db.session.get(Voucher, earlier_id)
 
 
 def _claimed_with(*, user, key: str, batch_id: int) -> Voucher | None:

@@ -1,6 +1,8 @@
 """Small things every voucher module needs: money text, guarded counters."""
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -18,14 +20,26 @@ def guarded_increment(model, *, rows: list[dict], limit: int | None) -> bool:
     already reached ``limit``; True when every row moved. One statement, safe under concurrency on
     PostgreSQL and SQLite; rows are taken in the order given (give one global order: no deadlocks).
     A refusal may leave the other rows moved: run it in a savepoint that the refusal rolls back."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values([{**keys, "count": 1} for keys in rows])
-    where = model.__table__.c.count < limit if limit is not None else None
-    statement = statement.on_conflict_do_update(index_elements=list(rows[0]), set_={"count": model.__table__.c.count + 1},
-                                                where=where).returning(model.__table__.c.id)
+    keys = tuple(rows[0])
+    statement = _increment(model, keys, len(rows), limit is not None, db.session.get_bind().dialect.name)
+    params = {f"{key}_{i}": row[key] for i, row in enumerate(rows) for key in keys}
+    if limit is not None:
+        params["limit"] = limit
     # a row comes back for each one inserted or updated; none for those the guard refused
-    return len(db.session.execute(statement).all()) == len(rows)
+    return len(db.session.execute(statement, params).all()) == len(rows)
+
+
+@cache
+def _increment(model, keys: tuple[str, ...], n: int, limited: bool, dialect: str):
+    """The statement of guarded_increment for ``n`` rows keyed by ``keys``, built once (building it
+    each time cost more than running it): :<key>_<i> for each row's keys, :limit."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    statement = insert(table).values([{**{key: sa.bindparam(f"{key}_{i}", type_=table.c[key].type) for key in keys},
+                                       "count": 1} for i in range(n)])
+    where = table.c.count < sa.bindparam("limit", type_=sa.Integer) if limited else None
+    return statement.on_conflict_do_update(index_elements=list(keys), set_={"count": table.c.count + 1},
+                                           where=where).returning(table.c.id)
 
 
 def count_of(model, *, keys: dict) -> int:

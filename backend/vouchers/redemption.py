@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from functools import cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -119,21 +121,15 @@ def last_scan(*, user: User) -> dict | None:
     return {"code_ts": row.code_ts, "scanned_at": row.created_at, "provider_name": row.name}
 
 
-def _load_token(token: str, staff: User, *, check_age: bool = True) -> dict:
-    try:
-        max_age = current_app.config["VOUCHER_SCAN_MINUTES"] * 60 if check_age else None
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise DomainError("扫码已超时，请重新扫描付款码", code="scan_expired", status=422) from None
-    except BadSignature:
-        raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422) from None
-    if data.get("s") != staff.id or not isinstance(data.get("i"), int):
-        raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422)
+def _load_token(token: str, staff: User) -> dict:
+    data, fresh = _scan_data(token, staff)
+    if not fresh:
+        raise DomainError("扫码已超时，请重新扫描付款码", code="scan_expired", status=422)
     return data
 
 
-def compute(*, voucher: Voucher, bill: int) -> dict:
-    """min(balance, floor(bill × ratio)), respecting the minimum bill, with the reasoning in words."""
+def _deduction(*, voucher, bill: int) -> tuple[int, int]:
+    """(covered, amount): amount = min(balance, floor(bill × ratio)), respecting the minimum bill."""
     batch = voucher.batch
     if bill < batch.min_bill:
         raise DomainError(f"本券单笔账单满 {yuan(batch.min_bill)} 才可使用", code="below_minimum_bill", status=422,
@@ -142,6 +138,13 @@ def compute(*, voucher: Voucher, bill: int) -> dict:
     amount = min(voucher.balance, covered)
     if amount <= 0:
         raise DomainError("该笔账单可抵扣金额为 0", code="nothing_to_deduct", status=422)
+    return covered, amount
+
+
+def compute(*, voucher: Voucher, bill: int) -> dict:
+    """min(balance, floor(bill × ratio)), respecting the minimum bill, with the reasoning in words."""
+    batch = voucher.batch
+    covered, amount = _deduction(voucher=voucher, bill=bill)
     ratio = f"{batch.co_pay_ratio_bp / 100:g}%"
     lines = [f"账单 {yuan(bill)} × 补贴比例 {ratio} = 可抵扣 {yuan(covered)}"]
     if amount < covered:
@@ -151,9 +154,8 @@ def compute(*, voucher: Voucher, bill: int) -> dict:
             "balance_after": voucher.balance - amount, "explanation": "；".join(lines)}
 
 
-def _voucher_for(token_data: dict, voucher_id: int, *, lock: bool) -> Voucher:
-    voucher = ledger.lock_voucher(voucher_id, with_holder_name=True, provider_id=token_data["p"]) if lock \
-        else db.session.get(Voucher, voucher_id)
+def _voucher_for(token_data: dict, voucher_id: int) -> Voucher:
+    voucher = db.session.get(Voucher, voucher_id)
     if voucher is None or voucher.holder_id != token_data["h"]:
         raise NotFound("创业券不存在", code="voucher_not_found")
     return voucher
@@ -162,7 +164,7 @@ def _voucher_for(token_data: dict, voucher_id: int, *, lock: bool) -> Voucher:
 def quote(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, category: str) -> dict:
     data = _load_token(scan_token, staff)
     provider = db.session.get(Provider, data["p"])
-    voucher = _voucher_for(data, voucher_id, lock=False)
+    voucher = _voucher_for(data, voucher_id)
     problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
     if problem:
         _raise(problem)
@@ -173,24 +175,91 @@ def _request_hash(**fields) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
+def _scan_data(token: str, staff: User) -> tuple[dict, bool]:
+    """The scan token's data (signature checked, else scan_invalid) and whether it is still fresh: one
+    verification, the age judged here (a retry of done work may come after the scan aged out)."""
+    serializer = _serializer()
+    try:
+        data, signed_at = serializer.loads(token, return_timestamp=True)
+    except BadSignature:
+        raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422) from None
+    if data.get("s") != staff.id or not isinstance(data.get("i"), int):
+        raise DomainError("扫码凭证无效，请重新扫描付款码", code="scan_invalid", status=422)
+    age = serializer.make_signer().get_timestamp() - signed_at.timestamp()  # the signer's clock, as max_age uses
+    return data, 0 <= age <= current_app.config["VOUCHER_SCAN_MINUTES"] * 60
+
+
+class _Provider(SimpleNamespace):
+    def listed(self, now) -> bool:
+        return _LISTED(self, now)
+
+
+_LISTED = Provider.__dict__["listed"].func  # the model's one rule, applied to the row's status and listed_at
+_LOCKED = ("id", "holder_id", "balance", "valid_from", "valid_until", "expired_at")
+
+
+@cache
+def _lock_query() -> sa.Select:
+    """The voucher row locked (FOR UPDATE OF voucher) with what a redemption reads of its batch, its
+    holder and the provider: one round trip, Core columns (no ORM hydration); built once."""
+    v, b, u, p = Voucher.__table__.c, VoucherBatch.__table__.c, User.__table__.c, Provider.__table__.c
+    return sa.select(*(v[c] for c in _LOCKED), b.name, b.categories, b.min_bill, b.co_pay_ratio_bp, u.name,
+                     p.id, p.name, p.categories, p.status, p.listed_at) \
+        .join_from(Voucher.__table__, VoucherBatch.__table__, b.id == v.batch_id) \
+        .join(User.__table__, u.id == v.holder_id) \
+        .join(Provider.__table__, p.id == sa.bindparam("provider_id")) \
+        .where(v.id == sa.bindparam("voucher_id")).with_for_update(of=Voucher.__table__)
+
+
+def _lock_for_redemption(voucher_id: int, token_data: dict) -> SimpleNamespace:
+    """The voucher, row-locked until the transaction ends (every change to it queues here), as a plain
+    object with ``batch``, ``provider`` and ``holder_name``: what usable_problem and compute read."""
+    db.session.flush()  # what this session changed is what the row shows (as the ORM's autoflush did)
+    row = db.session.execute(_lock_query(), {"voucher_id": voucher_id, "provider_id": token_data["p"]}).first()
+    if row is None or row[1] != token_data["h"]:
+        raise NotFound("创业券不存在", code="voucher_not_found")
+    voucher = SimpleNamespace(**dict(zip(_LOCKED, row[:6])))
+    voucher.batch = SimpleNamespace(name=row[6], categories=row[7], min_bill=row[8], co_pay_ratio_bp=row[9])
+    voucher.holder_name = row[10]
+    voucher.provider = _Provider(id=row[11], name=row[12], categories=row[13], status=row[14], listed_at=row[15])
+    return voucher
+
+
+def _post(voucher: SimpleNamespace, values: dict) -> int | None:
+    """The redemption, its ledger entry and the balance (ledger's statement: one round trip on
+    PostgreSQL; SQLite, through ledger.post_redemption on the ORM voucher). None: the key or the scan
+    was taken and nothing was written. The session's copy of the voucher, if it holds one, agrees."""
+    balance = voucher.balance - values["amount"]
+    if db.session.get_bind().dialect.name == "postgresql":
+        params = {f"r_{column}": value for column, value in values.items()}
+        new_id = db.session.execute(ledger._redemption_write(), {**params, "new_balance": balance}).scalar()
+        loaded = db.session.identity_map.get(db.session.identity_key(Voucher, voucher.id))
+        if new_id is not None and loaded is not None:
+            set_committed_value(loaded, "balance", balance)
+        return new_id
+    return ledger.post_redemption(voucher=db.session.get(Voucher, voucher.id), redemption=values)
+
+
 def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, category: str,
            idempotency_key: str) -> tuple[Redemption, bool]:
-    """Spend part of a voucher. Returns (redemption, created); the same key again returns the first."""
+    """Spend part of a voucher. Returns (receipt, created); the same key again returns the first."""
     # the signature is always checked; the age only for new work, so a retry that arrives after the
     # scan aged out still gets the receipt of what was done
-    data = _load_token(scan_token, staff, check_age=False)
+    data, fresh = _scan_data(scan_token, staff)
     digest = _request_hash(voucher=voucher_id, bill=bill_amount, category=category, holder=data["h"],
                            provider=data["p"])
-    voucher = _voucher_for(data, voucher_id, lock=True)  # every change to this voucher queues here
-    provider = voucher.provider  # loaded with the lock
+    voucher = _lock_for_redemption(voucher_id, data)  # every change to this voucher queues here
+    provider = voucher.provider
+    now = utcnow()
     # New work is tried first and a retry recognised by its key (a retry is the rare case): the
     # write does nothing when the key is taken, and a refusal first looks for an earlier answer.
     try:
-        _load_token(scan_token, staff)
-        problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category)
+        if not fresh:
+            raise DomainError("扫码已超时，请重新扫描付款码", code="scan_expired", status=422)
+        problem = usable_problem(voucher=voucher, provider=provider, owns=data["o"], category=category, now=now)
         if problem:
             _raise(problem)
-        amount = compute(voucher=voucher, bill=bill_amount)["amount"]
+        amount = _deduction(voucher=voucher, bill=bill_amount)[1]
     except DomainError:
         earlier = _earlier(staff=staff, key=idempotency_key)
         if earlier is None:
@@ -198,21 +267,23 @@ def redeem(*, staff: User, scan_token: str, voucher_id: int, bill_amount: int, c
         return _replay(earlier, digest=digest, voucher=voucher), False
     values = dict(voucher_id=voucher.id, provider_id=provider.id, staff_id=staff.id, holder_id=voucher.holder_id,
                   category=category, bill_amount=bill_amount, amount=amount, idempotency_key=idempotency_key,
-                  request_hash=digest, created_at=utcnow(), reverse_reason="", scan_id=data["i"])
-    new_id = ledger.post_redemption(voucher=voucher, redemption=values)
+                  request_hash=digest, created_at=now, reverse_reason="", scan_id=data["i"])
+    new_id = _post(voucher, values)
     if new_id is None:  # the key was taken (an earlier request did this, or something else) or the scan was
         earlier = _earlier(staff=staff, key=idempotency_key)
         if earlier is None:
             raise Conflict("这次扫码已完成一笔付款，再次收款请重新扫描对方的付款码", code="scan_used")
         return _replay(earlier, digest=digest, voucher=voucher), False
+    voucher.balance -= amount
     # the receipt, built from what was written and attached as persistent: no reload, no second insert
-    redemption = Redemption(id=new_id, reversed_at=None, reversed_by_id=None, statement_id=None, **values)
-    make_transient_to_detached(redemption)
-    db.session.add(redemption)
-    set_committed_value(redemption, "voucher", voucher)
-    redemption.holder_name, redemption.provider_name = voucher.holder_name, provider.name
-    _tell_holder(redemption, voucher=voucher, provider_name=provider.name, reversed_=False)
-    return redemption, True
+    # (its voucher relationship stays unloaded: the receipt names the batch from the locked row)
+    receipt = Redemption(id=new_id, reversed_at=None, reversed_by_id=None, statement_id=None, **values)
+    make_transient_to_detached(receipt)
+    db.session.add(receipt)
+    receipt.holder_name, receipt.provider_name, receipt.batch_name = \
+        voucher.holder_name, provider.name, voucher.batch.name
+    _tell_holder(receipt, voucher=voucher, provider_name=provider.name, reversed_=False)
+    return receipt, True
 
 
 def _tell_holder(redemption: Redemption, *, voucher: Voucher, provider_name: str, reversed_: bool) -> None:

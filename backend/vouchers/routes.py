@@ -54,7 +54,7 @@ class CentreBatch(MethodView):
 @centre_blp.route("/<int(max=2147483647):batch_id>/claim")
 class Claim(MethodView):
     @roles_required(ENTREPRENEUR)
-    @centre_blp.arguments(schemas.ClaimIn)
+    @centre_blp.arguments(schemas.ClaimIn())  # an instance: webargs would build one per request from the class
     @centre_blp.response(201, schemas.VoucherOut)
     @centre_blp.alt_response(200, schema=schemas.VoucherOut, description="the same idempotency key again")
     def post(self, data, batch_id):
@@ -215,7 +215,7 @@ class Redemptions(MethodView):
                                lambda page: redemption.with_reversible(page=page))
 
     @roles_required(STAFF)
-    @desk_blp.arguments(schemas.RedeemIn)
+    @desk_blp.arguments(schemas.RedeemIn())  # an instance: webargs would build one per request from the class
     @desk_blp.response(201, schemas.RedemptionOut)
     @desk_blp.alt_response(200, schema=schemas.RedemptionOut, description="the same idempotency key again: the first receipt")
     def post(self, data):

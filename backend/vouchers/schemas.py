@@ -365,7 +365,8 @@ class RedemptionOut(Schema):
     id = fields.Integer(required=True)
     receipt_no = fields.String(required=True)
     voucher_id = fields.Integer(required=True)
-    batch_name = fields.Function(lambda r: r.voucher.batch.name, required=True)
+    batch_name = fields.Function(lambda r: r.batch_name if hasattr(r, "batch_name") else r.voucher.batch.name,
+                                 required=True)  # a fresh receipt names it from the locked row
     provider_id = fields.Integer(required=True)
     provider_name = fields.Function(lambda r: r.provider_name if hasattr(r, "provider_name")
                                     else r.provider.name, required=True)

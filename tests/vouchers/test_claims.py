@@ -341,3 +341,32 @@ def test_the_centre_says_how_many_are_left_by_the_tighter_cap(client, session):
     claims.claim(user=make_entrepreneur(), batch_id=by_budget.id)
     listing = {b["id"]: (b["cap_count"], b["remaining"]) for b in client.get("/api/voucher-batches").get_json()}
     assert listing[by_count.id] == (3, 2) and listing[by_budget.id] == (2, 1)
+
+
+def _statements(fn, **kwargs) -> tuple[object, list[str]]:
+    seen = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = fn(**kwargs)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return result, seen
+
+
+def test_a_claim_and_its_retry_cost_a_fixed_few_statements(session):
+    """The batch, an earlier claim with the key and the profile in one read; then, in the savepoint, the
+    holder's counters, the batch's, the voucher and its entry: 8 statements. A retry: the read alone."""
+    person = make_entrepreneur()
+    batch = make_batch(per_person_limit=2)
+    db.session.flush()
+    db.session.expire(person, ["profile"])  # as in a request: the profile not read yet
+    (voucher, created), first = _statements(claims.claim, user=person, batch_id=batch.id, key="counted-claim-1")
+    assert created and len(first) == 8, first
+    assert first[0].lstrip().upper().startswith("SELECT") and "entrepreneur_profile" in first[0]
+    (again, created), retry = _statements(claims.claim, user=person, batch_id=batch.id, key="counted-claim-1")
+    assert (again.id, created) == (voucher.id, False) and len(retry) == 1, retry  # the voucher is in the session
+    assert claims.held(user=person, batch=batch) == 1 and ledger.check_invariants() == []

@@ -381,3 +381,24 @@ def test_the_holder_is_told_of_a_redemption_once_and_of_its_reversal(shop):
     redemption.reverse(staff=shop.staff, redemption_id=receipt.id, reason="又点了一次")
     assert _holder_notices(shop) == [redeemed, ("voucher_reversed", "创业券核销已撤销",
                                                 f"{name}撤销了一笔核销，¥200.00已退回“{shop.batch.name}”", "receipts")]
+
+
+def test_a_redemption_costs_the_lock_the_write_and_the_notice(shop):
+    """One locked read (voucher, batch, holder, provider), the write (one statement on PostgreSQL, the
+    redemption, its entry and the balance apart on SQLite) and the holder's notice."""
+    token = scan(shop)["scan_token"]
+    db.session.flush()
+    seen = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        receipt, created = redeem(shop, 40_000, key="counted-pay-1", token=token)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert created and receipt.amount == 20_000 and receipt.batch_name == shop.batch.name
+    assert len(seen) == (3 if db.engine.dialect.name == "postgresql" else 5), seen
+    assert "FOR UPDATE" in seen[0] or db.engine.dialect.name == "sqlite"
+    assert shop.voucher.balance == 80_000  # the session's copy agrees without a reload
