@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -20,11 +22,21 @@ def notify(*, user_id: int, kind: str, title: str, body: str = "", link: str = "
 
 def notify_in_one(*, user_id: int, kind: str, title: str, body: str = "", link: str = "", dedupe: str) -> None:
     """Queue a notification in a single INSERT (for hot paths): the same ``dedupe`` for the same person
-    is skipped by the unique constraint instead of a lookup first. Nothing is loaded into the session."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(Notification.__table__).values(
-        user_id=user_id, kind=kind, title=title, body=body, link=link, dedupe=dedupe, created_at=utcnow())
-        .on_conflict_do_nothing())
+    is skipped by the unique constraint instead of a lookup first. Nothing is loaded into the session.
+    The statement is built once per database with bind parameters (building it each time was a tenth
+    of a redemption's CPU)."""
+    db.session.execute(_notify_statement(db.session.get_bind().dialect.name),
+                       {"user_id": user_id, "kind": kind, "title": title, "body": body, "link": link,
+                        "dedupe": dedupe, "created_at": utcnow()})
+
+
+@functools.cache
+def _notify_statement(dialect_name: str):
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    names = ("user_id", "kind", "title", "body", "link", "dedupe", "created_at")
+    table = Notification.__table__
+    return insert(table).values({name: sa.bindparam(name, type_=table.c[name].type) for name in names}) \
+        .on_conflict_do_nothing()
 
 
 def list_query(*, user) -> sa.Select:
