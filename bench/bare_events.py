@@ -22,29 +22,19 @@ from __future__ import annotations
 
 import base64
 import os
-import threading
 import time
 from datetime import datetime, timezone
 
 import jwt as pyjwt
-import psycopg
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from flask import Flask, jsonify, request
 
 from backend.core import codes
+from bench.bare_app import _conn  # one connection per thread, as the redeem ceilings
 
-_local = threading.local()
 _keys: dict = {}
 
 LIVE = "state IN ('pending', 'registered', 'waitlisted')"
-
-
-def _conn() -> psycopg.Connection:
-    conn = getattr(_local, "conn", None)
-    if conn is None or conn.closed:
-        url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-        conn = _local.conn = psycopg.connect(url)
-    return conn
 
 
 def _signup(conn, event_id: int, user_id: int) -> tuple[dict, int]:

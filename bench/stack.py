@@ -3,7 +3,7 @@
     .venv/bin/python bench/stack.py [--seconds 10] [--connections 16] [--workers 2] [--threads 4]
 
 The production stack of deploy/serve.py (two gunicorn app servers of --workers × --threads, Redis),
-plus a second nginx whose upstream is server 1 alone. wrk (Debian's, with bench/stack.lua: every
+plus a second nginx whose upstream is server 1 alone. wrk (Debian's, with bench/unique.lua: every
 request unique) drives each for --seconds: redemptions (POST /api/provider/redemptions, each with its
 own scan and idempotency key, over 600 vouchers) and sign-ups (POST /api/events/<id>/registrations,
 600 people × 20 events, each pair once). For every run: req/s, p50/p99, and the CPU seconds each
@@ -28,27 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 
 from bench.harness import PG_ADMIN_URL, scan_tokens  # noqa: E402
+from bench.wrk import cpu_seconds, pg_backends  # noqa: E402
 from deploy.serve import SECRET_NAMES, Stack, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-TICK = os.sysconf("SC_CLK_TCK")
 HOLDERS, PEOPLE, EVENTS = 600, 600, 20
-
-
-def cpu_seconds(pids) -> dict[int, float]:
-    found = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            found[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-    return found
-
-
-def pg_backends(database: str) -> list[int]:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
 
 
 def app_context(stack):
@@ -110,11 +94,12 @@ def check(stack) -> list[str]:
 def run_wrk(url: str, lines: list, seconds: int, connections: int, groups: dict) -> dict:
     threads = 2
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as f:
-        f.write("\n".join("\t".join(line) for line in lines) + "\n")
+        # bench/unique.lua's order: METHOD, PATH, BODY, HEADER
+        f.write("\n".join("\t".join((method, path, body, header)) for method, path, header, body in lines) + "\n")
     pids = {name: get() for name, get in groups.items()}
     before = {name: cpu_seconds(p) for name, p in pids.items()}
     wrk = subprocess.Popen(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                            "-s", str(ROOT / "bench" / "stack.lua"), url, "--", f.name, str(threads)],
+                            "-s", str(ROOT / "bench" / "unique.lua"), url, "--", f.name, str(threads)],
                            stdout=subprocess.PIPE, text=True)
     out, _ = wrk.communicate(timeout=seconds + 60)
     os.unlink(f.name)

@@ -172,3 +172,34 @@ def enum_label(attribute: str, **kwargs) -> ma_fields.Function:
 
 def _shown(member, what: str):
     return None if member is None else getattr(member, what)
+
+
+class PlainFirstList(ma_fields.List):
+    """A list of nested items read in one pass: ``plain(raw)`` reads the usual item by plain checks and
+    returns exactly what the nested schema would load (or None), any other item goes through the nested
+    schema, so every refusal keeps its Chinese message at its index. For batches on hot paths (a
+    marshmallow load of 500 scanner items was a sixth of a batch's CPU; on the door's one-scan request
+    the nested load was most of the schema's cost)."""
+
+    def __init__(self, cls_or_instance, *, plain, **kwargs):
+        super().__init__(cls_or_instance, **kwargs)
+        self.plain = plain
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not list:
+            return super()._deserialize(value, attr, data, **kwargs)
+        result, errors = [], {}
+        for index, raw in enumerate(value):
+            item = self.plain(raw)
+            if item is None:
+                try:
+                    item = self.inner.deserialize(raw, **kwargs)
+                except ValidationError as error:
+                    if error.valid_data is not None:
+                        result.append(error.valid_data)
+                    errors[index] = error.messages
+                    continue
+            result.append(item)
+        if errors:
+            raise ValidationError(errors, valid_data=result)
+        return result

@@ -1,4 +1,4 @@
-"""The sync upload's one-pass reading of items and writing of answers (schemas.SyncItems / SyncResults)
+"""The sync upload's one-pass reading of items and writing of answers (fields.PlainFirstList with schemas._plain_item, and SyncResults)
 gives exactly what SyncItemIn / SyncResultOut give: the same dicts, the same Chinese errors per index."""
 from datetime import datetime, timezone
 
