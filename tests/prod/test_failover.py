@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from tests.prod.conftest import nginx_log
 
-REDEMPTIONS = 240
+REDEMPTIONS = 720   # enough that the stream outlasts the kill by seconds on a fast machine
 BATCHES = 24          # check-in uploads of ...
 BATCH_ITEMS = 10      # ... this many scans each
 KILL_AFTER = 80       # answered requests before server 1 is killed
