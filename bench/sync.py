@@ -279,8 +279,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--app-batches", type=int, default=360, help="lines prepared for the app")
-    parser.add_argument("--min-batches", type=int, default=600, help="lines prepared for the minimum correct ceiling")
+    parser.add_argument("--app-batches", type=int, default=480, help="lines prepared for the app")
+    parser.add_argument("--min-batches", type=int, default=1200, help="lines prepared for the minimum correct ceiling")
     parser.add_argument("--bare-batches", type=int, default=3000)
     args = parser.parse_args()
     if args.people < args.batch:
