@@ -13,7 +13,7 @@ with real secrets, rate limiting on and stored in Redis, Prometheus multiprocess
 2 workers × 4 threads, its port hit directly. Load: Debian's wrk, 2 threads × 16 connections, on loopback,
 every request a unique line of a prepared file (bench/unique.lua), a discarded warm-up, then a fixed
 measured duration. CPU per request: utime + stime from /proc of the gunicorn master and workers and of the
-PostgreSQL backends of the bench's database (wrk's own CPU is printed apart)."""
+PostgreSQL client backends of the bench's database (wrk's own CPU is printed apart)."""
 from __future__ import annotations
 
 import contextlib
@@ -154,8 +154,11 @@ def spread(values: list[float]) -> tuple[float, float, float]:
 
 
 def pg_backends(database: str) -> list[int]:
+    """The database's client backends (the app's and the ceilings' connections). Autovacuum workers are
+    left out: they clean up after whichever run wrote before, so their CPU landed on the wrong run."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+        return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                               "AND backend_type = 'client backend'", (database,))]
 
 
 class Ceiling:
